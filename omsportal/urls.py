@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+from django.views.decorators.cache import cache_page
+
+from . import views
+from .sitemaps import SITEMAPS
+
+admin.site.site_header = "Управление сайтом ОМС"
+admin.site.site_title = "Управление сайтом ОМС"
+admin.site.index_title = "Содержание сайта"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("zashchita-prav/", views.rights, name="rights"),
+    path("", include("regions.urls")),
+    path("", include("representatives.urls")),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path(
+        "sitemap.xml",
+        cache_page(60 * 15)(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler500 = "omsportal.views.server_error"

@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.template.defaultfilters import filesizeformat
+
+from .models import Region, RegistryFile
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "iso_code", "time_zone", "is_default", "has_contacts", "files")
+    list_display_links = ("name",)
+    list_filter = ("is_default", "time_zone")
+    search_fields = ("name", "code", "iso_code", "slug", "okato")
+    ordering = ("order", "name")
+    readonly_fields = ("updated_at",)
+    fieldsets = (
+        (None, {"fields": ("name", "order", "is_default", "hotline_phone")}),
+        (
+            "Коды и названия",
+            {"fields": ("code", "okato", "iso_code", "slug", "time_zone", "name_in", "name_of")},
+        ),
+        (
+            "Территориальный фонд ОМС",
+            {"fields": ("tfoms_name", "tfoms_phone", "tfoms_site", "tfoms_address")},
+        ),
+        (
+            "Орган здравоохранения",
+            {"fields": ("health_name", "health_phone", "health_site", "health_address")},
+        ),
+        (None, {"fields": ("updated_at",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(file_count=Count("registry_files"))
+
+    @admin.display(description="контакты ТФОМС", boolean=True)
+    def has_contacts(self, region):
+        return region.has_tfoms
+
+    @admin.display(description="файлов", ordering="file_count")
+    def files(self, region):
+        return region.file_count
+
+
+@admin.register(RegistryFile)
+class RegistryFileAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "region_name", "published_on", "human_size")
+    list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter), "published_on")
+    search_fields = ("title",)
+    date_hierarchy = "published_on"
+    autocomplete_fields = ("region",)
+    readonly_fields = ("human_size", "updated_at")
+    list_select_related = ("region",)
+
+    @admin.display(description="регион", ordering="region__order")
+    def region_name(self, registry_file):
+        return registry_file.region.name if registry_file.region_id else "Вся Россия"
+
+    @admin.display(description="размер")
+    def human_size(self, registry_file):
+        return filesizeformat(registry_file.size)

@@ -1,0 +1,257 @@
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from django.core.cache import cache
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from .phones import phone_tel, validate_phone
+from .validators import validate_registry_file
+
+REGION_INDEX_CACHE_KEY = "regions:index:v1"
+
+
+def validate_time_zone(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Неизвестный часовой пояс «%(value)s».", params={"value": value})
+
+
+@dataclass(frozen=True)
+class RegionIndex:
+    """All regions at once: there are 23 of them and every public page needs them."""
+
+    regions: list["Region"]
+    by_code: dict[str, "Region"] = field(default_factory=dict)
+    by_slug: dict[str, "Region"] = field(default_factory=dict)
+    by_iso: dict[str, "Region"] = field(default_factory=dict)
+    default: "Region | None" = None
+
+    @classmethod
+    def build(cls, regions: list["Region"]) -> "RegionIndex":
+        default = next((r for r in regions if r.is_default), regions[0] if regions else None)
+        return cls(
+            regions=regions,
+            by_code={r.code: r for r in regions},
+            by_slug={r.slug: r for r in regions},
+            by_iso={r.iso_code.upper(): r for r in regions},
+            default=default,
+        )
+
+    @property
+    def has_contacts(self) -> bool:
+        return any(r.has_tfoms or r.has_health for r in self.regions)
+
+
+class RegionQuerySet(models.QuerySet):
+    def index(self) -> RegionIndex:
+        """The cached index of all regions; saving or deleting a region drops it."""
+        index = cache.get(REGION_INDEX_CACHE_KEY)
+        if index is None:
+            index = RegionIndex.build(list(self.all()))
+            cache.set(REGION_INDEX_CACHE_KEY, index, timeout=None)
+        return index
+
+
+class RegionManager(models.Manager.from_queryset(RegionQuerySet)):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Region(models.Model):
+    order = models.PositiveSmallIntegerField("порядок в списке", default=0)
+    name = models.CharField("название", max_length=100, unique=True)
+    code = models.CharField(
+        "код субъекта РФ",
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^\d{2}$", "Код субъекта — две цифры, например 77.")],
+    )
+    okato = models.CharField(
+        "код ОКАТО",
+        max_length=2,
+        validators=[RegexValidator(r"^\d{2}$", "Код ОКАТО региона — две цифры.")],
+    )
+    iso_code = models.CharField(
+        "код ISO 3166-2",
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^RU-[A-Z]{2,3}$", "Код вида RU-MOW.")],
+    )
+    slug = models.SlugField("адрес страницы (латиницей)", max_length=50, unique=True)
+    time_zone = models.CharField(
+        "часовой пояс", max_length=40, default="Europe/Moscow", validators=[validate_time_zone]
+    )
+    name_in = models.CharField(
+        "название в предложном падеже",
+        max_length=120,
+        help_text="С предлогом, для фраз вида «… в Пермском крае».",
+    )
+    name_of = models.CharField(
+        "название в родительном падеже",
+        max_length=120,
+        help_text="Для фраз вида «страховые представители Пермского края».",
+    )
+    is_default = models.BooleanField(
+        "регион по умолчанию",
+        default=False,
+        help_text="Его предлагают посетителю, который ещё не выбрал регион. Только один регион.",
+    )
+
+    tfoms_name = models.CharField("ТФОМС: название", max_length=255, blank=True)
+    tfoms_phone = models.CharField(
+        "ТФОМС: телефон", max_length=40, blank=True, validators=[validate_phone]
+    )
+    tfoms_site = models.URLField("ТФОМС: сайт", blank=True)
+    tfoms_address = models.CharField("ТФОМС: адрес", max_length=255, blank=True)
+
+    health_name = models.CharField("орган здравоохранения: название", max_length=255, blank=True)
+    health_phone = models.CharField(
+        "орган здравоохранения: телефон", max_length=40, blank=True, validators=[validate_phone]
+    )
+    health_site = models.URLField("орган здравоохранения: сайт", blank=True)
+    health_address = models.CharField("орган здравоохранения: адрес", max_length=255, blank=True)
+
+    hotline_phone = models.CharField(
+        "региональная горячая линия",
+        max_length=40,
+        blank=True,
+        validators=[validate_phone],
+        help_text="Если пусто, показывается единая горячая линия.",
+    )
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    objects = RegionManager()
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = "регион"
+        verbose_name_plural = "регионы"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_region",
+                violation_error_message="Регион по умолчанию может быть только один.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    def get_absolute_url(self):
+        return reverse("regions:detail", args=[self.slug])
+
+    def get_representatives_url(self):
+        return reverse("representatives:region", args=[self.slug])
+
+    @property
+    def tfoms_tel(self) -> str:
+        return phone_tel(self.tfoms_phone)
+
+    @property
+    def health_tel(self) -> str:
+        return phone_tel(self.health_phone)
+
+    @property
+    def hotline_tel(self) -> str:
+        return phone_tel(self.hotline_phone)
+
+    @property
+    def has_tfoms(self) -> bool:
+        return any((self.tfoms_name, self.tfoms_phone, self.tfoms_site, self.tfoms_address))
+
+    @property
+    def has_health(self) -> bool:
+        return any((self.health_name, self.health_phone, self.health_site, self.health_address))
+
+    @property
+    def utc_offset_label(self) -> str:
+        """«UTC+5» for the region's time now, for «время местное» notes."""
+        offset = timezone.now().astimezone(zoneinfo.ZoneInfo(self.time_zone)).utcoffset()
+        hours, rest = divmod(int(offset.total_seconds()), 3600)
+        minutes = rest // 60
+        sign = "+" if hours >= 0 else "−"
+        return f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+
+
+class RegistryFileQuerySet(models.QuerySet):
+    def for_region(self, region: Region | None):
+        """Files for all Russia and, when given, for this one region."""
+        scope = models.Q(region__isnull=True)
+        if region is not None:
+            scope |= models.Q(region=region)
+        return self.filter(scope).select_related("region")
+
+
+def registry_upload_to(instance, filename):
+    return f"registry/{timezone.now():%Y/%m}/{PurePosixPath(filename).name}"
+
+
+class RegistryFile(models.Model):
+    class Kind(models.TextChoices):
+        BASE_PROGRAMME = "programme", "Базовая программа ОМС"
+        MEDICAL_ORGS = "registry", "Реестр медицинских организаций"
+        CONTACTS = "contacts", "Контакты ТФОМС и органов здравоохранения"
+        OTHER = "other", "Другое"
+
+    title = models.CharField("название", max_length=255)
+    kind = models.CharField("вид", max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    region = models.ForeignKey(
+        Region,
+        verbose_name="регион",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="registry_files",
+        help_text="Пусто — файл для всей России.",
+    )
+    file = models.FileField(
+        "файл",
+        upload_to=registry_upload_to,
+        max_length=255,
+        validators=[validate_registry_file],
+    )
+    size = models.PositiveBigIntegerField("размер, байт", default=0, editable=False)
+    published_on = models.DateField("дата публикации", default=timezone.localdate)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    objects = RegistryFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "-published_on", "title"]
+        verbose_name = "файл для скачивания"
+        verbose_name_plural = "файлы для скачивания"
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.file:
+            try:
+                self.size = self.file.size
+            except (OSError, ValueError):
+                self.size = 0
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("regions:download", args=[self.pk])
+
+    @property
+    def extension(self) -> str:
+        return PurePosixPath(self.file.name).suffix.lower().lstrip(".")
+
+    @property
+    def format_label(self) -> str:
+        return self.extension.upper()
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.title}.{self.extension}" if self.extension else self.title

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "regions"
+
+urlpatterns = [
+    path("regions/", views.region_list, name="list"),
+    path("regions/choose/", views.choose_region, name="choose"),
+    path("regions/<slug:slug>/", views.region_detail, name="detail"),
+    path("files/", views.file_list, name="files"),
+    path("files/<int:pk>/", views.download, name="download"),
+    path("files/contacts.csv", views.contacts_csv, name="contacts_csv"),
+    path("files/contacts.xlsx", views.contacts_xlsx, name="contacts_xlsx"),
+]

@@ -1,0 +1,97 @@
+"""Checks on files staff publish: a wrong extension, an oversized file or content that does not
+match its extension never reaches citizens."""
+
+import zipfile
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MEMBERS = {
+    "xlsx": "xl/workbook.xml",
+    "docx": "word/document.xml",
+}
+OPENDOCUMENT_TYPES = {
+    "ods": b"application/vnd.oasis.opendocument.spreadsheet",
+    "odt": b"application/vnd.oasis.opendocument.text",
+}
+ALLOWED_EXTENSIONS = ("pdf", "xlsx", "xls", "docx", "doc", "ods", "odt", "csv", "zip")
+
+
+def _head(file, size: int) -> bytes:
+    file.seek(0)
+    data = file.read(size)
+    file.seek(0)
+    return data
+
+
+def _zip_names(file) -> set[str] | None:
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    finally:
+        file.seek(0)
+    return names | {"mimetype:" + mimetype.decode("ascii", "replace")}
+
+
+def _looks_like_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def content_matches(extension: str, file) -> bool:
+    if extension == "pdf":
+        return _head(file, 5) == b"%PDF-"
+    if extension in ("xls", "doc"):
+        return _head(file, 8) == OLE2_MAGIC
+    if extension == "csv":
+        # A cut at 64 KiB may split a UTF-8 character: allow up to 3 trailing bytes.
+        data = _head(file, 65536)
+        return any(_looks_like_text(data[: len(data) - cut]) for cut in range(4)) if data else False
+    names = _zip_names(file)
+    if names is None:
+        return False
+    if extension in ZIP_MEMBERS:
+        return ZIP_MEMBERS[extension] in names
+    if extension in OPENDOCUMENT_TYPES:
+        return "mimetype:" + OPENDOCUMENT_TYPES[extension].decode() in names
+    return extension == "zip"
+
+
+def validate_registry_file(file) -> None:
+    extension = PurePosixPath(file.name or "").suffix.lower().lstrip(".")
+    if extension not in ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            "Такой тип файла нельзя опубликовать. Допустимые форматы: %(allowed)s.",
+            code="extension",
+            params={"allowed": ", ".join(ALLOWED_EXTENSIONS)},
+        )
+    limit = settings.REGISTRY_MAX_UPLOAD_BYTES
+    if file.size > limit:
+        raise ValidationError(
+            "Файл слишком большой: %(size)s. Наибольший допустимый размер — %(limit)s.",
+            code="size",
+            params={"size": filesizeformat(file.size), "limit": filesizeformat(limit)},
+        )
+    if file.size == 0:
+        raise ValidationError("Файл пустой.", code="empty")
+    if not content_matches(extension, file):
+        raise ValidationError(
+            "Содержимое файла не соответствует расширению .%(ext)s. "
+            "Проверьте, что загружаете тот файл.",
+            code="content",
+            params={"ext": extension},
+        )

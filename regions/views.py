@@ -1,0 +1,162 @@
+import csv
+import io
+import mimetypes
+from http import HTTPStatus
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from openpyxl import Workbook
+
+from .middleware import remember_region
+from .models import Region, RegistryFile
+
+
+def safe_next(request, fallback: str = "/") -> str:
+    """Only a path on this site: never a scheme, a host or a protocol-relative URL."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=set())
+    ):
+        return target
+    return fallback
+
+
+def region_from_slug(slug: str) -> Region:
+    region = Region.objects.index().by_slug.get(slug)
+    if region is None:
+        raise Http404("Нет такого региона")
+    return region
+
+
+@require_GET
+def region_list(request):
+    return render(
+        request,
+        "regions/region_list.html",
+        {"regions": Region.objects.index().regions, "next": safe_next(request)},
+    )
+
+
+@require_POST
+def choose_region(request):
+    region = Region.objects.index().by_slug.get(request.POST.get("region", ""))
+    if region is None:
+        return render(
+            request,
+            "regions/bad_region.html",
+            {"regions_url": "/regions/"},
+            status=HTTPStatus.BAD_REQUEST,
+        )
+    remember_region(request, region)
+    return redirect(safe_next(request))
+
+
+@require_GET
+def region_detail(request, slug):
+    region = region_from_slug(slug)
+    files = RegistryFile.objects.filter(region=region)
+    return render(request, "regions/region_detail.html", {"region": region, "files": files})
+
+
+@require_GET
+def file_list(request):
+    files = RegistryFile.objects.for_region(None)
+    regional = RegistryFile.objects.filter(region__isnull=False).select_related("region")
+    return render(
+        request,
+        "regions/file_list.html",
+        {
+            "files": files,
+            "regional_files": regional,
+            "contacts_known": Region.objects.index().has_contacts,
+        },
+    )
+
+
+@require_GET
+def download(request, pk):
+    registry_file = RegistryFile.objects.filter(pk=pk).first()
+    if registry_file is None or not registry_file.file:
+        raise Http404("Файл не найден")
+    try:
+        handle = registry_file.file.storage.open(registry_file.file.name, "rb")
+    except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError) as exc:
+        raise Http404("Файл не найден") from exc
+    content_type = (
+        mimetypes.guess_type(registry_file.download_name)[0] or "application/octet-stream"
+    )
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=registry_file.download_name,
+        content_type=content_type,
+    )
+
+
+CONTACT_COLUMNS = (
+    ("Регион", "name"),
+    ("Код субъекта", "code"),
+    ("ТФОМС", "tfoms_name"),
+    ("Телефон ТФОМС", "tfoms_phone"),
+    ("Сайт ТФОМС", "tfoms_site"),
+    ("Адрес ТФОМС", "tfoms_address"),
+    ("Орган здравоохранения", "health_name"),
+    ("Телефон органа здравоохранения", "health_phone"),
+    ("Сайт органа здравоохранения", "health_site"),
+    ("Адрес органа здравоохранения", "health_address"),
+)
+
+
+def contact_rows() -> list[list[str]]:
+    return [
+        [getattr(region, attr) for _, attr in CONTACT_COLUMNS]
+        for region in Region.objects.index().regions
+    ]
+
+
+def _attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Length"] = str(len(content))
+    return response
+
+
+def _contacts_filename(extension: str) -> str:
+    return f"contacts-tfoms-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+@require_GET
+def contacts_csv(request):
+    buffer = io.StringIO()
+    # Semicolons and a BOM: what Excel in a Russian locale opens correctly by double-click.
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([title for title, _ in CONTACT_COLUMNS])
+    writer.writerows(contact_rows())
+    return _attachment(
+        buffer.getvalue().encode("utf-8-sig"),
+        filename=_contacts_filename("csv"),
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@require_GET
+def contacts_xlsx(request):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Контакты"
+    sheet.append([title for title, _ in CONTACT_COLUMNS])
+    for row in contact_rows():
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return _attachment(
+        buffer.getvalue(),
+        filename=_contacts_filename("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
