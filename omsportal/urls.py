@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.cache import cache_page
 
-from . import views
+from . import special, views
 from .sitemaps import SITEMAPS
 
 admin.site.site_header = "Управление сайтом ОМС"
@@ -13,6 +13,8 @@ admin.site.index_title = "Содержание сайта"
 urlpatterns = [
     path("", views.home, name="home"),
     path("zashchita-prav/", views.rights, name="rights"),
+    path("special/", special.settings_page, name="special"),
+    path("special.css", special.stylesheet, name="special_css"),
     path("", include("regions.urls")),
     path("", include("representatives.urls")),
     path("robots.txt", views.robots_txt, name="robots"),
