@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.management import call_command
+
+from regions.models import Region, RegistryFile
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse its ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -58,6 +61,30 @@ def _empty_cache():
 def regions(transactional_db):
     call_command("loaddata", REGIONS_FIXTURE, verbosity=0)
     cache.clear()
+
+
+@pytest.fixture
+def content(regions):
+    """Pages as full as they get: contacts of a region, national and regional files."""
+    Region.objects.filter(slug="tomsk-oblast").update(
+        tfoms_name="Территориальный фонд обязательного медицинского страхования Томской области",
+        tfoms_phone="8 (3822) 90-85-55",
+        tfoms_site="https://tfoms.tomsk.ru/",
+        tfoms_address="634009, г. Томск, ул. Карла Маркса, 12",
+        health_name="Департамент здравоохранения Томской области",
+        health_phone="8 (3822) 51-64-93",
+        health_site="https://zdrav.tomsk.ru/",
+        health_address="634041, г. Томск, пр. Кирова, 41",
+    )
+    tomsk = Region.objects.get(slug="tomsk-oblast")
+    for title, kind, region in [
+        ("Базовая программа ОМС", RegistryFile.Kind.BASE_PROGRAMME, None),
+        ("Реестр медицинских организаций", RegistryFile.Kind.MEDICAL_ORGS, None),
+        ("Реестр медицинских организаций Томской области", RegistryFile.Kind.MEDICAL_ORGS, tomsk),
+    ]:
+        RegistryFile.objects.create(
+            title=title, kind=kind, region=region, file=ContentFile(b"%PDF-1.4\n", name="f.pdf")
+        )
 
 
 @pytest.fixture

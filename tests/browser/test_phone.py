@@ -1,0 +1,71 @@
+"""Small screens: no sideways scroll, big enough tap targets, readable type."""
+
+import pytest
+
+from .conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/",
+    "/zashchita-prav/",
+    "/regions/",
+    "/regions/tomsk-oblast/",
+    "/regions/tomsk-oblast/representatives/",
+    "/files/",
+    "/special/",
+    "/no-such-page/",
+]
+
+NO_SIDEWAYS_SCROLL = (
+    "document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth"
+)
+
+# Links and buttons smaller than 44 × 44 CSS px. Links inside a sentence are exempt, as WCAG
+# 2.5.8 exempts inline targets: their size is the line's, and padding would break the text.
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+        "header a, header button, main a, main button, footer a, footer button")]
+    .filter(el => el.getClientRects().length && !el.closest(".skip-link"))
+    .filter(el => {
+        const inSentence = getComputedStyle(el).display === "inline"
+            && el.parentElement.textContent.trim() !== el.textContent.trim();
+        return !inSentence;
+    })
+    .map(el => ({text: el.textContent.trim(), box: el.getBoundingClientRect()}))
+    .filter(t => t.box.width < 44 || t.box.height < 44)
+    .map(t => `${t.text}: ${Math.round(t.box.width)}×${Math.round(t.box.height)}`)"""
+
+SMALLEST_TEXT = """() => Math.min(...[...document.querySelectorAll("body *")]
+    .filter(el => [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+    .filter(el => el.getClientRects().length)
+    .map(el => parseFloat(getComputedStyle(el).fontSize)))"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_fits_a_320_px_phone_and_a_desktop_zoomed_to_200_percent(site, path):
+    page = site(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    page.goto(path)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "sideways scroll at 320 px"
+
+    # 1280 px at 200% zoom lays out like a 640 px wide window.
+    page.set_viewport_size({"width": 640, "height": 400})
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "sideways scroll at 200% zoom"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_tap_targets_are_at_least_44_px_and_type_is_readable(site, path):
+    page = site(viewport=PHONE, is_mobile=True, has_touch=True)
+    page.goto(path)
+
+    assert page.evaluate(SMALL_TARGETS) == []
+    assert page.locator("body").evaluate("b => parseFloat(getComputedStyle(b).fontSize)") >= 16
+    assert page.evaluate(SMALLEST_TEXT) >= 14
+
+
+def test_text_enlarged_to_200_percent_still_fits_a_320_px_phone(site):
+    # Android's font scaling; the stylesheet is injected, so this context ignores the CSP.
+    page = site(viewport={"width": 320, "height": 640}, bypass_csp=True)
+    for path in ["/", "/zashchita-prav/", "/regions/", "/regions/tomsk-oblast/representatives/"]:
+        page.goto(path)
+        page.add_style_tag(content="html { font-size: 200% !important; }")
+        assert page.evaluate(NO_SIDEWAYS_SCROLL), f"sideways scroll on {path}"
