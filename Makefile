@@ -8,10 +8,10 @@ FIXTURES := fixtures/regions.json
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint
+.PHONY: help install run test lint lighthouse screenshots
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ run: $(STAMP) ## Serve the site on http://127.0.0.1:8000 (SQLite, fixtures loade
 
 test: $(STAMP) ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
 	$(BIN)/python -m pytest
+
+node_modules: package.json package-lock.json ## The Nu HTML checker (npm ci; Lighthouse is optional)
+	npm ci --omit=optional --no-audit --no-fund
+	@touch $@
+
+lighthouse: $(STAMP) ## Lighthouse scores (mobile) of the key pages, site served as in production
+	scripts/lighthouse
+
+screenshots: $(STAMP) ## Refresh docs/screenshots/ (360 and 1280 px wide)
+	$(BIN)/python scripts/screenshots
 
 lint: $(STAMP) ## ruff, migrations in step with models
 	$(BIN)/ruff check .

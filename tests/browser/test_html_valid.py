@@ -1,0 +1,71 @@
+"""The W3C Nu HTML Checker (npm package vnu-jar, run with the machine's Java) on every page.
+
+Pages are rendered by the Django test client and checked in one run of the checker. Without
+Java or `npm ci` this is skipped and says so; with REQUIRE_BROWSER=1 (CI) it fails instead.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client, RequestFactory
+
+from omsportal.views import server_error
+
+from .conftest import REQUIRED
+
+ROOT = Path(__file__).resolve().parents[2]
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+PAGES = {
+    "home": "/",
+    "rights": "/zashchita-prav/",
+    "region-list": "/regions/",
+    "region": "/regions/tomsk-oblast/",
+    "representatives": "/regions/tomsk-oblast/representatives/",
+    "files": "/files/",
+    "special": "/special/",
+    "not-found": "/no-such-page/",
+}
+
+
+def checker() -> list[str]:
+    java = shutil.which("java")
+    missing = [what for what, ok in (("java", java), (str(VNU), VNU.exists())) if not ok]
+    if missing:
+        message = f"Nu HTML checker not available ({', '.join(missing)} missing; run npm ci)"
+        if REQUIRED:
+            pytest.fail(f"{message} and REQUIRE_BROWSER=1", pytrace=False)
+        pytest.skip(f"{message}: HTML validation skipped")
+    return [java, "-jar", str(VNU), "--also-check-css", "--errors-only", "--format", "json"]
+
+
+def test_every_page_and_stylesheet_is_valid(content, tmp_path):
+    command = checker()
+    client = Client()
+    rendered = {name: client.get(path) for name, path in PAGES.items()}
+    rendered["bad-region"] = client.post("/regions/choose/", {"region": "atlantis"})
+    rendered["csrf-failure"] = Client(enforce_csrf_checks=True).post("/special/", {"mode": "on"})
+    rendered["server-error"] = server_error(RequestFactory().get("/"))
+    for name, response in rendered.items():
+        assert response.status_code < 500 or name == "server-error", name
+        (tmp_path / f"{name}.html").write_bytes(response.content)
+    stylesheets = sorted((ROOT / "static" / "css").glob("*.css"))
+
+    run = subprocess.run(  # noqa: S603 (our own arguments)
+        [*command, *sorted(map(str, tmp_path.glob("*.html"))), *map(str, stylesheets)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    errors = [
+        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m["type"] != "info"
+    ]
+    assert errors == [], "\n".join(errors)
