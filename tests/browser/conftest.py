@@ -103,6 +103,12 @@ def site(live_server, regions, new_context):
     return open_page
 
 
+def turn_on_special_version(page) -> None:
+    page.goto("/special/")
+    page.get_by_role("button", name="Включить версию для слабовидящих").click()
+    page.wait_for_load_state()
+
+
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
 def js(request):
     return request.param

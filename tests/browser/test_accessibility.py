@@ -4,6 +4,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from .conftest import turn_on_special_version
+
 pytestmark = pytest.mark.browser
 
 PAGES = {
@@ -79,8 +81,11 @@ def test_skip_link_is_the_first_stop_and_jumps_to_the_content(site):
     assert page.evaluate("document.activeElement.closest('main') !== null")
 
 
-def test_every_tab_stop_shows_where_the_focus_is(site, content):
+@pytest.mark.parametrize("special", [False, True], ids=["normal", "special-version"])
+def test_every_tab_stop_shows_where_the_focus_is(site, content, special):
     page = site()
+    if special:
+        turn_on_special_version(page)
     page.goto("/zashchita-prav/")
     seen = []
     for _ in range(80):

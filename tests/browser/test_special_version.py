@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .conftest import PHONE
+from .conftest import PHONE, turn_on_special_version
 
 pytestmark = pytest.mark.browser
 
@@ -73,8 +73,7 @@ def test_large_type_high_contrast_wide_spacing_no_images(site):
 )
 def test_special_version_passes_axe_and_fits_a_small_phone(site, path):
     page = site(viewport={"width": 320, "height": 640})
-    page.goto("/special/")
-    page.get_by_role("button", name="Включить версию для слабовидящих").click()
+    turn_on_special_version(page)
     page.goto(path)
 
     result = Axe().run(page)
@@ -99,3 +98,14 @@ def test_the_control_is_on_every_page_and_returns_where_it_was(site, live_server
     page.goto("/files/")
     switch(page, "Включить версию для слабовидящих")
     expect(page).to_have_url(f"{live_server.url}/files/")
+
+
+def test_the_hotline_stays_on_the_first_screen_of_a_phone(site):
+    page = site(viewport=PHONE, is_mobile=True, has_touch=True)
+    turn_on_special_version(page)
+    page.goto("/zashchita-prav/")
+
+    hotline = page.locator(".hotline").get_by_role("link", name="8 (800) 333-60-03")
+    box = hotline.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"]
+    assert box["x"] + box["width"] <= PHONE["width"]
