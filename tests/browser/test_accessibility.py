@@ -66,6 +66,11 @@ def tab_to(page, text: str, *, limit: int = 60) -> None:
     raise AssertionError(f"«{text}» cannot be reached with Tab")
 
 
+def press_enter_and_wait(page) -> None:
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def test_skip_link_is_the_first_stop_and_jumps_to_the_content(site):
     page = site()
     page.goto("/zashchita-prav/")
@@ -104,14 +109,14 @@ def test_the_region_journey_works_with_the_keyboard_alone(site, live_server):
     page.goto("/zashchita-prav/")
 
     tab_to(page, "Выбрать другой")
-    page.keyboard.press("Enter")
+    press_enter_and_wait(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Выберите свой регион")
     tab_to(page, "Томская область")
-    page.keyboard.press("Enter")
+    press_enter_and_wait(page)
     expect(page.locator(".region-current")).to_contain_text("Ваш регион: Томская область")
 
     tab_to(page, "Ваш страховой представитель")
-    page.keyboard.press("Enter")
+    press_enter_and_wait(page)
     expect(page).to_have_url(f"{live_server.url}/regions/tomsk-oblast/representatives/")
 
 
@@ -119,6 +124,18 @@ def test_the_prompt_can_be_answered_with_the_keyboard(site):
     page = site()
     page.goto("/")
     tab_to(page, "Да, верно")
-    page.keyboard.press("Enter")
+    press_enter_and_wait(page)
     expect(page.get_by_text("Ваш регион Город Москва?")).to_have_count(0)
     expect(page.locator(".region-current")).to_contain_text("Ваш регион: Город Москва")
+
+
+def test_the_special_version_can_be_switched_on_with_the_keyboard(site, live_server):
+    page = site()
+    page.goto("/files/")
+    tab_to(page, "Версия для слабовидящих")
+    press_enter_and_wait(page)
+    tab_to(page, "Включить версию для слабовидящих")
+    press_enter_and_wait(page)
+
+    expect(page).to_have_url(f"{live_server.url}/files/")
+    expect(page.locator("body")).to_have_css("color", "rgb(0, 0, 0)")

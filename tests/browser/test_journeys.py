@@ -94,6 +94,7 @@ def test_the_hotline_is_one_tap_away_on_a_phone(site, js, path):
     hotline = page.locator(".hotline").get_by_role("link", name="8 (800) 333-60-03")
     expect(hotline).to_have_attribute("href", "tel:+78003336003")
     expect(page.locator(".hotline")).to_contain_text("Единая «горячая линия»")
+    expect(page.locator(".hotline")).to_have_css("background-color", "rgb(11, 83, 148)")
     box = hotline.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], "below the first screen"
