@@ -1,3 +1,4 @@
+import hashlib
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -10,8 +11,6 @@ from django.utils import timezone
 
 from .phones import phone_tel, validate_phone
 from .validators import validate_registry_file
-
-REGION_INDEX_CACHE_KEY = "regions:index:v1"
 
 
 def validate_time_zone(value: str) -> None:
@@ -180,6 +179,15 @@ class Region(models.Model):
         minutes = rest // 60
         sign = "+" if hours >= 0 else "−"
         return f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+
+
+# Pickled regions outlive a deploy in a shared cache: a new schema must not read old pickles.
+REGION_INDEX_CACHE_KEY = (
+    "regions:index:"
+    + hashlib.sha1(
+        ",".join(f.attname for f in Region._meta.concrete_fields).encode(), usedforsecurity=False
+    ).hexdigest()[:12]
+)
 
 
 class RegistryFileQuerySet(models.QuerySet):
