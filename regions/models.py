@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -14,8 +15,6 @@ from .validators import validate_registry_file
 
 
 def validate_time_zone(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     if value not in zoneinfo.available_timezones():
         raise ValidationError("Неизвестный часовой пояс «%(value)s».", params={"value": value})
 
