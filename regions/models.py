@@ -143,11 +143,11 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.code,)
-
     def get_absolute_url(self):
         return reverse("regions:detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.code,)
 
     def get_representatives_url(self):
         return reverse("representatives:region", args=[self.slug])

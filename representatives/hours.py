@@ -5,6 +5,7 @@ Spreadsheets carry one contact per row, so a week of hours has to fit in one cel
 makes the page short and readable.
 """
 
+import itertools
 import re
 from collections.abc import Iterable
 from datetime import time
@@ -47,7 +48,7 @@ def check_intervals(intervals: Iterable[Interval]) -> None:
         by_day.setdefault(interval.weekday, []).append(interval)
     for day, day_intervals in by_day.items():
         day_intervals.sort()
-        for earlier, later in zip(day_intervals, day_intervals[1:], strict=False):
+        for earlier, later in itertools.pairwise(day_intervals):
             if later.opens < earlier.closes:
                 raise ValidationError(
                     "Часы приёма в день «%(day)s» пересекаются.",
