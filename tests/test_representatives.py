@@ -1,5 +1,5 @@
 import json
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.conf import settings
@@ -130,10 +130,11 @@ def test_unknown_region_is_404(client, regions):
     assert response.status_code == 404
 
 
-def test_page_does_not_read_the_session_even_for_a_visitor_who_chose_a_region(client, regions):
+@pytest.mark.parametrize("name", ["representatives:region", "regions:detail"])
+def test_region_pages_do_not_read_the_session_even_once_a_region_is_chosen(client, regions, name):
     client.post(reverse("regions:choose"), {"region": "perm-krai", "next": "/"})
     assert client.cookies.get(settings.SESSION_COOKIE_NAME)
-    response = client.get(reverse("representatives:region", args=["perm-krai"]))
+    response = client.get(reverse(name, args=["perm-krai"]))
     assert "Cookie" not in response.get("Vary", "")
     assert not response.cookies
     assert "Ваш регион" not in response.content.decode()
@@ -147,6 +148,19 @@ def test_constant_number_of_queries(client, perm, django_assert_num_queries, cou
     with django_assert_num_queries(2):  # the contacts, their hours
         response = client.get(reverse("representatives:region", args=["perm-krai"]))
     assert response.content.decode().count('class="contact"') >= count
+
+
+def test_sitemap_lastmod_follows_the_contacts(client, perm):
+    representative = make_representative(perm)
+    Representative.objects.filter(pk=representative.pk).update(
+        updated_at=perm.updated_at + timedelta(days=3)
+    )
+    xml = client.get(reverse("sitemap")).content.decode()
+    url = reverse("representatives:region", args=["perm-krai"])
+    entry = xml[xml.index(url) :]
+    assert (
+        f"<lastmod>{(perm.updated_at + timedelta(days=3)).date()}" in entry[: entry.index("</url>")]
+    )
 
 
 def test_reachable_from_rights_page_region_list_and_sitemap(client, regions):
