@@ -224,14 +224,14 @@ def parse_table(table: Table, progress: Progress = _no_progress) -> list[Row]:
     return rows
 
 
-def make_plan(rows: list[Row], *, prune: bool = False) -> Plan:
+def make_plan(rows: list[Row], *, prune: bool = False, lock: bool = False) -> Plan:
     plan = Plan(rows=len(rows), prune=prune)
-    regions = {row.region.pk for row in rows}
+    current = Representative.objects.filter(region__in={row.region.pk for row in rows})
+    if lock:
+        current = current.select_for_update(of=("self",))
     existing = {
         (representative.region.code, representative.code): representative
-        for representative in Representative.objects.filter(region__in=regions)
-        .select_related("region")
-        .prefetch_related("hours")
+        for representative in current.select_related("region").prefetch_related("hours")
     }
     for row in rows:
         representative = existing.pop((row.region.code, row.code), None)
@@ -282,10 +282,7 @@ def apply_plan(plan: Plan, progress: Progress = _no_progress) -> None:
         change.representative.updated_at = now
         changed.append(change.representative)
     fields = sorted({key for change in plan.change for key in change.fields} - {"hours"})
-    if changed and fields:
-        Representative.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=BATCH)
-    elif changed:
-        Representative.objects.filter(pk__in=[r.pk for r in changed]).update(updated_at=now)
+    Representative.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=BATCH)
     progress("изменено контактов", len(changed), len(changed))
 
     rehoured = [change for change in plan.change if "hours" in change.fields]
@@ -309,7 +306,11 @@ def import_file(
     path: Path, *, dry_run: bool = False, prune: bool = False, progress: Progress = _no_progress
 ) -> Plan:
     rows = parse_table(read_table(path), progress)
-    plan = make_plan(rows, prune=prune)
-    if not dry_run:
+    if dry_run:
+        return make_plan(rows, prune=prune)
+    # The contacts the plan compares with stay locked until it is applied, so an edit made in
+    # admin meanwhile waits rather than being silently overwritten.
+    with transaction.atomic():
+        plan = make_plan(rows, prune=prune, lock=True)
         apply_plan(plan, progress)
     return plan
