@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 
@@ -13,9 +14,10 @@ def _fresh_cache():
 
 @pytest.fixture
 def regions(db):
-    call_command("loaddata", "fixtures/regions.json", verbosity=0)
+    """The 23 regions of the shipped fixture, as the cached RegionIndex."""
     from regions.models import Region
 
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "regions.json", verbosity=0)
     return Region.objects.index()
 
 

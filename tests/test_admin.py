@@ -5,26 +5,9 @@ from django.contrib.admin.models import LogEntry
 
 from regions.models import Region, RegistryFile
 
-from .helpers import PDF_BYTES, registry_file, upload
+from .factories import PDF_BYTES, region_form, registry_file, upload
 
 pytestmark = pytest.mark.django_db
-
-
-REGION_FORM_FIELDS = [
-    "name",
-    "order",
-    "code",
-    "okato",
-    "iso_code",
-    "slug",
-    "time_zone",
-    "name_in",
-    "name_of",
-]
-
-
-def region_form_data(region) -> dict:
-    return {field: getattr(region, field) for field in REGION_FORM_FIELDS}
 
 
 @pytest.fixture
@@ -59,7 +42,7 @@ def test_region_change_form_loads_and_saves_with_history(staff, regions, admin_u
     region = regions.by_slug["tomsk-oblast"]
     url = f"/admin/regions/region/{region.pk}/change/"
     assert staff.get(url).status_code == HTTPStatus.OK
-    data = region_form_data(region)
+    data = region_form(region)
     data.update(tfoms_phone="8 (3822) 12-34-56", tfoms_name="ТФОМС (тест)")
     response = staff.post(url, data)
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
@@ -72,7 +55,7 @@ def test_region_change_form_loads_and_saves_with_history(staff, regions, admin_u
 
 def test_region_admin_refuses_a_bad_phone(staff, regions):
     region = regions.by_slug["tomsk-oblast"]
-    data = region_form_data(region)
+    data = region_form(region)
     data["tfoms_phone"] = "позвоните нам"
     response = staff.post(f"/admin/regions/region/{region.pk}/change/", data)
     assert response.status_code == HTTPStatus.OK
@@ -82,7 +65,7 @@ def test_region_admin_refuses_a_bad_phone(staff, regions):
 
 def test_second_default_region_is_refused_in_admin(staff, regions):
     region = regions.by_slug["tomsk-oblast"]
-    data = region_form_data(region)
+    data = region_form(region)
     data["is_default"] = "on"
     response = staff.post(f"/admin/regions/region/{region.pk}/change/", data)
     assert response.status_code == HTTPStatus.OK

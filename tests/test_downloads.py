@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from regions.models import RegistryFile
 
-from .helpers import PDF_BYTES, docx_like_zip, registry_file, upload, xlsx_bytes
+from .factories import PDF_BYTES, docx_like_zip, registry_file, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
