@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-FIXTURES := fixtures/regions.json
+FIXTURES := fixtures/regions.json fixtures/representatives.json
 # Development values for `make run` only; production sets its own environment.
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with its test tools
 
 run: $(STAMP) ## Serve the site on http://127.0.0.1:8000 (SQLite, fixtures loaded)
-	@mkdir -p var
+	@mkdir -p var/static var/media
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py loaddata $(FIXTURES)
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000

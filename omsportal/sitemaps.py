@@ -1,7 +1,9 @@
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
 from django.urls import reverse
 
 from regions.models import Region
+from representatives.models import Representative
 
 
 class PageSitemap(Sitemap):
@@ -25,8 +27,19 @@ class RegionSitemap(Sitemap):
 
 
 class RepresentativesSitemap(RegionSitemap):
+    def items(self):
+        # One query for when each region's contacts last changed (a deletion is not seen).
+        self.contacts_changed = dict(
+            Representative.objects.values_list("region").annotate(Max("updated_at"))
+        )
+        return super().items()
+
     def location(self, region):
         return region.get_representatives_url()
+
+    def lastmod(self, region):
+        changed = self.contacts_changed.get(region.pk)
+        return max(region.updated_at, changed) if changed else region.updated_at
 
 
 SITEMAPS = {

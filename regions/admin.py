@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
@@ -13,6 +14,8 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ("name", "code", "iso_code", "slug", "okato")
     ordering = ("order", "name")
     readonly_fields = ("updated_at",)
+    # Staff paste bare domains; official sites are served over HTTPS.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "order", "is_default", "hotline_phone")}),
         (

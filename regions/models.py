@@ -1,8 +1,10 @@
+import hashlib
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -11,12 +13,8 @@ from django.utils import timezone
 from .phones import phone_tel, validate_phone
 from .validators import validate_registry_file
 
-REGION_INDEX_CACHE_KEY = "regions:index:v1"
-
 
 def validate_time_zone(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     if value not in zoneinfo.available_timezones():
         raise ValidationError("Неизвестный часовой пояс «%(value)s».", params={"value": value})
 
@@ -143,11 +141,11 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.code,)
-
     def get_absolute_url(self):
         return reverse("regions:detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.code,)
 
     def get_representatives_url(self):
         return reverse("representatives:region", args=[self.slug])
@@ -180,6 +178,15 @@ class Region(models.Model):
         minutes = rest // 60
         sign = "+" if hours >= 0 else "−"
         return f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+
+
+# Pickled regions outlive a deploy in a shared cache: a new schema must not read old pickles.
+REGION_INDEX_CACHE_KEY = (
+    "regions:index:"
+    + hashlib.sha1(
+        ",".join(f.attname for f in Region._meta.concrete_fields).encode(), usedforsecurity=False
+    ).hexdigest()[:12]
+)
 
 
 class RegistryFileQuerySet(models.QuerySet):

@@ -40,15 +40,18 @@ def _zip_names(file) -> set[str] | None:
     return names | {"mimetype:" + mimetype.decode("ascii", "replace")}
 
 
-def _looks_like_text(data: bytes) -> bool:
+def _looks_like_text(data: bytes, *, truncated: bool) -> bool:
     if b"\x00" in data:
         return False
+    # A cut inside the file may split a UTF-8 character: allow up to 3 trailing bytes then.
+    cuts = range(4) if truncated else range(1)
     for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return True
+        for cut in cuts:
+            try:
+                data[: len(data) - cut].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return True
     return False
 
 
@@ -58,9 +61,9 @@ def content_matches(extension: str, file) -> bool:
     if extension in ("xls", "doc"):
         return _head(file, 8) == OLE2_MAGIC
     if extension == "csv":
-        # A cut at 64 KiB may split a UTF-8 character: allow up to 3 trailing bytes.
-        data = _head(file, 65536)
-        return any(_looks_like_text(data[: len(data) - cut]) for cut in range(4)) if data else False
+        head_size = 65536
+        data = _head(file, head_size)
+        return bool(data) and _looks_like_text(data, truncated=len(data) == head_size)
     names = _zip_names(file)
     if names is None:
         return False

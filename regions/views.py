@@ -60,7 +60,7 @@ def choose_region(request):
 @require_GET
 def region_detail(request, slug):
     region = region_from_slug(slug)
-    files = RegistryFile.objects.filter(region=region)
+    files = RegistryFile.objects.filter(region=region).select_related("region")
     return render(request, "regions/region_detail.html", {"region": region, "files": files})
 
 

@@ -1,0 +1,316 @@
+"""Importing the representatives' spreadsheet: validate every row, then write all or nothing.
+
+A contact is identified by its region and its «Код контакта» (the natural key), so importing
+the same file again changes nothing, and a changed role or phone updates the contact in place.
+The whole import is a handful of queries whatever the number of rows.
+"""
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from regions.models import Region
+
+from .hours import Interval, parse_hours
+from .models import Level, ReceptionHours, Representative
+from .spreadsheets import COLUMNS, NO, YES, Table, read_table
+
+FIELDS = ("level", "role", "person", "phones", "email", "address", "notes", "order", "is_active")
+TEXT_FIELDS = ("role", "person", "phones", "email", "address", "notes")
+SAMPLE_MARK = "ОБРАЗЕЦ"
+BATCH = 500
+TRUE_WORDS = {YES, "1", "true", "yes", "+", ""}
+FALSE_WORDS = {NO, "0", "false", "no", "-"}
+
+Progress = Callable[[str, int, int], None]
+
+
+def batched(iterable: Iterable, size: int) -> Iterator[tuple]:
+    # itertools.batched arrives with Python 3.12.
+    iterator = iter(iterable)
+    while batch := tuple(islice(iterator, size)):
+        yield batch
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        return f"Строка {self.row}, столбец «{self.column}»: {self.message}"
+
+
+class ImportFailed(Exception):
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} ошибок")
+        self.errors = errors
+
+
+@dataclass
+class Row:
+    number: int
+    region: Region
+    code: str
+    values: dict
+    intervals: list[Interval]
+
+    @property
+    def label(self) -> str:
+        return f"{self.region.code} {self.code} — {self.values['role']}"
+
+
+@dataclass
+class Change:
+    representative: Representative
+    row: Row
+    fields: list[str]  # model field names, plus "hours"
+
+
+@dataclass
+class Plan:
+    rows: int = 0
+    create: list[Row] = field(default_factory=list)
+    change: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    absent: list[Representative] = field(default_factory=list)  # in the file's regions only
+    prune: bool = False
+
+    @property
+    def remove(self) -> list[Representative]:
+        return self.absent if self.prune else []
+
+
+def _region_lookup() -> dict[str, Region]:
+    index = Region.objects.index()
+    lookup = {region.name.lower(): region for region in index.regions}
+    lookup |= {slug.lower(): region for slug, region in index.by_slug.items()}
+    lookup |= index.by_code
+    return lookup
+
+
+def _level(text: str) -> int:
+    if not re.fullmatch(r"\d+", text) or int(text) not in Level.values:
+        raise ValidationError(f"уровень — это 1, 2 или 3, а не «{text}».")
+    return int(text)
+
+
+def _order(text: str) -> int:
+    if not text:
+        return 0
+    if not re.fullmatch(r"\d{1,5}", text) or int(text) > 32767:
+        raise ValidationError(f"порядок — целое число от 0 до 32767, а не «{text}».")
+    return int(text)
+
+
+def _active(text: str) -> bool:
+    word = text.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValidationError(f"пишите «{YES}» или «{NO}», а не «{text}».")
+
+
+def _messages(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def parse_row(number: int, cells: dict[str, str], regions: dict[str, Region]) -> Row | list:
+    """A valid Row, or the list of RowErrors of this row."""
+    errors: list[RowError] = []
+
+    def fail(key: str, message: str) -> None:
+        errors.append(RowError(number, COLUMNS.get(key, "—"), message))
+
+    for key, text in cells.items():
+        if SAMPLE_MARK in text.upper():
+            fail(key, f"«{SAMPLE_MARK}» — это данные из файла-образца, а не настоящий контакт.")
+
+    region_text = cells["region"]
+    region = regions.get(region_text.lower()) or regions.get(region_text.zfill(2))
+    if region is None:
+        fail(
+            "region",
+            f"нет такого региона «{region_text}». Укажите код субъекта (59), "
+            "адрес страницы (perm-krai) или название, как на сайте.",
+        )
+    values: dict = {key: cells[key] for key in TEXT_FIELDS}
+    intervals: list[Interval] = []
+    for key, parse in (("level", _level), ("order", _order), ("is_active", _active)):
+        try:
+            values[key] = parse(cells[key])
+        except ValidationError as error:
+            fail(key, _messages(error))
+    try:
+        intervals = parse_hours(cells["hours"])
+    except ValidationError as error:
+        fail("hours", _messages(error))
+
+    representative = Representative(region=region, code=cells["code"], **values)
+    failed = {key for key in COLUMNS if any(e.column == COLUMNS[key] for e in errors)}
+    try:
+        representative.full_clean(
+            exclude=["region", *failed], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            fail("" if key == NON_FIELD_ERRORS else key, " ".join(messages))
+    if errors:
+        return errors
+    values = {key: getattr(representative, key) for key in FIELDS}
+    return Row(number, region, representative.code, values, intervals)
+
+
+def parse_table(table: Table, progress: Progress = _no_progress) -> list[Row]:
+    titles = {title.lower().replace("ё", "е"): key for key, title in COLUMNS.items()}
+    positions: dict[str, int] = {}
+    errors: list[RowError] = []
+    for position, title in enumerate(table.header):
+        key = titles.get(title.lower().replace("ё", "е"))
+        if key is None:
+            errors.append(RowError(table.header_row, title, "неизвестный столбец."))
+        elif key in positions:
+            errors.append(RowError(table.header_row, title, "столбец повторяется."))
+        else:
+            positions[key] = position
+    for key, title in COLUMNS.items():
+        if key not in positions:
+            errors.append(RowError(table.header_row, title, "нет такого столбца в заголовке."))
+    if errors:
+        raise ImportFailed(errors)
+
+    regions = _region_lookup()
+    rows: list[Row] = []
+    seen: dict[tuple[str, str], int] = {}
+    total = len(table.rows)
+    for done, (number, cells) in enumerate(table.rows, 1):
+        if done % 1000 == 0 or done == total:
+            progress("проверка строк", done, total)
+        if any(cells[len(table.header) :]):
+            errors.append(
+                RowError(
+                    number,
+                    f"после «{table.header[-1]}»",
+                    "лишние ячейки. Если в ячейке есть «;» или «,», возьмите её в кавычки.",
+                )
+            )
+            continue
+        padded = cells + [""] * (len(table.header) - len(cells))
+        result = parse_row(number, {key: padded[pos] for key, pos in positions.items()}, regions)
+        if isinstance(result, list):
+            errors.extend(result)
+        elif (result.region.code, result.code) in seen:
+            first = seen[(result.region.code, result.code)]
+            errors.append(
+                RowError(number, COLUMNS["code"], f"этот контакт уже есть в строке {first}.")
+            )
+        else:
+            seen[(result.region.code, result.code)] = number
+            rows.append(result)
+    if errors:
+        raise ImportFailed(errors)
+    return rows
+
+
+def make_plan(rows: list[Row], *, prune: bool = False, lock: bool = False) -> Plan:
+    plan = Plan(rows=len(rows), prune=prune)
+    current = Representative.objects.filter(region__in={row.region.pk for row in rows})
+    if lock:
+        current = current.select_for_update(of=("self",))
+    existing = {
+        (representative.region.code, representative.code): representative
+        for representative in current.select_related("region").prefetch_related("hours")
+    }
+    for row in rows:
+        representative = existing.pop((row.region.code, row.code), None)
+        if representative is None:
+            plan.create.append(row)
+            continue
+        changed = [key for key in FIELDS if getattr(representative, key) != row.values[key]]
+        if representative.intervals != row.intervals:
+            changed.append("hours")
+        if changed:
+            plan.change.append(Change(representative, row, changed))
+        else:
+            plan.unchanged += 1
+    plan.absent = sorted(existing.values(), key=lambda r: (r.region.order, r.level, r.order))
+    return plan
+
+
+def _hours(representative: Representative, intervals: list[Interval]) -> list[ReceptionHours]:
+    return [
+        ReceptionHours(representative=representative, weekday=day, opens=opens, closes=closes)
+        for day, opens, closes in intervals
+    ]
+
+
+@transaction.atomic
+def apply_plan(plan: Plan, progress: Progress = _no_progress) -> None:
+    now = timezone.now()
+    created = [
+        Representative(region=row.region, code=row.code, **row.values) for row in plan.create
+    ]
+    Representative.objects.bulk_create(created, batch_size=BATCH)
+    if any(representative.pk is None for representative in created):
+        # Databases that cannot return ids from a bulk insert: fetch them by natural key.
+        ids = {
+            (code, region_id): pk
+            for code, region_id, pk in Representative.objects.filter(
+                region__in={representative.region_id for representative in created}
+            ).values_list("code", "region_id", "pk")
+        }
+        for representative in created:
+            representative.pk = ids[(representative.code, representative.region_id)]
+    progress("создано контактов", len(created), len(created))
+
+    changed = []
+    for change in plan.change:
+        for key in FIELDS:
+            setattr(change.representative, key, change.row.values[key])
+        change.representative.updated_at = now
+        changed.append(change.representative)
+    fields = sorted({key for change in plan.change for key in change.fields} - {"hours"})
+    Representative.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=BATCH)
+    progress("изменено контактов", len(changed), len(changed))
+
+    rehoured = [change for change in plan.change if "hours" in change.fields]
+    for batch in batched((change.representative.pk for change in rehoured), BATCH):
+        ReceptionHours.objects.filter(representative__in=batch).delete()
+    hours = [
+        interval
+        for representative, row in [
+            *zip(created, plan.create, strict=True),
+            *((change.representative, change.row) for change in rehoured),
+        ]
+        for interval in _hours(representative, row.intervals)
+    ]
+    ReceptionHours.objects.bulk_create(hours, batch_size=BATCH)
+
+    for batch in batched((representative.pk for representative in plan.remove), BATCH):
+        Representative.objects.filter(pk__in=batch).delete()
+
+
+def import_file(
+    path: Path, *, dry_run: bool = False, prune: bool = False, progress: Progress = _no_progress
+) -> Plan:
+    rows = parse_table(read_table(path), progress)
+    if dry_run:
+        return make_plan(rows, prune=prune)
+    # The contacts the plan compares with stay locked until it is applied, so an edit made in
+    # admin meanwhile waits rather than being silently overwritten.
+    with transaction.atomic():
+        plan = make_plan(rows, prune=prune, lock=True)
+        apply_plan(plan, progress)
+    return plan

@@ -1,0 +1,166 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from regions.models import Region
+from regions.phones import phone_tel, validate_phone
+
+from .hours import DayGroup, Interval, check_intervals, group_days
+
+PHONE_SEPARATORS = re.compile(r"[;\n]")
+
+
+def split_phones(value: str) -> list[str]:
+    """Numbers one per line (or separated by «;»); commas stay, «доб. 12» may follow one."""
+    return [phone.strip() for phone in PHONE_SEPARATORS.split(value or "") if phone.strip()]
+
+
+def validate_phones(value: str) -> None:
+    for phone in split_phones(value):
+        validate_phone(phone)
+
+
+class Level(models.IntegerChoices):
+    CONTACT_CENTRE = 1, "1 уровень — контакт-центр, ответы на вопросы"
+    ACCOMPANIMENT = 2, "2 уровень — сопровождение при получении помощи"
+    EXPERT = 3, "3 уровень — жалобы, экспертиза, защита прав"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 1, "понедельник"
+    TUESDAY = 2, "вторник"
+    WEDNESDAY = 3, "среда"
+    THURSDAY = 4, "четверг"
+    FRIDAY = 5, "пятница"
+    SATURDAY = 6, "суббота"
+    SUNDAY = 7, "воскресенье"
+
+
+class RepresentativeQuerySet(models.QuerySet):
+    def for_region(self, region: Region):
+        """The region's published contacts with their hours: two queries, however many."""
+        return (
+            self.filter(region=region, is_active=True)
+            .prefetch_related("hours")
+            .order_by("level", "order", "pk")
+        )
+
+
+class RepresentativeManager(models.Manager.from_queryset(RepresentativeQuerySet)):
+    def get_by_natural_key(self, code, region_code):
+        return self.get(code=code, region__code=region_code)
+
+
+class Representative(models.Model):
+    region = models.ForeignKey(
+        Region,
+        verbose_name="регион",
+        on_delete=models.CASCADE,
+        related_name="representatives",
+    )
+    # The import matches rows to contacts by (region, code): a role or an address can change
+    # without the contact being removed and created again.
+    code = models.SlugField(
+        "код контакта",
+        max_length=50,
+        help_text="Латиницей, уникален в регионе, например perm-office-1. "
+        "По нему загрузка таблицы узнаёт контакт.",
+    )
+    level = models.PositiveSmallIntegerField("уровень", choices=Level.choices)
+    role = models.CharField("должность или роль", max_length=255)
+    person = models.CharField(
+        "ФИО", max_length=255, blank=True, help_text="Только если человек согласился."
+    )
+    phones = models.TextField(
+        "телефоны",
+        blank=True,
+        validators=[validate_phones],
+        help_text="По одному номеру в строке, например 8 (342) 200-00-00.",
+    )
+    email = models.EmailField("электронная почта", blank=True)
+    address = models.CharField("адрес офиса", max_length=255, blank=True)
+    notes = models.TextField("примечание", blank=True)
+    order = models.PositiveSmallIntegerField("порядок", default=0)
+    is_active = models.BooleanField(
+        "показывать на сайте", default=True, help_text="Снимите, чтобы скрыть, не удаляя."
+    )
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    objects = RepresentativeManager()
+
+    class Meta:
+        ordering = ["region__order", "level", "order", "pk"]
+        verbose_name = "страховой представитель"
+        verbose_name_plural = "страховые представители"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "code"],
+                name="representative_code_unique_in_region",
+                violation_error_message="В этом регионе уже есть контакт с таким кодом.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.role} ({self.person})" if self.person else self.role
+
+    def natural_key(self):
+        return (self.code, *self.region.natural_key())
+
+    natural_key.dependencies = ["regions.region"]
+
+    def clean(self):
+        self.phones = "\n".join(split_phones(self.phones))
+
+    @property
+    def phone_links(self) -> list[tuple[str, str]]:
+        """(as written, tel: target) pairs; the target is empty if a number cannot be dialled."""
+        return [(phone, phone_tel(phone)) for phone in split_phones(self.phones)]
+
+    @property
+    def intervals(self) -> list[Interval]:
+        # .all() so that a prefetch from for_region() is used.
+        return sorted(Interval(h.weekday, h.opens, h.closes) for h in self.hours.all())
+
+    @property
+    def hour_groups(self) -> list[DayGroup]:
+        return group_days(self.intervals)
+
+
+class ReceptionHours(models.Model):
+    representative = models.ForeignKey(
+        Representative,
+        verbose_name="представитель",
+        on_delete=models.CASCADE,
+        related_name="hours",
+    )
+    weekday = models.PositiveSmallIntegerField("день недели", choices=Weekday.choices)
+    opens = models.TimeField("начало приёма")
+    closes = models.TimeField("конец приёма")
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name = "часы приёма"
+        verbose_name_plural = "часы приёма (время местное)"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")),
+                name="reception_hours_close_after_open",
+                violation_error_message="Конец приёма должен быть позже начала.",
+            ),
+            models.UniqueConstraint(
+                fields=["representative", "weekday", "opens"],
+                name="reception_hours_unique_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self):
+        if self.opens is not None and self.closes is not None:
+            try:
+                check_intervals([Interval(self.weekday, self.opens, self.closes)])
+            except ValidationError as error:
+                raise ValidationError({"closes": error}) from None

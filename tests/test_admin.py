@@ -1,0 +1,116 @@
+from http import HTTPStatus
+
+import pytest
+from django.contrib.admin.models import LogEntry
+
+from regions.models import Region, RegistryFile
+
+from .factories import PDF_BYTES, region_form, registry_file, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(admin_client):
+    return admin_client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/regions/region/",
+        "/admin/regions/region/?q=Томская",
+        "/admin/regions/region/?is_default__exact=1",
+        "/admin/regions/registryfile/",
+        "/admin/regions/registryfile/add/",
+    ],
+)
+def test_admin_pages_load_for_staff(staff, regions, url):
+    response = staff.get(url)
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_region_admin_is_in_russian_and_searchable(staff, regions):
+    page = staff.get("/admin/regions/region/?q=RU-TOM").content.decode()
+    assert "Томская область" in page
+    assert "Пермский край" not in page
+    assert "регион" in page.lower()
+
+
+def test_region_change_form_loads_and_saves_with_history(staff, regions, admin_user):
+    region = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{region.pk}/change/"
+    assert staff.get(url).status_code == HTTPStatus.OK
+    data = region_form(region)
+    data.update(tfoms_phone="8 (3822) 12-34-56", tfoms_name="ТФОМС (тест)")
+    response = staff.post(url, data)
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    assert Region.objects.get(pk=region.pk).tfoms_phone == "8 (3822) 12-34-56"
+    entry = LogEntry.objects.get(object_id=str(region.pk))
+    assert entry.user == admin_user
+    history = staff.get(f"/admin/regions/region/{region.pk}/history/").content.decode()
+    assert admin_user.username in history
+
+
+def test_region_admin_refuses_a_bad_phone(staff, regions):
+    region = regions.by_slug["tomsk-oblast"]
+    data = region_form(region)
+    data["tfoms_phone"] = "позвоните нам"
+    response = staff.post(f"/admin/regions/region/{region.pk}/change/", data)
+    assert response.status_code == HTTPStatus.OK
+    assert "Неверный номер телефона" in response.content.decode()
+    assert Region.objects.get(pk=region.pk).tfoms_phone == ""
+
+
+def test_second_default_region_is_refused_in_admin(staff, regions):
+    region = regions.by_slug["tomsk-oblast"]
+    data = region_form(region)
+    data["is_default"] = "on"
+    response = staff.post(f"/admin/regions/region/{region.pk}/change/", data)
+    assert response.status_code == HTTPStatus.OK
+    assert "Регион по умолчанию может быть только один" in response.content.decode()
+
+
+def test_staff_uploads_a_registry_file(staff, regions, media_root):
+    response = staff.post(
+        "/admin/regions/registryfile/add/",
+        {
+            "title": "Реестр МО",
+            "kind": "registry",
+            "region": regions.by_slug["perm-krai"].pk,
+            "file": upload("reestr.pdf", PDF_BYTES),
+            "published_on": "2026-11-01",
+        },
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    item = RegistryFile.objects.get()
+    assert item.size == len(PDF_BYTES)
+    assert item.region.slug == "perm-krai"
+
+
+def test_bad_upload_in_admin_shows_an_error_and_saves_nothing(staff, regions, media_root):
+    response = staff.post(
+        "/admin/regions/registryfile/add/",
+        {
+            "title": "Подделка",
+            "kind": "registry",
+            "file": upload("reestr.pdf", b"MZ not a pdf"),
+            "published_on": "2026-11-01",
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "не соответствует расширению .pdf" in response.content.decode()
+    assert not RegistryFile.objects.exists()
+
+
+def test_registry_file_changelist_shows_all_russia(staff, regions, media_root):
+    registry_file(title="Общий файл")
+    page = staff.get("/admin/regions/registryfile/").content.decode()
+    assert "Общий файл" in page and "Вся Россия" in page
+
+
+def test_anonymous_visitors_are_sent_to_login(client, regions):
+    response = client.get("/admin/regions/region/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/admin/login/")

@@ -1,0 +1,167 @@
+import csv
+import io
+from http import HTTPStatus
+from urllib.parse import quote
+
+import pytest
+from django.core.exceptions import ValidationError
+from openpyxl import load_workbook
+
+from regions.models import RegistryFile
+
+from .factories import PDF_BYTES, docx_like_zip, registry_file, upload, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_download_is_an_attachment_with_its_cyrillic_name(client, regions, media_root):
+    item = registry_file(title="Реестр медицинских организаций Томской области")
+    response = client.get(f"/files/{item.pk}/")
+    assert response.status_code == HTTPStatus.OK
+    assert body(response) == PDF_BYTES
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Length"] == str(len(PDF_BYTES))
+    assert response["X-Content-Type-Options"] == "nosniff"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    expected = quote("Реестр медицинских организаций Томской области.pdf")
+    assert f"filename*=utf-8''{expected}" in disposition
+
+
+def test_xlsx_download_has_the_spreadsheet_type(client, regions, media_root):
+    item = registry_file(title="Контакты", name="k.xlsx", content=xlsx_bytes(), kind="contacts")
+    response = client.get(f"/files/{item.pk}/")
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+
+
+def test_unknown_file_is_404(client, regions):
+    assert client.get("/files/999999/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_file_missing_from_storage_is_404(client, regions, media_root):
+    item = registry_file()
+    item.file.storage.delete(item.file.name)
+    assert client.get(f"/files/{item.pk}/").status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "registry/../../secret.pdf"])
+def test_name_that_leaves_the_media_folder_is_404(client, regions, media_root, name):
+    item = registry_file()
+    RegistryFile.objects.filter(pk=item.pk).update(file=name)
+    response = client.get(f"/files/{item.pk}/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_media_url_serves_nothing_directly(client, regions, media_root):
+    item = registry_file()
+    assert client.get(f"/media/{item.file.name}").status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("virus.exe", b"MZ\x90\x00", "Такой тип файла нельзя опубликовать"),
+        ("page.html", b"<html></html>", "Такой тип файла нельзя опубликовать"),
+        ("fake.pdf", b"MZ\x90\x00 not a pdf", "не соответствует расширению .pdf"),
+        ("fake.xlsx", PDF_BYTES, "не соответствует расширению .xlsx"),
+        ("word.xlsx", docx_like_zip("word/document.xml"), "не соответствует расширению .xlsx"),
+        ("binary.csv", b"a;b\x00\x01\x02", "не соответствует расширению .csv"),
+        ("empty.pdf", b"", "Файл пустой"),
+    ],
+)
+def test_bad_uploads_are_refused(regions, media_root, name, content, message):
+    item = RegistryFile(title="Файл", kind="other", file=upload(name, content))
+    with pytest.raises(ValidationError) as error:
+        item.full_clean()
+    assert message in str(error.value)
+
+
+def test_oversized_upload_is_refused(regions, media_root, settings):
+    settings.REGISTRY_MAX_UPLOAD_BYTES = 1024
+    item = RegistryFile(title="Файл", file=upload("big.pdf", PDF_BYTES + b"0" * 2048))
+    with pytest.raises(ValidationError, match="Файл слишком большой"):
+        item.full_clean()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("ok.pdf", PDF_BYTES),
+        ("ok.xlsx", None),
+        ("ok.docx", docx_like_zip("word/document.xml")),
+        ("ok.csv", "Регион;Телефон\nТомская область;нет\n".encode()),
+        ("ok-1251.csv", "Регион;Телефон\n".encode("cp1251")),
+        ("ok.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100),
+    ],
+)
+def test_good_uploads_are_accepted(regions, media_root, name, content):
+    item = registry_file(name=name, content=content or xlsx_bytes())
+    assert item.size > 0
+    assert item.format_label == name.rsplit(".", 1)[1].upper()
+
+
+def give_contacts(region):
+    region.tfoms_name = "ТФОМС (тестовые данные)"
+    region.tfoms_phone = "8 (3822) 12-34-56"
+    region.health_site = "https://health.example.test/"
+    region.save()
+
+
+def test_contacts_csv_matches_the_database(client, regions):
+    give_contacts(regions.by_slug["tomsk-oblast"])
+    response = client.get("/files/contacts.csv")
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Length"] == str(len(response.content))
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["Регион", "Код субъекта", "ТФОМС", "Телефон ТФОМС"]
+    assert len(rows) == 24
+    tomsk = next(row for row in rows if row[0] == "Томская область")
+    assert tomsk[1:4] == ["70", "ТФОМС (тестовые данные)", "8 (3822) 12-34-56"]
+    assert tomsk[8] == "https://health.example.test/"
+    moscow = next(row for row in rows if row[0] == "Город Москва")
+    assert set(moscow[2:]) == {""}
+
+
+def test_contacts_xlsx_matches_the_database(client, regions):
+    give_contacts(regions.by_slug["tomsk-oblast"])
+    response = client.get("/files/contacts.xlsx")
+    assert response.status_code == HTTPStatus.OK
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)]
+    assert len(rows) == 24
+    tomsk = next(row for row in rows if row[0] == "Томская область")
+    assert tomsk[1:4] == ["70", "ТФОМС (тестовые данные)", "8 (3822) 12-34-56"]
+
+
+def test_contacts_downloads_follow_a_change_at_once(client, regions):
+    client.get("/files/contacts.csv")
+    give_contacts(regions.by_slug["perm-krai"])
+    assert "ТФОМС (тестовые данные)" in client.get("/files/contacts.csv").content.decode(
+        "utf-8-sig"
+    )
+
+
+def test_contacts_downloads_are_offered_once_contacts_are_known(client, regions):
+    give_contacts(regions.by_slug["tomsk-oblast"])
+    for url in ["/zashchita-prav/", "/files/"]:
+        page = client.get(url).content.decode()
+        assert 'href="/files/contacts.csv"' in page
+        assert 'href="/files/contacts.xlsx"' in page
+
+
+def test_files_page_lists_all_files_with_region(client, regions, media_root):
+    registry_file(title="Общий реестр")
+    registry_file(title="Реестр Перми", region=regions.by_slug["perm-krai"])
+    page = client.get("/files/").content.decode()
+    assert "Общий реестр" in page
+    assert "Реестр Перми" in page
+    assert "Пермский край" in page

@@ -1,0 +1,72 @@
+from http import HTTPStatus
+
+import pytest
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.test import Client
+from django.urls import path
+
+from omsportal.urls import urlpatterns as site_urls
+
+pytestmark = pytest.mark.django_db
+
+
+def broken(request):
+    raise RuntimeError("boom")
+
+
+def suspicious(request):
+    raise SuspiciousOperation("bad")
+
+
+def denied(request):
+    raise PermissionDenied
+
+
+urlpatterns = [
+    path("broken/", broken),
+    path("sus/", suspicious),
+    path("no/", denied),
+    *site_urls,
+]
+handler500 = "omsportal.views.server_error"
+
+
+def test_404_is_russian_in_the_site_layout(client, regions):
+    response = client.get("/no-such-page/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    page = response.content.decode()
+    assert "Страница не найдена" in page
+    assert 'href="tel:+78003336003"' in page
+    assert '<html lang="ru">' in page
+    assert not response.cookies
+
+
+def test_500_is_russian_in_the_site_layout(regions, settings):
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    response = client.get("/broken/")
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    page = response.content.decode()
+    assert "На сайте произошла ошибка" in page
+    assert 'href="tel:+78003336003"' in page
+    assert "boom" not in page
+
+
+def test_csrf_failure_is_russian(regions):
+    response = Client(enforce_csrf_checks=True).post("/regions/choose/", {"region": "moscow"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "Форма устарела" in response.content.decode()
+
+
+def test_400_template_is_russian(regions, settings):
+    settings.ROOT_URLCONF = __name__
+    response = Client(raise_request_exception=False).get("/sus/")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Неверный запрос" in response.content.decode()
+
+
+def test_403_template_is_russian(regions, settings):
+    settings.ROOT_URLCONF = __name__
+    response = Client().get("/no/")
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "Доступ запрещён" in response.content.decode()

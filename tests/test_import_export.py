@@ -1,0 +1,306 @@
+import csv
+import io
+from datetime import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook, load_workbook
+
+from representatives.models import ReceptionHours, Representative
+from representatives.spreadsheets import COLUMNS
+
+from .factories import WORKDAYS, make_representative
+
+pytestmark = pytest.mark.django_db
+
+HEADER = list(COLUMNS.values())
+SAMPLE = settings.BASE_DIR / "fixtures" / "representatives-sample.csv"
+
+
+def contact(**changes) -> dict:
+    row = {
+        "Регион": "59",
+        "Код контакта": "perm-2",
+        "Уровень": "2",
+        "Должность": "Страховой представитель 2 уровня",
+        "ФИО": "",
+        "Телефоны": "8 (342) 200-00-00; +7 342 210-10-10",
+        "Электронная почта": "test@example.com",
+        "Адрес офиса": "г. Тестовск, ул. Проверочная, д. 1",
+        "Часы приёма": "пн-пт 09:00-13:00 14:00-18:00; сб 10:00-14:00",
+        "Примечание": "",
+        "Порядок": "1",
+        "Показывать": "да",
+    }
+    return row | changes
+
+
+GOOD = [
+    contact(),
+    contact(**{"Регион": "perm-krai", "Код контакта": "perm-3", "Уровень": "3"}),
+    contact(**{"Регион": "Томская область", "Код контакта": "tomsk-2", "Часы приёма": ""}),
+]
+
+
+def write_csv(path: Path, rows: list[dict], *, header=HEADER, delimiter=";", encoding="utf-8-sig"):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(header)
+    writer.writerows([row.get(title, "") for title in header] for row in rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def import_(path, *options) -> tuple[str, str]:
+    return run("import_representatives", str(path), *options)
+
+
+def snapshot() -> list[tuple]:
+    return list(
+        Representative.objects.order_by("pk").values_list(
+            "pk", "region__code", "code", "level", "role", "phones", "updated_at"
+        )
+    ) + list(ReceptionHours.objects.order_by("pk").values_list("pk", "weekday", "opens"))
+
+
+def test_a_good_file_is_imported(tmp_path, regions):
+    out, err = import_(write_csv(tmp_path / "good.csv", GOOD))
+    assert "Создано: 3." in out
+    assert "проверка строк: 3 из 3" in err
+    representative = Representative.objects.get(region__code="59", code="perm-2")
+    assert representative.level == 2
+    assert representative.phones == "8 (342) 200-00-00\n+7 342 210-10-10"
+    assert representative.email == "test@example.com"
+    assert [group.times for group in representative.hour_groups] == [
+        "09:00–13:00, 14:00–18:00",
+        "10:00–14:00",
+    ]
+    assert Representative.objects.get(code="perm-3").level == 3
+    assert Representative.objects.get(code="tomsk-2").region.slug == "tomsk-oblast"
+
+
+BAD_ROWS = {
+    "unknown-region": ({"Регион": "99"}, "Регион", "нет такого региона «99»"),
+    "bad-phone": ({"Телефоны": "8 (342) 200; 123"}, "Телефоны", "Неверный номер телефона"),
+    "bad-email": ({"Электронная почта": "test@"}, "Электронная почта", "адрес электронной"),
+    "bad-level": ({"Уровень": "4"}, "Уровень", "1, 2 или 3"),
+    "level-word": ({"Уровень": "второй"}, "Уровень", "1, 2 или 3"),
+    "duplicate-row": ({}, "Код контакта", "этот контакт уже есть в строке 2"),
+    "bad-hours": ({"Часы приёма": "пн 18:00-09:00"}, "Часы приёма", "позже начала"),
+    "no-role": ({"Должность": ""}, "Должность", "не может быть пустым"),
+    "bad-code": ({"Код контакта": "код контакта"}, "Код контакта", "латинских букв"),
+    "bad-active": ({"Показывать": "может быть"}, "Показывать", "«да» или «нет»"),
+    "bad-order": ({"Порядок": "-1"}, "Порядок", "целое число"),
+}
+
+
+def refused(path) -> str:
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="Ничего не записано"):
+        call_command("import_representatives", str(path), stderr=err)
+    return err.getvalue()
+
+
+@pytest.mark.parametrize(("changes", "column", "message"), BAD_ROWS.values(), ids=BAD_ROWS)
+def test_a_bad_row_is_refused_with_row_and_column_and_nothing_is_written(
+    tmp_path, regions, changes, column, message
+):
+    make_representative(regions.by_code["59"], code="perm-2", role="Было до загрузки")
+    before = snapshot()
+    err = refused(write_csv(tmp_path / "bad.csv", [*GOOD, contact(**changes)]))
+    assert f"Строка 5, столбец «{column}»: " in err
+    assert message in err
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ([t for t in HEADER if t != "Телефоны"], "Строка 1, столбец «Телефоны»: нет такого"),
+        ([*HEADER, "Лишний"], "Строка 1, столбец «Лишний»: неизвестный столбец"),
+        ([*HEADER, "Телефоны"], "Строка 1, столбец «Телефоны»: столбец повторяется"),
+    ],
+    ids=["missing-column", "unknown-column", "repeated-column"],
+)
+def test_a_bad_header_is_refused(tmp_path, regions, header, expected):
+    assert expected in refused(write_csv(tmp_path / "bad.csv", GOOD, header=header))
+    assert not Representative.objects.exists()
+
+
+def test_unquoted_separator_in_a_cell_is_reported(tmp_path, regions):
+    path = tmp_path / "shifted.csv"
+    path.write_text(";".join(HEADER) + "\n" + ";".join(contact().values()) + ";лишнее\n")
+    assert "Строка 2, столбец «после «Показывать»»: лишние ячейки" in refused(path)
+
+
+def test_dry_run_reports_and_writes_nothing(tmp_path, regions):
+    kept = make_representative(regions.by_code["59"], code="perm-old", role="Нет в файле")
+    make_representative(regions.by_code["59"], code="perm-2", phones="8 (342) 299-99-99")
+    before = snapshot()
+    out, _ = import_(write_csv(tmp_path / "good.csv", GOOD), "--dry-run", "--prune")
+    assert snapshot() == before
+    assert "Будет создано: 2." in out
+    assert "Будет изменено: 1." in out
+    assert "59 perm-2 — Страховой представитель 2 уровня (Должность, Телефоны," in out
+    assert "Будет удалено: 1." in out
+    assert f"59 perm-old — {kept.role}" in out
+    assert "ничего не записано" in out
+
+
+def test_reimport_changes_nothing_and_changes_are_applied_in_place(tmp_path, regions):
+    path = write_csv(tmp_path / "good.csv", GOOD)
+    import_(path)
+    before = snapshot()
+    out, _ = import_(path)
+    assert "Создано: 0." in out and "Изменено: 0." in out and "Без изменений: 3." in out
+    assert snapshot() == before
+
+    pk = Representative.objects.get(code="perm-2").pk
+    changed = [contact(**{"Телефоны": "8 (342) 233-33-33", "Часы приёма": "пн 08:00-12:00"})]
+    out, _ = import_(write_csv(tmp_path / "changed.csv", [*changed, *GOOD[1:]]))
+    assert "Изменено: 1." in out and "(Телефоны, Часы приёма)" in out
+    representative = Representative.objects.get(code="perm-2")
+    assert representative.pk == pk
+    assert representative.phones == "8 (342) 233-33-33"
+    assert representative.intervals == [(1, time(8), time(12))]
+
+
+def test_prune_removes_only_absent_contacts_of_the_regions_in_the_file(tmp_path, regions):
+    make_representative(regions.by_code["59"], code="perm-old")
+    other = make_representative(regions.by_code["77"], code="moscow-kept")
+    path = write_csv(tmp_path / "good.csv", GOOD)
+    out, _ = import_(path)
+    assert "останутся на сайте" in out
+    assert Representative.objects.filter(code="perm-old").exists()
+    out, _ = import_(path, "--prune")
+    assert "Удалено: 1." in out
+    assert not Representative.objects.filter(code="perm-old").exists()
+    assert Representative.objects.filter(pk=other.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding"),
+    [(",", "utf-8"), (";", "utf-8"), (",", "utf-8-sig"), (";", "cp1251")],
+)
+def test_csv_dialects(tmp_path, regions, delimiter, encoding):
+    path = write_csv(tmp_path / "good.csv", GOOD, delimiter=delimiter, encoding=encoding)
+    out, _ = import_(path)
+    assert "Создано: 3." in out
+
+
+def test_xlsx_with_numbers_as_numbers(tmp_path, regions):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["# Комментарий: строки с решёткой пропускаются"])
+    sheet.append(HEADER)
+    row = contact(**{"Регион": 2, "Код контакта": "ufa-1", "Уровень": 2, "Порядок": 3.0})
+    sheet.append(list(row.values()))
+    sheet.append([])
+    sheet.append(list(contact(**{"Уровень": 7}).values()))
+    path = tmp_path / "bad.xlsx"
+    workbook.save(path)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_representatives", str(path), stderr=err)
+    assert "Строка 5, столбец «Уровень»" in err.getvalue()
+    assert not Representative.objects.exists()
+
+    sheet.delete_rows(5)
+    workbook.save(path)
+    out, _ = import_(path)
+    assert "Создано: 1." in out
+    representative = Representative.objects.get()
+    assert (representative.region.slug, representative.level, representative.order) == (
+        "bashkortostan",
+        2,
+        3,
+    )
+
+
+def test_not_a_spreadsheet(tmp_path, regions):
+    path = tmp_path / "fake.xlsx"
+    path.write_text("Регион;Код контакта")
+    with pytest.raises(CommandError, match="не таблица XLSX"):
+        import_(path)
+    with pytest.raises(CommandError, match="Нет такого файла"):
+        import_(tmp_path / "absent.csv")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_export_then_import_round_trips(tmp_path, regions, kind):
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "representatives.json", verbosity=0)
+    perm = regions.by_slug["perm-krai"]
+    make_representative(perm, code="a", level=3, person="Тестов Т. Т.", hours=WORKDAYS)
+    make_representative(
+        perm, code="b", phones="8 (342) 200-00-00\n8 (342) 211-11-11", is_active=False,
+        hours=[(1, "09:00", "13:00"), (1, "14:00", "18:00"), (3, "09:00", "13:00")],
+        notes="Первая строка\nвторая строка; с точкой с запятой, и запятой",
+    )  # fmt: skip
+    path = tmp_path / f"all.{kind}"
+    run("export_representatives", "-o", str(path))
+    before = snapshot()
+    out, _ = import_(path)
+    assert "Без изменений: 25." in out
+    assert snapshot() == before
+
+    exported = {(r.region.code, r.code): r.intervals for r in Representative.objects.all()}
+    Representative.objects.all().delete()
+    out, _ = import_(path)
+    assert "Создано: 25." in out
+    assert {(r.region.code, r.code): r.intervals for r in Representative.objects.all()} == exported
+    again = tmp_path / f"again.{kind}"
+    run("export_representatives", "--format", kind, "-o", str(again))
+    if kind == "csv":
+        assert again.read_bytes() == path.read_bytes()
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    else:
+        rows = [list(r) for r in load_workbook(path).active.iter_rows(values_only=True)]
+        assert rows == [list(r) for r in load_workbook(again).active.iter_rows(values_only=True)]
+
+
+def test_export_csv_to_stdout_and_xlsx_needs_a_file(regions):
+    make_representative(regions.by_code["70"], code="tomsk")
+    out, _ = run("export_representatives")
+    assert out.splitlines()[0] == ";".join(HEADER)
+    assert out.splitlines()[1].startswith("70;tomsk;2;")
+    with pytest.raises(CommandError, match="-o"):
+        run("export_representatives", "--format", "xlsx")
+
+
+def test_ten_thousand_rows(tmp_path, regions):
+    codes = list(regions.by_code)
+    rows = [
+        contact(**{"Регион": codes[number % len(codes)], "Код контакта": f"c-{number}"})
+        for number in range(10_000)
+    ]
+    path = write_csv(tmp_path / "big.csv", rows)
+    out, err = import_(path)
+    assert "Создано: 10000." in out
+    assert "проверка строк: 5000 из 10000" in err
+    assert Representative.objects.count() == 10_000
+    assert ReceptionHours.objects.count() == 10_000 * 11
+    out, _ = import_(path)
+    assert "Без изменений: 10000." in out
+
+
+def test_the_sample_file_is_marked_and_refused_but_otherwise_well_formed(tmp_path, regions):
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert text.startswith("# ОБРАЗЕЦ")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_representatives", str(SAMPLE), stderr=err)
+    assert "файла-образца" in err.getvalue()
+    assert not Representative.objects.exists()
+
+    unmarked = tmp_path / "unmarked.csv"
+    unmarked.write_text(text.replace("ОБРАЗЕЦ", "Проба"), encoding="utf-8")
+    out, _ = import_(unmarked, "--dry-run")
+    assert "Будет создано: 3." in out

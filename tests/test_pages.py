@@ -1,0 +1,187 @@
+import re
+from http import HTTPStatus
+from xml.etree import ElementTree
+
+import pytest
+from django.utils.html import escape
+
+from omsportal import legal
+
+from .factories import registry_file
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = [
+    "/",
+    "/zashchita-prav/",
+    "/regions/",
+    "/regions/moscow/",
+    "/regions/tomsk-oblast/",
+    "/regions/tomsk-oblast/representatives/",
+    "/files/",
+]
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_public_page_has_hotline_title_and_description(client, regions, url):
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert "Единая «горячая линия»" in page
+    assert '<a class="hotline__phone" href="tel:+78003336003">8 (800) 333-60-03</a>' in page
+    assert re.search(r"<title>[^<]{10,}</title>", page)
+    assert re.search(r'<meta name="description" content="[^"]{30,}">', page)
+    assert '<html lang="ru">' in page
+    assert 'href="#main-content"' in page and 'id="main-content"' in page
+
+
+def test_each_page_has_its_own_title(client, regions):
+    titles = {
+        re.search(r"<title>([^<]*)</title>", client.get(url).content.decode()).group(1)
+        for url in PUBLIC_PAGES
+    }
+    assert len(titles) == len(PUBLIC_PAGES)
+
+
+def test_home_leads_to_the_main_pages(client, regions):
+    page = client.get("/").content.decode()
+    for href in ["/zashchita-prav/", "/regions/", "/files/", "/regions/moscow/representatives/"]:
+        assert f'href="{href}"' in page
+
+
+def test_rights_page_carries_the_seed_content(client, regions):
+    page = client.get("/zashchita-prav/").content.decode()
+    for text in [
+        "Защита прав застрахованных за пределами территории, в которой выдан полис ОМС",
+        "удостоверяет право застрахованного лица на бесплатное оказание медицинской помощи "
+        "на всей территории Российской Федерации",
+        "предъявление полиса ОМС не требуется",
+        "Экстренная помощь оказывается бесплатно и безотлагательно!",
+        "обратитесь к страховым представителям региона, в котором вам выдан полис ОМС",
+        "Ваш страховой представитель",
+        "главой 16 Правил обязательного медицинского страхования",
+    ]:
+        assert text in page, text
+
+
+def test_rights_page_links_the_law_and_the_rules_with_the_date(client, regions):
+    page = client.get("/zashchita-prav/").content.decode()
+    assert f'href="{escape(legal.LAW_326.url)}"' in page
+    assert "326-ФЗ" in page
+    assert f'href="{escape(legal.OMS_RULES.url)}"' in page
+    assert "на 25 ноября 2026 г." in page
+
+
+def test_emergency_notice_comes_before_everything_else(client, regions):
+    page = client.get("/zashchita-prav/").content.decode()
+    main = page[page.index('id="main-content"') :]
+    assert main.index("Экстренная помощь") < main.index("Полис ОМС действует во всей России")
+    assert 'href="tel:103"' in main and 'href="tel:112"' in main
+
+
+def test_rights_page_links_the_representatives_of_the_visitor_region(client, regions):
+    client.post("/regions/choose/", {"region": "perm-krai", "next": "/"})
+    page = client.get("/zashchita-prav/").content.decode()
+    assert 'href="/regions/perm-krai/representatives/">Ваш страховой представитель</a>' in page
+
+
+def test_rights_page_without_files_offers_the_hotline_not_a_blank(client, regions):
+    page = client.get("/zashchita-prav/").content.decode()
+    assert "Файл с базовой программой ОМС пока не опубликован" in page
+    assert "Файлы пока не опубликованы" in page
+    # No generated contacts file while no region's contacts are known: it would be empty.
+    assert "/files/contacts.csv" not in page
+
+
+def test_rights_page_lists_files_for_russia_and_for_the_visitor_region(client, regions, media_root):
+    registry_file(title="Базовая программа ОМС на 2026 год", kind="programme", name="bp.pdf")
+    registry_file(title="Реестр Томской области", region=regions.by_slug["tomsk-oblast"])
+    registry_file(title="Реестр Пермского края", region=regions.by_slug["perm-krai"])
+    client.post("/regions/choose/", {"region": "tomsk-oblast", "next": "/"})
+    page = client.get("/zashchita-prav/").content.decode()
+    assert "Базовая программа ОМС на 2026 год" in page
+    assert "Реестр Томской области" in page
+    assert "Реестр Пермского края" not in page
+    assert re.search(r"PDF, \d+[\xa0 ]байт(а|ов)?, опубликован \d+ \w+ \d{4}", page)
+
+
+def test_region_page_shows_known_contacts_and_hides_unknown(client, regions):
+    region = regions.by_slug["tomsk-oblast"]
+    region.tfoms_name = "ТФОМС Томской области (тестовые данные)"
+    region.tfoms_phone = "8 (3822) 12-34-56"
+    region.save()
+    page = client.get("/regions/tomsk-oblast/").content.decode()
+    assert "ТФОМС Томской области (тестовые данные)" in page
+    assert 'href="tel:+73822123456"' in page
+    assert "Орган здравоохранения</h3>" not in page
+    assert "Адрес:" not in page
+
+
+def test_region_page_without_contacts_offers_the_hotline(client, regions):
+    page = client.get("/regions/moscow/").content.decode()
+    assert "пока не опубликованы" in page
+    assert "Телефон:" not in page
+
+
+def test_unknown_region_page_is_404(client, regions):
+    assert client.get("/regions/atlantis/").status_code == HTTPStatus.NOT_FOUND
+    assert client.get("/regions/atlantis/representatives/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_robots_txt_points_to_the_sitemap(client, regions):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in body
+    assert "Disallow: /admin/" in body
+
+
+def test_sitemap_lists_every_public_page_and_each_region(client, regions):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == HTTPStatus.OK
+    tree = ElementTree.fromstring(response.content)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locations = {loc.text for loc in tree.findall("s:url/s:loc", ns)}
+    for url in ["/", "/zashchita-prav/", "/regions/", "/files/"]:
+        assert f"http://testserver{url}" in locations
+    for region in regions.regions:
+        assert f"http://testserver/regions/{region.slug}/" in locations
+        assert f"http://testserver/regions/{region.slug}/representatives/" in locations
+
+
+def test_favicon_is_served_from_the_site_root(client, regions):
+    response = client.get("/favicon.ico")
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "image/x-icon"
+
+
+def test_page_fits_the_size_budget(client, regions):
+    for url in PUBLIC_PAGES:
+        assert len(client.get(url).content) < 30 * 1024, url
+
+
+@pytest.mark.parametrize(
+    ("url", "warm_queries"),
+    [
+        ("/", 0),
+        ("/zashchita-prav/", 1),
+        ("/regions/", 0),
+        ("/regions/tomsk-oblast/", 1),
+        ("/regions/tomsk-oblast/representatives/", 1),
+        ("/files/", 2),
+        ("/files/contacts.csv", 0),
+        ("/files/contacts.xlsx", 0),
+        ("/sitemap.xml", 0),
+        ("/robots.txt", 0),
+    ],
+)
+@pytest.mark.parametrize("file_count", [1, 30])
+def test_queries_per_page_do_not_grow_with_the_data(
+    client, regions, media_root, django_assert_num_queries, url, warm_queries, file_count
+):
+    for number in range(file_count):
+        registry_file(title=f"Файл {number}", region=regions.by_slug["tomsk-oblast"])
+    client.post("/regions/choose/", {"region": "tomsk-oblast", "next": "/"})
+    client.get(url)  # warms the region index and the session cache
+    with django_assert_num_queries(warm_queries):
+        assert client.get(url).status_code == HTTPStatus.OK

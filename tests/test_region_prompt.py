@@ -1,0 +1,195 @@
+from http import HTTPStatus
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client, RequestFactory
+
+from regions.middleware import SESSION_KEY, RegionMiddleware
+from regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+PROMPT = "Ваш регион Город Москва?"
+
+
+def choose(client, slug, next_url="/zashchita-prav/"):
+    return client.post("/regions/choose/", {"region": slug, "next": next_url})
+
+
+def test_first_visit_asks_about_the_default_region(client, regions):
+    page = client.get("/zashchita-prav/").content.decode()
+    assert PROMPT in page
+    assert "Да, верно" in page
+    assert 'href="/regions/?next=/zashchita-prav/"' in page
+    assert "Выбрать другой" in page
+
+
+@pytest.mark.parametrize("url", ["/", "/zashchita-prav/"])
+def test_prompt_on_visitor_pages(client, regions, url):
+    assert PROMPT in client.get(url).content.decode()
+
+
+def test_confirming_keeps_the_region_and_hides_the_prompt(client, regions):
+    response = choose(client, "moscow")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/zashchita-prav/"
+    page = client.get("/").content.decode()
+    assert PROMPT not in page
+    assert "Ваш регион: <strong>Город Москва</strong>" in page
+
+
+def test_choosing_another_region_returns_to_the_same_page(client, regions):
+    response = choose(client, "tomsk-oblast", "/zashchita-prav/?from=prompt")
+    assert response["Location"] == "/zashchita-prav/?from=prompt"
+    page = client.get("/zashchita-prav/").content.decode()
+    assert "Ваш регион: <strong>Томская область</strong>" in page
+    assert 'href="/regions/tomsk-oblast/representatives/"' in page
+    assert PROMPT not in page
+
+
+def test_region_list_offers_every_region_as_a_post_form(client, regions):
+    page = client.get("/regions/?next=/zashchita-prav/").content.decode()
+    assert page.count('<form method="post" action="/regions/choose/">') == 23
+    assert page.count('name="next" value="/zashchita-prav/"') == 23
+    for region in regions.regions:
+        assert f">{region.name}</button>" in page
+        assert f'href="/regions/{region.slug}/representatives/"' in page
+
+
+@pytest.mark.parametrize(
+    "bad_next",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "https://evil.example/",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "",
+    ],
+)
+def test_next_never_leaves_the_site(client, regions, bad_next):
+    response = choose(client, "tomsk-oblast", bad_next)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize("value", ["atlantis", "", "77", "<script>", "tomsk-oblast/../moscow"])
+def test_unknown_region_is_a_clear_400_and_changes_nothing(client, regions, value):
+    choose(client, "perm-krai")
+    response = choose(client, value)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    assert "Такого региона нет в списке" in page
+    assert "ничего не изменили" in page
+    assert client.session[SESSION_KEY] == "59"
+
+
+def test_missing_region_field_is_400(client, regions):
+    response = client.post("/regions/choose/", {"next": "/"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_choose_refuses_get(client, regions):
+    assert client.get("/regions/choose/?region=moscow").status_code == (
+        HTTPStatus.METHOD_NOT_ALLOWED
+    )
+
+
+def test_post_without_csrf_token_is_403_in_russian(regions):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/regions/choose/", {"region": "tomsk-oblast", "next": "/"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert "Форма устарела" in response.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_post_with_csrf_token_from_the_page_works(regions):
+    client = Client(enforce_csrf_checks=True)
+    client.get("/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/regions/choose/", {"region": "tomsk-oblast", "next": "/", "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert client.session[SESSION_KEY] == "70"
+
+
+def test_visitors_who_never_answer_get_no_session_row(client, regions):
+    for url in ["/", "/zashchita-prav/", "/regions/", "/regions/moscow/"]:
+        client.get(url)
+    assert Session.objects.count() == 0
+    assert "sessionid" not in client.cookies
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/regions/tomsk-oblast/",
+        "/regions/tomsk-oblast/representatives/",
+        "/files/",
+        "/files/contacts.csv",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/healthz",
+    ],
+)
+def test_pages_that_need_no_region_do_not_read_the_session(client, regions, url):
+    choose(client, "tomsk-oblast")
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.OK
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+
+
+def test_trusted_header_suggests_a_region(client, regions, settings):
+    settings.REGION_HEADER = "HTTP_X_GEO_REGION"
+    page = client.get("/", HTTP_X_GEO_REGION="RU-TOM").content.decode()
+    assert "Ваш регион Томская область?" in page
+
+
+def test_header_is_ignored_unless_configured(client, regions, settings):
+    settings.REGION_HEADER = ""
+    page = client.get("/", HTTP_X_GEO_REGION="RU-TOM").content.decode()
+    assert PROMPT in page
+
+
+def test_unknown_header_value_falls_back_to_the_default(client, regions, settings):
+    settings.REGION_HEADER = "HTTP_X_GEO_REGION"
+    assert PROMPT in client.get("/", HTTP_X_GEO_REGION="XX-??").content.decode()
+
+
+def test_session_choice_wins_over_the_header(client, regions, settings):
+    settings.REGION_HEADER = "HTTP_X_GEO_REGION"
+    choose(client, "perm-krai")
+    page = client.get("/", HTTP_X_GEO_REGION="RU-TOM").content.decode()
+    assert "Ваш регион: <strong>Пермский край</strong>" in page
+
+
+def test_default_region_is_set_in_admin_data(client, regions):
+    Region.objects.filter(is_default=True).update(is_default=False)
+    Region.objects.get(slug="tomsk-oblast").save()  # saving drops the cached index
+    Region.objects.filter(slug="tomsk-oblast").update(is_default=True)
+    Region.objects.get(slug="tomsk-oblast").save()
+    assert "Ваш регион Томская область?" in client.get("/").content.decode()
+
+
+class FakeSession(dict):
+    pass
+
+
+def resolve(session=None, **meta):
+    request = RequestFactory().get("/", **meta)
+    request.session = FakeSession(session or {})
+    return RegionMiddleware.resolve(request)
+
+
+def test_resolve_defaults_and_session(regions):
+    assert resolve() == (regions.by_code["77"], False)
+    assert resolve({SESSION_KEY: "70"}) == (regions.by_code["70"], True)
+    assert resolve({SESSION_KEY: "99"}) == (regions.by_code["77"], False)
+
+
+def test_resolve_with_no_regions_at_all(db):
+    assert resolve() == (None, False)

@@ -1,0 +1,82 @@
+import csv
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED_NAMES = [
+    "Город Москва",
+    "Город Санкт-Петербург",
+    "Московская область",
+    "Белгородская область",
+    "Владимирская область",
+    "Калужская область",
+    "Кировская область",
+    "Костромская область",
+    "Оренбургская область",
+    "Пензенская область",
+    "Пермский край",
+    "Псковская область",
+    "Республика Башкортостан",
+    "Республика Дагестан",
+    "Республика Ингушетия",
+    "Республика Карачаево-Черкесия",
+    "Ростовская область",
+    "Самарская область",
+    "Саратовская область",
+    "Смоленская область",
+    "Тверская область",
+    "Томская область",
+    "Чеченская Республика",
+]
+
+
+def test_fixture_holds_the_23_seed_regions_in_seed_order(regions):
+    assert [r.name for r in Region.objects.all()] == SEED_NAMES
+
+
+def test_loading_fixtures_twice_leaves_23_regions(regions):
+    call_command("loaddata", "fixtures/regions.json", verbosity=0)
+    assert Region.objects.count() == 23
+    assert Region.objects.filter(is_default=True).get().name == "Город Москва"
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "regions.csv").exists(), reason="no shared data")
+def test_fixture_carries_the_reference_data(regions):
+    with open(SHARED / "data" / "regions.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            region = Region.objects.get(code=row["subject_code"])
+            assert (region.name, region.okato, region.iso_code, region.slug) == (
+                row["name"],
+                row["okato"],
+                row["iso_3166_2"],
+                row["slug"],
+            )
+            assert (region.time_zone, region.name_in, region.name_of) == (
+                row["time_zone"],
+                row["in_region"],
+                row["of_region"],
+            )
+
+
+def test_fixture_invents_no_contacts(regions):
+    for region in Region.objects.all():
+        assert not region.has_tfoms and not region.has_health and not region.hotline_phone
+
+
+def test_only_one_default_region(regions):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Region.objects.filter(code="70").update(is_default=True)
+
+
+def test_utc_offset_labels(regions):
+    assert regions.by_slug["perm-krai"].utc_offset_label == "UTC+5"
+    assert regions.by_slug["tomsk-oblast"].utc_offset_label == "UTC+7"
+    assert regions.by_slug["moscow"].utc_offset_label == "UTC+3"

@@ -1,0 +1,158 @@
+import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from representatives.models import Representative
+
+from .factories import make_representative, management, region_form
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, django_user_model):
+    user = django_user_model.objects.create_superuser("editor", "editor@example.com", "pw")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def perm(regions):
+    return regions.by_slug["perm-krai"]
+
+
+def representative_form(representative, **changes) -> dict:
+    data = {
+        "region": representative.region_id,
+        "level": representative.level,
+        "code": representative.code,
+        "role": representative.role,
+        "person": representative.person,
+        "phones": representative.phones,
+        "email": representative.email,
+        "address": representative.address,
+        "notes": representative.notes,
+        "order": representative.order,
+        "is_active": "on" if representative.is_active else "",
+        **management("hours"),
+    }
+    return data | changes
+
+
+def test_changelist_with_filters_and_search(client, staff, regions, perm):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    make_representative(perm, level=2, role="Пермь, второй уровень")
+    make_representative(perm, level=3, role="Пермь, третий уровень")
+    make_representative(tomsk, level=2, role="Томск, второй уровень")
+    url = reverse("admin:representatives_representative_changelist")
+
+    html = client.get(url).content.decode()
+    assert "Пермь, второй уровень" in html and "Томск, второй уровень" in html
+    assert "?level__exact=2" in html  # the filter panel
+    assert f"?region__id__exact={perm.pk}" in html
+    filtered = client.get(url, {"region__id__exact": perm.pk, "level__exact": 2}).content.decode()
+    assert "Пермь, второй уровень" in filtered
+    assert "Пермь, третий уровень" not in filtered
+    assert "Томск, второй уровень" not in filtered
+    searched = client.get(url, {"q": "Томск"}).content.decode()
+    assert "Томск, второй уровень" in searched and "Пермь" not in searched
+
+
+def test_representative_form_has_the_hours_inline(client, staff, perm):
+    representative = make_representative(perm)
+    url = reverse("admin:representatives_representative_change", args=[representative.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert 'name="hours-TOTAL_FORMS"' in response.content.decode()
+
+
+def test_region_form_has_the_representatives_inline(client, staff, perm):
+    make_representative(perm, role="Виден в регионе")
+    response = client.get(reverse("admin:regions_region_change", args=[perm.pk]))
+    html = response.content.decode()
+    assert 'name="representatives-TOTAL_FORMS"' in html
+    assert "Виден в регионе" in html
+
+
+def test_a_change_is_recorded_with_who_and_what_and_shown_in_history(client, staff, perm):
+    representative = make_representative(perm)
+    url = reverse("admin:representatives_representative_change", args=[representative.pk])
+    data = representative_form(representative, role="Новая роль")
+    data |= {"hours-0-weekday": "1", "hours-0-opens": "09:00", "hours-0-closes": "18:00"}
+    data |= management("hours", total=1)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+
+    representative.refresh_from_db()
+    assert representative.role == "Новая роль"
+    assert representative.hour_groups[0].times == "09:00–18:00"
+    entry = LogEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(Representative),
+        object_id=str(representative.pk),
+    )
+    assert entry.user == staff
+    assert entry.action_flag == CHANGE
+    history = client.get(
+        reverse("admin:representatives_representative_history", args=[representative.pk])
+    ).content.decode()
+    assert "editor" in history
+    assert "Должность или роль" in history
+    assert "Добавлен часы приёма" in entry.get_change_message()
+
+
+def test_adding_a_representative_from_the_region_page_is_recorded(client, staff, perm):
+    data = region_form(perm) | management("representatives", total=1)
+    data |= {
+        "representatives-0-level": "2",
+        "representatives-0-code": "perm-office",
+        "representatives-0-role": "Добавлен со страницы региона",
+        "representatives-0-phones": "8 (342) 200-00-00",
+        "representatives-0-order": "0",
+        "representatives-0-is_active": "on",
+    }
+    response = client.post(reverse("admin:regions_region_change", args=[perm.pk]), data)
+    assert response.status_code == 302
+    assert Representative.objects.get(code="perm-office").region == perm
+    entry = LogEntry.objects.filter(object_id=str(perm.pk)).latest("action_time")
+    assert entry.user == staff
+    assert "Добавлен со страницы региона" in entry.get_change_message()
+    history = client.get(reverse("admin:regions_region_history", args=[perm.pk])).content.decode()
+    assert "Добавлен со страницы региона" in history
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"phones": "123"}, "Неверный номер телефона"),
+        ({"email": "not-an-email"}, "адрес электронной почты"),
+        (
+            {
+                **management("hours", total=2),
+                "hours-0-weekday": "1",
+                "hours-0-opens": "09:00",
+                "hours-0-closes": "13:00",
+                "hours-1-weekday": "1",
+                "hours-1-opens": "12:00",
+                "hours-1-closes": "18:00",
+            },
+            "пересекаются",
+        ),
+        (
+            {
+                **management("hours", total=1),
+                "hours-0-weekday": "2",
+                "hours-0-opens": "18:00",
+                "hours-0-closes": "09:00",
+            },
+            "позже начала",
+        ),
+    ],
+)
+def test_bad_values_are_refused_in_admin(client, staff, perm, changes, message):
+    representative = make_representative(perm)
+    url = reverse("admin:representatives_representative_change", args=[representative.pk])
+    response = client.post(url, representative_form(representative, **changes))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not LogEntry.objects.exists()

@@ -1,0 +1,85 @@
+import os
+import subprocess
+import sys
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_settings(**env):
+    """Imports the real settings module in a clean process with exactly this environment."""
+    clean = {"PATH": os.environ["PATH"], **env}
+    code = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE']='omsportal.settings';"
+        "from django.conf import settings;"
+        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT,"
+        " settings.TIME_ZONE, settings.LANGUAGE_CODE, settings.DATABASES['default']['ENGINE'],"
+        " settings.CACHES['default']['BACKEND'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_missing_secret_key_is_a_clear_start_up_error():
+    result = load_settings(ALLOWED_HOSTS="example.test")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_missing_allowed_hosts_is_a_clear_start_up_error():
+    result = load_settings(SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_production_defaults_are_safe():
+    result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.test")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "True",
+        "True",
+        "Europe/Moscow",
+        "ru",
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+
+
+def test_database_and_cache_come_from_the_environment():
+    result = load_settings(
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="example.test",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/db",
+        CACHE_URL="redis://127.0.0.1:6379/3",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, cache = result.stdout.split()[-2:]
+    assert engine == "django.db.backends.postgresql"
+    assert "redis" in cache.lower()
+
+
+def test_development_needs_no_secret():
+    result = load_settings(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:3] == ["True", "False", "False"]
+
+
+@pytest.mark.django_db
+def test_plain_http_is_redirected_to_https(client, regions, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/zashchita-prav/")
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"] == "https://testserver/zashchita-prav/"
+
+
+@pytest.mark.django_db
+def test_the_proxy_header_marks_requests_secure(client, regions, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/zashchita-prav/", HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == HTTPStatus.OK
+    assert response.cookies["csrftoken"]["secure"]
