@@ -1,21 +1,10 @@
 """The version for visually impaired people over HTTP: the cookie, the stylesheet, caching."""
 
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def regions():
-    cache.clear()
-    call_command("loaddata", Path(__file__).parents[1] / "fixtures" / "regions.json", verbosity=0)
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("regions")
 
 
 def test_switching_on_sets_a_year_long_lax_secure_cookie_and_goes_back(client):

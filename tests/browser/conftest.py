@@ -9,11 +9,14 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 
 from regions.models import Region, RegistryFile
+
+from ..factories import WORKDAYS, make_representative
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse its ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -30,7 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 REQUIRED = os.environ.get("REQUIRE_BROWSER") == "1"
-REGIONS_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "regions.json"
 PHONE = {"width": 360, "height": 640}
 
 
@@ -50,22 +52,10 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def regions(transactional_db):
-    call_command("loaddata", REGIONS_FIXTURE, verbosity=0)
-    cache.clear()
-
-
 @pytest.fixture
 def content(regions):
-    """Pages as full as they get: contacts of a region, national and regional files."""
+    """Pages as full as they get: contacts and representatives of all three levels of a
+    region, national and regional files."""
     Region.objects.filter(slug="tomsk-oblast").update(
         tfoms_name="Территориальный фонд обязательного медицинского страхования Томской области",
         tfoms_phone="8 (3822) 90-85-55",
@@ -85,6 +75,17 @@ def content(regions):
         RegistryFile.objects.create(
             title=title, kind=kind, region=region, file=ContentFile(b"%PDF-1.4\n", name="f.pdf")
         )
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "representatives.json", verbosity=0)
+    make_representative(
+        tomsk,
+        level=2,
+        role="Страховой представитель второго уровня (тест)",
+        email="test@example.com",
+        address="г. Томск, ул. Тестовая, 1",
+        hours=WORKDAYS,
+    )
+    make_representative(tomsk, level=3, role="Страховой представитель третьего уровня (тест)")
+    cache.clear()  # the region index was cached before the contacts changed
 
 
 @pytest.fixture
