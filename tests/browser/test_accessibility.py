@@ -42,6 +42,15 @@ def test_bad_region_page_has_no_axe_violations(site, regions):
     assert_no_axe_violations(page)
 
 
+def test_stale_form_page_has_no_axe_violations(site, regions):
+    page = site()
+    page.goto("/")
+    page.context.clear_cookies()  # the form's CSRF cookie expired or was blocked
+    page.get_by_role("button", name="Да, верно").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Форма устарела")
+    assert_no_axe_violations(page)
+
+
 def focused(page) -> dict:
     return page.evaluate(
         """() => {
