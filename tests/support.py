@@ -1,5 +1,6 @@
 """Helpers for the production tests (real Redis, real sockets)."""
 
+import contextlib
 import socket
 import threading
 
@@ -52,19 +53,14 @@ class TcpProxy:
         except OSError:
             pass
         finally:
-            for end in (source, sink):
-                try:
-                    end.close()
-                except OSError:
-                    pass
+            source.close()
+            sink.close()
 
     def cut(self):
         self.open = False
         for connection in self.connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.connections.clear()
 
     def restore(self):

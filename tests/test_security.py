@@ -48,9 +48,7 @@ def test_no_hsts_over_plain_http(client, regions):
 
 def test_cookies_are_secure_httponly_and_samesite(client, regions):
     client.get("/", secure=True)  # the prompt's form sets the CSRF cookie
-    client.post(
-        reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"}, secure=True
-    )
+    client.post(reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"}, secure=True)
     session, csrf = client.cookies["sessionid"], client.cookies["csrftoken"]
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
     assert csrf["secure"] and csrf["samesite"] == "Lax"
@@ -82,9 +80,7 @@ def test_lockout_is_per_user_name_so_staff_cannot_be_locked_out_by_others(client
 
 
 def test_correct_password_logs_in_and_changes_the_session_key(client, regions, staff):
-    client.post(
-        reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"}, secure=True
-    )
+    client.post(reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"}, secure=True)
     before = client.cookies["sessionid"].value
 
     response = login(client, PASSWORD)
