@@ -17,7 +17,7 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 # A proxy's id is echoed back in a response header and written to the logs: only tokens that
 # cannot split a header or a log line, or smuggle markup, are accepted.
-SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=-]{0,127}")
 
 # Fields a request line (omsportal.middleware.RequestLogMiddleware) or Django may add.
 EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "status_code")
