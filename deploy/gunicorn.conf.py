@@ -50,7 +50,11 @@ if os.environ.get("LOG_FORMAT", "json" if not os.environ.get("DEBUG") else "text
                 "level": loglevel.upper(),
                 "propagate": False,
             },
-            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {
+                "handlers": ["console"] if accesslog else [],
+                "level": "INFO",
+                "propagate": False,
+            },
         },
         "root": {"handlers": [], "level": "WARNING"},
     }
