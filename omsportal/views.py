@@ -1,4 +1,5 @@
 import logging
+import threading
 import uuid
 from http import HTTPStatus
 
@@ -60,8 +61,8 @@ def healthz(request):
 def readyz(request):
     """200 when this instance can serve pages: the database and the cache both answer.
 
-    The cache answering matters to the load balancer too: an instance that cannot reach the
-    shared Redis still renders pages, but slower and without shared rate limits.
+    An instance that cannot reach the shared Redis still renders pages (omsportal.cache), but
+    every page then goes to the database: the load balancer should prefer the others.
     """
     checks = {"database": _database_answers(), "cache": _cache_answers()}
     ready = all(checks.values())
@@ -82,9 +83,12 @@ def _database_answers() -> bool:
         return False
 
 
+# Each process has its own probe key: instances probed at once never read each other's value.
+PROBE_KEY = f"readyz:{uuid.uuid4().hex}"
+
+
 def _cache_answers() -> bool:
-    # A key of its own per probe: instances probed at once must not read each other's value.
-    key, token = f"readyz:{uuid.uuid4().hex}", uuid.uuid4().hex
+    key, token = f"{PROBE_KEY}:{threading.get_ident()}", uuid.uuid4().hex
     try:
         cache.set(key, token, timeout=10)
         answered = cache.get(key) == token
