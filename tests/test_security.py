@@ -109,6 +109,9 @@ INLINE = [
         "/admin/regions/region/",
         "/admin/regions/region/add/",
         "/admin/auth/user/",
+        "/admin/representatives/representative/",
+        "/admin/representatives/representative/add/",
+        "/admin/regions/registryfile/add/",
     ],
 )
 def test_admin_pages_need_nothing_the_strict_policy_forbids(client, regions, staff, url):
