@@ -308,3 +308,24 @@ def test_an_instance_logs_json_and_stops_gracefully(production_env):
     assert requests[0]["request_id"]
     assert "89161234567" not in instance.log_path.read_text()
     assert any(line["logger"] == "gunicorn.error" for line in lines)
+
+
+def test_an_instance_reconnects_after_the_database_drops_its_connection(production_env):
+    # A PostgreSQL restart or failover kills the connection kept for reuse (CONN_MAX_AGE).
+    # One worker with one thread, so that the next request meets that very connection.
+    env, workdir = production_env
+    instance = Instance(env | {"GUNICORN_THREADS": "1"}, workdir / "web-reconnect.log")
+    try:
+        instance.wait_until_healthy()
+        assert Visitor().get(instance, "/readyz")[0].status == 200
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchone()[0] >= 1
+        # CONN_HEALTH_CHECKS: the dead connection is noticed before use and replaced.
+        response, page = Visitor().get(instance, "/readyz")
+        assert response.status == 200, page
+    finally:
+        instance.stop()
