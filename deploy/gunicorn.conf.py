@@ -31,7 +31,9 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
-if os.environ.get("LOG_FORMAT", "json" if not os.environ.get("DEBUG") else "text") == "json":
+# The same default as settings.LOG_FORMAT: json unless DEBUG is on.
+debug = os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on", "y"}
+if os.environ.get("LOG_FORMAT", "text" if debug else "json") == "json":
     # gunicorn's own lines (start, stop, worker timeouts) in the same JSON as the site's.
     logconfig_dict = {
         "version": 1,

@@ -59,3 +59,10 @@ def test_gunicorn_takes_its_sizes_from_the_environment(monkeypatch):
     assert config["bind"] == ["0.0.0.0:9000"]
     assert config["accesslog"] is None  # the site's JSON request line replaces it
     assert config["control_socket_disable"] is True
+
+
+def test_gunicorn_logs_json_like_the_site_unless_debug(monkeypatch):
+    path = str(ROOT / "deploy" / "gunicorn.conf.py")
+    for debug, json_logs in (("", True), ("0", True), ("false", True), ("1", False)):
+        monkeypatch.setenv("DEBUG", debug)
+        assert ("logconfig_dict" in runpy.run_path(path)) is json_logs, debug
