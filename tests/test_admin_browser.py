@@ -19,7 +19,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
+def editor(db):
+    return get_user_model().objects.create_superuser("editor", "editor@example.ru", PASSWORD)
+
+
+@pytest.fixture
 def chromium():
+    # Requested last by the test: while Playwright's loop runs, Django would open database
+    # connections in another context that nothing closes, and the test database could not
+    # be dropped at the end of the run.
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     with sync_playwright() as p:
@@ -30,8 +38,7 @@ def chromium():
         browser.close()
 
 
-def test_admin_works_under_the_strict_policy(chromium, live_server, regions):
-    get_user_model().objects.create_superuser("editor", "editor@example.ru", PASSWORD)
+def test_admin_works_under_the_strict_policy(live_server, regions, editor, chromium):
     page = chromium.new_page()
     complaints = []
     page.on("console", lambda m: m.type in {"error", "warning"} and complaints.append(m.text))
