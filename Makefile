@@ -44,3 +44,17 @@ lint: $(STAMP) ## ruff, migrations in step with models
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Production settings as a deployment sets them: DEBUG off, a random key, a real host name,
+# PostgreSQL and Redis URLs (nothing connects to them during the check).
+PROD_CHECK_ENV := DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=oms.example.ru \
+	CSRF_TRUSTED_ORIGINS=https://oms.example.ru \
+	DATABASE_URL=postgres://omsportal@db.invalid:5432/omsportal CACHE_URL=redis://cache.invalid:6379/0
+
+.PHONY: check-deploy hadolint
+check-deploy: $(STAMP) ## manage.py check --deploy with production settings; warnings fail
+	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(PROD_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+hadolint: $(STAMP) ## Lint the Dockerfile (no Docker engine needed)
+	$(BIN)/hadolint Dockerfile

@@ -43,12 +43,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "csp",
+    "axes",
     "regions",
     "representatives",
 ]
 
 MIDDLEWARE = [
+    # First: times every request and gives it the id its log lines and response carry.
+    "omsportal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "omsportal.middleware.PermissionsPolicyMiddleware",
     # Static files are answered before sessions, CSRF or the region are looked at.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -60,6 +64,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After sessions: the visitor's region lives in the session (read lazily).
     "regions.middleware.RegionMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "omsportal.urls"
@@ -91,6 +103,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://omsportal")}
+if CACHES["default"]["LOCATION"].startswith(("redis://", "rediss://", "unix://")):
+    # Django's own Redis backend, made to serve pages as cache misses while Redis is away;
+    # short timeouts so that an unreachable Redis costs a page milliseconds, not seconds.
+    CACHES["default"]["BACKEND"] = "omsportal.cache.ForgivingRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
+            "socket_timeout": env.float("CACHE_TIMEOUT", default=0.5),
+        }
+    )
+    CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="omsportal"))
 
 # Sessions survive a cache flush; anonymous visitors who never answer the prompt get none.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -132,6 +155,7 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 63072000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -139,6 +163,49 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "omsportal.views.csrf_failure"
+# HSTS preloading commits every subdomain of the company's domain to HTTPS in browsers for
+# months, beyond what this site controls: the domain's owner turns it on with
+# SECURE_HSTS_PRELOAD=1 when they submit the domain, so check --deploy need not insist on it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Browser features the site never uses, switched off for it and anything it might embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# Admin login: after AXES_FAILURE_LIMIT wrong passwords for one user name from one address,
+# that pair is refused for an hour (or until `manage.py axes_reset`). The count lives in the
+# database, so it holds across all instances. Locking by name and address together means a
+# stranger cannot lock staff out from elsewhere.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_CLIENT_IP_CALLABLE = "omsportal.security.client_ip"
+AXES_CLIENT_STR_CALLABLE = "omsportal.security.axes_client_str"
+AXES_VERBOSE = False
+# The trusted proxy header with the visitor's address, e.g. "HTTP_X_FORWARDED_FOR" when the
+# load balancer sets it. Unset: REMOTE_ADDR.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -166,9 +233,31 @@ HOTLINE_TEL = "+78003336003"
 # header, e.g. "HTTP_X_GEO_REGION". Unset: the header is ignored, whatever clients send.
 REGION_HEADER = env.str("REGION_HEADER", default="")
 
+# json: one JSON object a line (production, the default with DEBUG off); text: for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT is json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "omsportal.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "omsportal.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # The request line already has every 4xx; django.request still logs 5xx with the trace.
+        "django.request": {"level": "ERROR"},
+        # Lockouts are warnings; its info lines come with every failed login.
+        "axes": {"level": "WARNING"},
+    },
 }

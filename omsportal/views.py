@@ -1,16 +1,23 @@
+import logging
+import threading
+import uuid
 from http import HTTPStatus
 
+from django.core.cache import cache
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from regions.models import Region, RegistryFile
 
 from . import legal
 from .context_processors import hotline
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -45,9 +52,53 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_safe
+def readyz(request):
+    """200 when this instance can serve pages: the database and the cache both answer.
+
+    An instance that cannot reach the shared Redis still renders pages (omsportal.cache), but
+    every page then goes to the database: the load balancer should prefer the others.
+    """
+    checks = {"database": _database_answers(), "cache": _cache_answers()}
+    ready = all(checks.values())
+    body = "".join(f"{name}: {'ok' if ok else 'unavailable'}\n" for name, ok in checks.items())
+    status = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8", status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        logger.exception("Readiness: the database does not answer")
+        return False
+
+
+# Each process has its own probe key: instances probed at once never read each other's value.
+PROBE_KEY = f"readyz:{uuid.uuid4().hex}"
+
+
+def _cache_answers() -> bool:
+    key, token = f"{PROBE_KEY}:{threading.get_ident()}", uuid.uuid4().hex
+    try:
+        cache.set(key, token, timeout=10)
+        answered = cache.get(key) == token
+        cache.delete(key)
+    except Exception:  # any backend, any failure: not ready
+        logger.exception("Readiness: the cache does not answer")
+        return False
+    if not answered:
+        logger.warning("Readiness: the cache does not keep what is stored in it")
+    return answered
 
 
 def csrf_failure(request, reason=""):

@@ -1,4 +1,7 @@
+import os
+
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
@@ -25,3 +28,20 @@ def regions(db):
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The real Redis, as redis://host:port without a database number.
+
+    TEST_REDIS_URL (set by .ci/run) makes Redis required; without it the tests that need it
+    are skipped on a machine where 127.0.0.1:6379 does not answer.
+    """
+    url = os.environ.get("TEST_REDIS_URL", "")
+    try:
+        redis.Redis.from_url(url or "redis://127.0.0.1:6379", socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        if url:
+            raise
+        pytest.skip("Redis at 127.0.0.1:6379 does not answer (set TEST_REDIS_URL to require it)")
+    return (url or "redis://127.0.0.1:6379").rstrip("/")

@@ -1,0 +1,62 @@
+"""gunicorn settings for the web process, from the environment (scripts/start-web reads this).
+
+The request log is the site's own JSON line per request (omsportal.middleware.RequestLogMiddleware,
+written to stdout), so gunicorn's access log is off by default: one line per request, not two,
+and none with client addresses. GUNICORN_ACCESSLOG=- turns gunicorn's on for debugging.
+"""
+
+import os
+from pathlib import Path
+
+# Inside a container the port is published by Docker; outside, HOST=127.0.0.1 keeps it local.
+bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# More than one thread makes gunicorn use its gthread worker: a slow client or download does
+# not hold a whole process.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM (docker stop, a rolling deploy) requests in flight get this long to finish.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then so that a slow leak never becomes an outage.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
+# Heartbeat files on a RAM disk: a container's overlay disk can stall them into false timeouts.
+if Path("/dev/shm").is_dir():  # noqa: S108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+# Several instances may share a host (and a home directory): no shared control socket.
+control_socket_disable = True
+
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+# The same default as settings.LOG_FORMAT: json unless DEBUG is on.
+debug = os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on", "y"}
+if os.environ.get("LOG_FORMAT", "text" if debug else "json") == "json":
+    # gunicorn's own lines (start, stop, worker timeouts) in the same JSON as the site's.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "omsportal.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {
+                "handlers": ["console"],
+                "level": loglevel.upper(),
+                "propagate": False,
+            },
+            "gunicorn.access": {
+                "handlers": ["console"] if accesslog else [],
+                "level": "INFO",
+                "propagate": False,
+            },
+        },
+        "root": {"handlers": [], "level": "WARNING"},
+    }

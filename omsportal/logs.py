@@ -1,0 +1,60 @@
+"""Log lines for production: one JSON object a line, with the request id of the request.
+
+Plain Python (no Django import) so gunicorn's own logger can use the same formatter.
+What a line may carry is a fixed list of fields: a record's other attributes (Django attaches
+the whole request to its error records) never reach the output, so cookies, headers, client
+addresses and POST bodies cannot leak into the logs by accident.
+"""
+
+import contextvars
+import json
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+# A proxy's id is echoed back in a response header and written to the logs: only tokens that
+# cannot split a header or a log line, or smuggle markup, are accepted.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=-]{0,127}")
+
+# Fields a request line (omsportal.middleware.RequestLogMiddleware) or Django may add.
+EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "status_code")
+
+
+def request_id_from(incoming: str | None) -> str:
+    if incoming and SAFE_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every record the id of the request being served (empty outside a request)."""
+
+    def filter(self, record):
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        line = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", "") or request_id_var.get()
+        if request_id:
+            line["request_id"] = request_id
+        for name in EXTRA_FIELDS:
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)

@@ -1,0 +1,27 @@
+"""Docker HEALTHCHECK: exit 0 when /healthz of the local web process answers 200.
+
+Standard library only (no curl in the image). It sends a Host header the site accepts, the
+first of ALLOWED_HOSTS, because Django refuses requests for any other host name.
+"""
+
+import os
+import sys
+import urllib.request
+
+
+def main() -> int:
+    port = os.environ.get("PORT", "8000")
+    host = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")[0].strip().lstrip(".")
+    if host in {"", "*"}:
+        host = "localhost"
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return 0 if response.status == 200 else 1
+    except OSError as exc:
+        print(f"healthcheck failed: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

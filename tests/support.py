@@ -1,0 +1,71 @@
+"""Helpers for the production tests (real Redis, real sockets)."""
+
+import contextlib
+import socket
+import threading
+
+# Nothing listens on port 1: connections are refused at once, as when Redis is stopped.
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+def redis_caches(location: str) -> dict:
+    """CACHES as settings.py builds it for a redis:// CACHE_URL."""
+    return {
+        "default": {
+            "BACKEND": "omsportal.cache.ForgivingRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "omsportal-test",
+            "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.5},
+        }
+    }
+
+
+class TcpProxy:
+    """A TCP forwarder that a test can cut and restore: a network outage, Redis untouched."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            source.close()
+            sink.close()
+
+    def cut(self):
+        self.open = False
+        for connection in self.connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        self.connections.clear()
+
+    def restore(self):
+        self.open = True
+
+    def close(self):
+        self.cut()
+        self.listener.close()

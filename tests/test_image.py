@@ -1,0 +1,68 @@
+"""The Docker image, read as text (no Docker engine runs here; hadolint lints it in CI).
+
+What matters is that the image starts the very script tests/test_instances.py runs, with
+settings from the environment, and keeps secrets and build tools out.
+"""
+
+import json
+import re
+import runpy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def instruction(name: str) -> list[str]:
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    return [line.split(None, 1)[1] for line in joined.splitlines() if line.startswith(name + " ")]
+
+
+def test_the_image_runs_the_start_script_the_tests_run():
+    assert json.loads(instruction("CMD")[-1]) == ["scripts/start-web"]
+    start = (ROOT / "scripts" / "start-web").read_text()
+    assert "exec gunicorn --config deploy/gunicorn.conf.py omsportal.wsgi" in start
+    commands = [line for line in start.splitlines() if line and not line.startswith("#")]
+    assert not any("migrate" in command for command in commands)  # a one-shot of its own
+
+
+def test_the_healthcheck_needs_no_curl():
+    (healthcheck,) = instruction("HEALTHCHECK")
+    assert '["python", "scripts/healthcheck.py"]' in healthcheck
+    assert "curl" not in DOCKERFILE
+
+
+def test_multi_stage_slim_non_root_without_secrets():
+    assert instruction("FROM") == [
+        "python:3.11-slim-bookworm AS build",
+        "python:3.11-slim-bookworm AS web",
+    ]
+    assert instruction("USER") == ["10001:10001"]
+    assert "COPY --from=build /opt/venv /opt/venv" in DOCKERFILE
+    # The build-time key lives only for the collectstatic command: never an ENV of the image.
+    assert not any("SECRET_KEY" in env for env in instruction("ENV"))
+    assert any("collectstatic" in run for run in instruction("RUN"))
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", ".env", ".env.*", "var"} <= set(ignored)
+
+
+def test_gunicorn_takes_its_sizes_from_the_environment(monkeypatch):
+    for name, value in {
+        "WEB_CONCURRENCY": "3",
+        "GUNICORN_THREADS": "8",
+        "GUNICORN_GRACEFUL_TIMEOUT": "20",
+        "PORT": "9000",
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert (config["workers"], config["threads"], config["graceful_timeout"]) == (3, 8, 20)
+    assert config["bind"] == ["0.0.0.0:9000"]
+    assert config["accesslog"] is None  # the site's JSON request line replaces it
+    assert config["control_socket_disable"] is True
+
+
+def test_gunicorn_logs_json_like_the_site_unless_debug(monkeypatch):
+    path = str(ROOT / "deploy" / "gunicorn.conf.py")
+    for debug, json_logs in (("", True), ("0", True), ("false", True), ("1", False)):
+        monkeypatch.setenv("DEBUG", debug)
+        assert ("logconfig_dict" in runpy.run_path(path)) is json_logs, debug

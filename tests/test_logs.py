@@ -1,0 +1,127 @@
+"""Production logs: one JSON line per request, errors with their trace, nothing personal."""
+
+import io
+import json
+import logging
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import include, path
+
+from omsportal.logs import JsonFormatter, RequestIdFilter
+
+pytestmark = pytest.mark.django_db
+
+
+def broken(request):
+    raise RuntimeError("the view broke")
+
+
+def fine(request):
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("broken/", broken), path("fine/", fine), path("", include("omsportal.urls"))]
+
+
+@pytest.fixture
+def json_log():
+    """The production handler (settings.LOGGING with LOG_FORMAT=json) on a buffer."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(previous)
+
+
+def request_lines(lines):
+    return [line for line in lines if line["logger"] == "omsportal.request"]
+
+
+def test_one_json_line_per_request(client, regions, json_log):
+    response = client.get("/zashchita-prav/")
+    client.get("/no-such-page/")
+
+    first, second = request_lines(json_log())
+    assert set(first) >= {"time", "method", "path", "status", "duration_ms", "request_id"}
+    assert first["method"] == "GET" and first["path"] == "/zashchita-prav/"
+    assert first["status"] == 200 and second["status"] == 404
+    assert isinstance(first["duration_ms"], float)
+    assert first["time"].endswith("+00:00")
+    assert first["request_id"] == response["X-Request-ID"]
+    assert first["request_id"] != second["request_id"]
+
+
+def test_nothing_personal_or_secret_in_the_lines(client, regions, json_log, settings):
+    client.cookies["sessionid"] = "cookie-value-that-must-not-leak"
+    client.post(
+        "/regions/choose/?phone=89161234567",
+        {"region": "moscow", "next": "/", "password": "секретный-пароль"},
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_USER_AGENT="Agent/1.0",
+    )
+    text = json.dumps(json_log(), ensure_ascii=False)
+    for private in (
+        "cookie-value-that-must-not-leak",
+        "89161234567",  # query strings can carry anything a visitor typed
+        "секретный-пароль",
+        "203.0.113.7",
+        "Agent/1.0",
+        settings.SECRET_KEY,
+    ):
+        assert private not in text
+    assert request_lines(json_log())[0]["path"] == "/regions/choose/"
+
+
+@pytest.mark.parametrize(
+    ("incoming", "echoed"),
+    [
+        ("lb-7f3a9c2e-0001", True),
+        ("Root=1-5759e988-bd862e3fe1be46a994272793", True),
+        ("<script>alert(1)</script>", False),
+        ("x" * 200, False),
+    ],
+)
+def test_request_id_from_the_proxy_when_it_is_a_safe_token(client, json_log, incoming, echoed):
+    response = client.get("/healthz", HTTP_X_REQUEST_ID=incoming)
+    assert (response["X-Request-ID"] == incoming) is echoed
+    if not echoed:
+        assert len(response["X-Request-ID"]) == 32  # a fresh uuid4, hex
+
+
+def test_an_error_is_logged_with_its_trace_and_request_id(regions, settings, json_log):
+    settings.ROOT_URLCONF = __name__
+    response = Client(raise_request_exception=False).post(
+        "/broken/", {"password": "секретный-пароль"}
+    )
+    assert response.status_code == 500
+
+    lines = json_log()
+    error = next(line for line in lines if line["level"] == "ERROR")
+    assert error["logger"] == "django.request"
+    assert "Traceback" in error["exception"]
+    assert "RuntimeError: the view broke" in error["exception"]
+    (request,) = request_lines(lines)
+    assert request["status"] == 500
+    assert error["request_id"] == request["request_id"] == response["X-Request-ID"]
+    assert "секретный-пароль" not in json.dumps(lines, ensure_ascii=False)
+
+
+def test_each_line_is_one_line_of_json(regions, settings, json_log):
+    settings.ROOT_URLCONF = __name__
+    Client(raise_request_exception=False).get("/broken/")
+    assert all(isinstance(line, dict) for line in json_log())  # a trace never splits a line
+
+
+def test_production_logging_settings_are_json_by_default(settings):
+    assert settings.LOG_FORMAT == "json"  # DEBUG is off in the test settings
+    handler = settings.LOGGING["handlers"]["console"]
+    assert handler["formatter"] == "json"
+    assert handler["stream"] == "ext://sys.stdout"

@@ -1,0 +1,111 @@
+"""What the README's «Operations» section tells an operator to do, done here."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core import serializers, signing
+from django.core.cache import cache
+from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
+from django.test import Client
+from django.utils import timezone
+
+from tests.factories import WORKDAYS, make_representative, registry_file
+
+ROOT = Path(__file__).resolve().parents[1]
+# The content staff edit; users and sessions are backed up with the whole database.
+CONTENT_APPS = ("regions", "representatives")
+
+
+def content_models():
+    return [m for label in CONTENT_APPS for m in apps.get_app_config(label).get_models()]
+
+
+def snapshot() -> list[str]:
+    """Every row of the content apps, compared by natural keys rather than primary keys.
+
+    Times to the millisecond: what dumpdata's JSON keeps (DjangoJSONEncoder).
+    """
+    rows = []
+    for model in content_models():
+        for row in serializers.serialize(
+            "python",
+            model.objects.all(),
+            use_natural_foreign_keys=True,
+            use_natural_primary_keys=True,
+        ):
+            rows.append(json.dumps(row, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False))
+    return sorted(rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_and_restore_into_an_empty_database_loses_nothing(regions, media_root, tmp_path):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    registry_file(region=tomsk)
+    registry_file(title="Базовая программа ОМС", kind="programme")
+    make_representative(tomsk, hours=WORKDAYS, email="office@example.ru")
+    for label in CONTENT_APPS[1:]:
+        shipped = ROOT / "fixtures" / f"{label}.json"
+        if shipped.exists():
+            call_command("loaddata", shipped, verbosity=0)
+    before = snapshot()
+    assert all(model.objects.exists() for model in content_models())  # every kind of row
+
+    backup = tmp_path / "content.json"
+    call_command(
+        "dumpdata",
+        *CONTENT_APPS,
+        natural_foreign=True,
+        natural_primary=True,
+        indent=1,
+        output=backup,
+        verbosity=0,
+    )
+    call_command("flush", interactive=False, verbosity=0)
+    assert snapshot() == []
+    cache.clear()
+
+    call_command("loaddata", backup, verbosity=0)
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_rotating_the_secret_key_keeps_everyone_logged_in(regions, settings):
+    old, new = "old-key-" + "a1b2c3d4" * 7, "new-key-" + "e5f6g7h8" * 7
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = old, []
+    staff = get_user_model().objects.create_superuser("editor", "e@example.ru", "пароль-2026")
+    visits_during_rotation, stays_away = Client(), Client()
+    visits_during_rotation.force_login(staff)
+    stays_away.force_login(staff)
+    signed = signing.dumps({"region": "70"})
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = new, [old]
+    cache.clear()  # sessions are read back from the database, signed with the old key
+    assert visits_during_rotation.get("/admin/", secure=True).status_code == 200
+    assert signing.loads(signed) == {"region": "70"}
+
+    # Once the old key is dropped, only sessions used meanwhile (re-signed) remain: the
+    # fallback is what kept everyone logged in, for as long as it stays.
+    settings.SECRET_KEY_FALLBACKS = []
+    cache.clear()
+    assert visits_during_rotation.get("/admin/", secure=True).status_code == 200
+    assert stays_away.get("/admin/", secure=True).status_code == 302
+
+
+@pytest.mark.django_db
+def test_clearsessions_removes_only_expired_sessions():
+    expired, current = SessionStore(), SessionStore()
+    expired["region"] = current["region"] = "77"
+    expired.set_expiry(timezone.now() - timedelta(days=1))
+    expired.save()
+    current.save()
+
+    call_command("clearsessions")
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [current.session_key]
