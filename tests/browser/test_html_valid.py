@@ -35,7 +35,10 @@ def checker() -> list[str]:
     java = shutil.which("java")
     missing = [what for what, ok in (("java", java), (str(VNU), VNU.exists())) if not ok]
     if missing:
-        message = f"Nu HTML checker not available ({', '.join(missing)} missing; run make node_modules)"
+        message = (
+            f"Nu HTML checker not available ({', '.join(missing)} missing; "
+            "run make node_modules)"
+        )
         if REQUIRED:
             pytest.fail(f"{message} and REQUIRE_BROWSER=1", pytrace=False)
         pytest.skip(f"{message}: HTML validation skipped")
