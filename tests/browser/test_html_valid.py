@@ -36,8 +36,7 @@ def checker() -> list[str]:
     missing = [what for what, ok in (("java", java), (str(VNU), VNU.exists())) if not ok]
     if missing:
         message = (
-            f"Nu HTML checker not available ({', '.join(missing)} missing; "
-            "run make node_modules)"
+            f"Nu HTML checker not available ({', '.join(missing)} missing; run make node_modules)"
         )
         if REQUIRED:
             pytest.fail(f"{message} and REQUIRE_BROWSER=1", pytrace=False)
