@@ -55,16 +55,16 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def content(regions):
     """Pages as full as they get: contacts and representatives of all three levels of a
-    region, national and regional files."""
+    region, national and regional files. Obviously fictitious values, as in factories.py."""
     Region.objects.filter(slug="tomsk-oblast").update(
-        tfoms_name="Территориальный фонд обязательного медицинского страхования Томской области",
-        tfoms_phone="8 (3822) 90-85-55",
-        tfoms_site="https://tfoms.tomsk.ru/",
-        tfoms_address="634009, г. Томск, ул. Карла Маркса, 12",
-        health_name="Департамент здравоохранения Томской области",
-        health_phone="8 (3822) 51-64-93",
-        health_site="https://zdrav.tomsk.ru/",
-        health_address="634041, г. Томск, пр. Кирова, 41",
+        tfoms_name="Территориальный фонд ОМС Томской области (тест)",
+        tfoms_phone="8 (3822) 20-00-00",
+        tfoms_site="https://tfoms.example.ru/",
+        tfoms_address="г. Томск, ул. Тестовая, 2",
+        health_name="Орган здравоохранения Томской области (тест)",
+        health_phone="8 (3822) 20-00-01",
+        health_site="https://zdrav.example.ru/",
+        health_address="г. Томск, ул. Тестовая, 3",
     )
     tomsk = Region.objects.get(slug="tomsk-oblast")
     for title, kind, region in [
