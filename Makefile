@@ -8,7 +8,7 @@ FIXTURES := fixtures/regions.json
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint
+.PHONY: help install run test lint bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,3 +34,6 @@ lint: $(STAMP) ## ruff, migrations in step with models
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: $(STAMP) ## Load the site and a bare WSGI app with wrk; ratios, sizes, memory (BENCH_QUICK=1: smoke run)
+	$(BIN)/python scripts/bench.py

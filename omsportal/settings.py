@@ -51,6 +51,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered before sessions, CSRF or the region are looked at.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything that adds headers or cookies, so a 304 keeps them (Vary, Set-Cookie);
+    # answers If-None-Match / If-Modified-Since from the ETag the page caches store.
+    "django.middleware.http.ConditionalGetMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

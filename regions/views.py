@@ -7,9 +7,12 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
+
+from omsportal.caching import regional_page, shared_page
 
 from .middleware import remember_region
 from .models import Region, RegistryFile
@@ -35,6 +38,7 @@ def region_from_slug(slug: str) -> Region:
 
 
 @require_GET
+@regional_page
 def region_list(request):
     return render(
         request,
@@ -58,22 +62,24 @@ def choose_region(request):
 
 
 @require_GET
+@shared_page
 def region_detail(request, slug):
     region = region_from_slug(slug)
-    files = RegistryFile.objects.filter(region=region)
+    files = RegistryFile.objects.filter(region=region).select_related("region")
     return render(request, "regions/region_detail.html", {"region": region, "files": files})
 
 
 @require_GET
+@shared_page
 def file_list(request):
-    files = RegistryFile.objects.for_region(None)
-    regional = RegistryFile.objects.filter(region__isnull=False).select_related("region")
+    # One query for both lists, whatever the number of files.
+    files = list(RegistryFile.objects.select_related("region"))
     return render(
         request,
         "regions/file_list.html",
         {
-            "files": files,
-            "regional_files": regional,
+            "files": [f for f in files if f.region_id is None],
+            "regional_files": [f for f in files if f.region_id is not None],
             "contacts_known": Region.objects.index().has_contacts,
         },
     )
@@ -81,9 +87,16 @@ def file_list(request):
 
 @require_GET
 def download(request, pk):
-    registry_file = RegistryFile.objects.filter(pk=pk).first()
+    registry_file = RegistryFile.objects.cached_get(pk)
     if registry_file is None or not registry_file.file:
         raise Http404("Файл не найден")
+    # A new upload or a new title changes updated_at: browsers revalidate and get 304 till then.
+    etag = f'"{registry_file.pk}-{registry_file.updated_at.timestamp():.6f}-{registry_file.size}"'
+    last_modified = int(registry_file.updated_at.timestamp())
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        not_modified["ETag"] = etag
+        return not_modified
     try:
         handle = registry_file.file.storage.open(registry_file.file.name, "rb")
     except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError) as exc:
@@ -91,12 +104,15 @@ def download(request, pk):
     content_type = (
         mimetypes.guess_type(registry_file.download_name)[0] or "application/octet-stream"
     )
-    return FileResponse(
+    response = FileResponse(
         handle,
         as_attachment=True,
         filename=registry_file.download_name,
         content_type=content_type,
     )
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    return response
 
 
 CONTACT_COLUMNS = (
@@ -132,6 +148,7 @@ def _contacts_filename(extension: str) -> str:
 
 
 @require_GET
+@shared_page
 def contacts_csv(request):
     buffer = io.StringIO()
     # Semicolons and a BOM: what Excel in a Russian locale opens correctly by double-click.
@@ -146,6 +163,7 @@ def contacts_csv(request):
 
 
 @require_GET
+@shared_page
 def contacts_xlsx(request):
     workbook = Workbook()
     sheet = workbook.active

@@ -1,0 +1,174 @@
+"""Caching of what public pages show, dropped the moment staff save a change.
+
+Everything cached from the content (the region index, per-region data, whole responses) is
+keyed by one *content version*. Saving or deleting any watched model (``watch(Model)``) sets a
+new version, so every page and datum made from the old content is out of reach at once, on
+every instance that shares the cache. Staff edits are rare and re-rendering a few dozen pages
+after one costs nothing, while a finer scheme (per region, per file) would have to know every
+page a change shows up on: a region renamed changes the file list, the sitemap and the
+contacts downloads too. Old entries expire by their timeout.
+
+Two decorators for views:
+
+- ``shared_page``: the response is the same for every visitor (region pages, files, sitemap,
+  robots.txt). Cached whole, with an ETag, per scheme, host and path.
+- ``regional_page``: the response depends only on the visitor's region and whether they have
+  confirmed it (home, rights, region list): it carries the region prompt with a CSRF form.
+  Cached per path, region and confirmation with the CSRF token cut out; each visitor gets
+  their own token put back in.
+
+Requests with a query string are rendered every time: the query is the visitor's to choose,
+and caching on it would let anyone fill the cache.
+"""
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import patch_cache_control
+
+T = TypeVar("T")
+
+VERSION_KEY = "content:version"
+# Bounds how long time-dependent content (the date in a generated file's name) can lag.
+TIMEOUT = 60 * 60
+_MISSING = object()
+
+
+def content_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # add() so that instances starting together on an empty cache agree on one version.
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def bump_content_version(**kwargs) -> None:
+    # Now, for the rest of this request, and again after commit, so that a page another
+    # instance rendered from the old rows during the transaction cannot stay cached.
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def watch(*models) -> None:
+    """Drop everything cached from the content when a row of one of these models changes."""
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                bump_content_version,
+                sender=model,
+                weak=False,
+                dispatch_uid=f"content-version:{model._meta.label}:{signal}",
+            )
+
+
+def content_key(*parts: object, version: str | None = None) -> str:
+    return ":".join(["content", version or content_version(), *map(str, parts)])
+
+
+def cached_content(
+    *parts: object, build: Callable[[], T], timeout: int = TIMEOUT, version: str | None = None
+) -> T:
+    """``build()`` once per content version; e.g. a region's files keyed by the region."""
+    key = content_key(*parts, version=version)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        cache.set(key, value, timeout)
+    return value
+
+
+def _cacheable(request, response) -> bool:
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()  # a TemplateResponse (the sitemap): its content is needed now
+    return (
+        request.method in ("GET", "HEAD")
+        and response.status_code == HTTPStatus.OK
+        and not response.streaming
+        and not response.cookies
+    )
+
+
+def _stored(response, content: bytes) -> tuple:
+    return response.status_code, list(response.items()), content
+
+
+def _restored(stored: tuple) -> HttpResponse:
+    status, headers, content = stored
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
+def shared_page(view):
+    """Cache the whole response of a view that answers every visitor the same.
+
+    Such a view must not read the session, the visitor's region or the CSRF token: a response
+    that sets a cookie is never cached, and tests check these pages carry no ``Vary: Cookie``.
+    Browsers keep the page but revalidate it (ETag → 304), so staff edits show up at once.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.META.get("QUERY_STRING"):
+            return view(request, *args, **kwargs)
+        key = content_key("shared", request.scheme, request.get_host(), request.path)
+        stored = cache.get(key)
+        if stored is not None:
+            return _restored(stored)
+        response = view(request, *args, **kwargs)
+        if _cacheable(request, response):
+            if not response.has_header("ETag"):
+                response["ETag"] = f'"{hashlib.md5(response.content).hexdigest()}"'  # noqa: S324
+            if not response.has_header("Cache-Control"):
+                patch_cache_control(response, public=True, no_cache=True)
+            cache.set(key, _stored(response, response.content), TIMEOUT)
+        return response
+
+    return wrapped
+
+
+CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+CSRF_PLACEHOLDER = b"@@csrf-token@@"
+
+
+def regional_page(view):
+    """Cache a page that differs between visitors only by their region and the prompt."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.META.get("QUERY_STRING"):
+            return view(request, *args, **kwargs)
+        region = request.region
+        key = content_key(
+            "regional",
+            request.path,
+            region.code if region else "-",
+            "confirmed" if request.region_confirmed else "asked",
+        )
+        stored = cache.get(key)
+        if stored is None:
+            response = view(request, *args, **kwargs)
+            if _cacheable(request, response):
+                content = CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
+                cache.set(key, _stored(response, content), TIMEOUT)
+            return response
+        response = _restored(stored)
+        if CSRF_PLACEHOLDER in response.content:
+            # One token for all the forms of a page, as Django's {% csrf_token %} gives.
+            token = get_token(request).encode("ascii")
+            response.content = response.content.replace(CSRF_PLACEHOLDER, token)
+        return response
+
+    return wrapped
