@@ -19,6 +19,10 @@ Two decorators for views:
 
 Requests with a query string are rendered every time: the query is the visitor's to choose,
 and caching on it would let anyone fill the cache.
+
+``FrontCache`` wraps the WSGI application: a response a view marked with
+``mark_same_for_every_visitor`` is stored as the bytes Django sent, headers and all, and the
+next identical request is answered from the cache before Django runs at all.
 """
 
 import hashlib
@@ -108,6 +112,12 @@ def _restored(stored: tuple) -> HttpResponse:
     response = HttpResponse(content, status=status)
     for name, value in headers:
         response[name] = value
+    return mark_same_for_every_visitor(response)
+
+
+def mark_same_for_every_visitor(response):
+    """Let FrontCache keep this response's final bytes for every request to the same URL."""
+    response.same_for_every_visitor = True
     return response
 
 
@@ -129,6 +139,7 @@ def shared_page(view):
             return _restored(stored)
         response = view(request, *args, **kwargs)
         if _cacheable(request, response):
+            mark_same_for_every_visitor(response)
             if not response.has_header("ETag"):
                 response["ETag"] = f'"{hashlib.md5(response.content).hexdigest()}"'  # noqa: S324
             if not response.has_header("Cache-Control"):
@@ -172,3 +183,69 @@ def regional_page(view):
         return response
 
     return wrapped
+
+
+# Headers a 304 keeps (RFC 9110 15.4.5; the same list as django.utils.cache._not_modified).
+NOT_MODIFIED_HEADERS = {"cache-control", "content-location", "etag", "expires", "vary"}
+
+
+class FrontCache:
+    """WSGI middleware answering repeat requests for pages that are the same for every visitor.
+
+    On a miss Django answers as usual; a 200 marked ``same_for_every_visitor`` that sets no
+    cookie and does not vary on cookies is stored as sent: status, the headers every
+    middleware added (security headers, CSP, ETag), body. The key holds what Django's answer
+    depends on for such pages: the content version, the scheme the proxy announced, the host
+    and the path. A host Django would refuse is never stored, so never answered here, and a
+    plain-HTTP request keeps reaching Django's HTTPS redirect. Skipping Django also skips its
+    middleware for these hits (request logging too): gunicorn's access log still sees them.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    @staticmethod
+    def key(environ, version: str) -> str | None:
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+            return None
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ["wsgi.url_scheme"]
+        parts = (scheme, environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", ""))
+        return content_key("front", *parts, environ.get("PATH_INFO", ""), version=version)
+
+    def __call__(self, environ, start_response):
+        version = cache.get(VERSION_KEY)
+        key = self.key(environ, version) if version else None
+        stored = cache.get(key) if key else None
+        if stored is not None:
+            status, headers, body, etag = stored
+            if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+                kept = [(n, v) for n, v in headers if n.lower() in NOT_MODIFIED_HEADERS]
+                start_response("304 Not Modified", kept)
+                return []
+            start_response(status, headers)
+            return [body]
+
+        sent = {}
+
+        def remember(status, headers, exc_info=None):
+            sent.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        response = self.application(environ, remember)
+        if key and getattr(response, "same_for_every_visitor", False):
+            self._store(key, sent, response)
+        return response
+
+    @staticmethod
+    def _store(key, sent, response) -> None:
+        headers = sent.get("headers", [])
+        names = {name.lower(): value for name, value in headers}
+        vary = {part.strip().lower() for part in names.get("vary", "").split(",")}
+        if (
+            not sent.get("status", "").startswith("200")
+            or response.streaming
+            or "set-cookie" in names
+            or "cookie" in vary
+        ):
+            return
+        cache.set(key, (sent["status"], headers, response.content, names.get("etag")), TIMEOUT)

@@ -8,11 +8,11 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, http_date, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 
-from omsportal.caching import regional_page, shared_page
+from omsportal.caching import mark_same_for_every_visitor, regional_page, shared_page
 
 from .middleware import remember_region
 from .models import Region, RegistryFile
@@ -85,6 +85,10 @@ def file_list(request):
     )
 
 
+# Files up to this size are kept in the shared cache with the pages; larger ones are streamed.
+SMALL_DOWNLOAD = 256 * 1024
+
+
 @require_GET
 def download(request, pk):
     registry_file = RegistryFile.objects.cached_get(pk)
@@ -104,12 +108,21 @@ def download(request, pk):
     content_type = (
         mimetypes.guess_type(registry_file.download_name)[0] or "application/octet-stream"
     )
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=registry_file.download_name,
-        content_type=content_type,
-    )
+    if registry_file.size <= SMALL_DOWNLOAD:
+        # Read whole, so that the front cache can keep and serve it like a page.
+        with handle:
+            response = HttpResponse(handle.read(), content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=registry_file.download_name
+        )
+        mark_same_for_every_visitor(response)
+    else:
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=registry_file.download_name,
+            content_type=content_type,
+        )
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     return response

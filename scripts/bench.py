@@ -25,7 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,28 +57,14 @@ BENCH_FILE_TITLE = "Данные нагрузочного теста (benchmark)
 REPRESENTATIVE_REGIONS = ("moscow", "perm-krai", "chechnya")
 QUICK_REGIONS = ("moscow",)
 
-# Counts requests per wrk thread and stops the thread at its share; cycles through the paths.
-WRK_COUNT_SCRIPT = """
-local paths = {}
-for p in string.gmatch(os.getenv("BENCH_PATHS"), "%S+") do paths[#paths + 1] = p end
-local limit = tonumber(os.getenv("BENCH_LIMIT"))
-local sent, done = 0, 0
-function request()
-  sent = sent + 1
-  return wrk.format("GET", paths[(sent % #paths) + 1])
-end
-function response(status, headers, body)
-  done = done + 1
-  if done >= limit then wrk.thread:stop() end
-end
-"""
-
 
 @dataclass
 class Page:
     name: str
     path: str
     kind: str = "html"  # html, css or download
+    # A reference row (the lightest Django view), shown but not held to the ratio target.
+    target: bool = True
     body: bytes = b""
     site: list = field(default_factory=list)
     bare: list = field(default_factory=list)
@@ -246,16 +234,23 @@ def run_wrk(wrk: str, port: int, path: str, duration: int) -> dict:
     }
 
 
-def run_count(wrk: str, port: int, paths: list[str], requests: int) -> None:
-    script = Path(tempfile.gettempdir()) / f"bench-count-{os.getpid()}.lua"
-    script.write_text(WRK_COUNT_SCRIPT, encoding="utf-8")
-    env = {**os.environ, "BENCH_PATHS": " ".join(paths), "BENCH_LIMIT": str(requests // THREADS)}
-    command = [wrk, f"-t{THREADS}", "-c4", "-d120s", "-s", str(script)]
-    for name, value in PROXY_HEADERS.items():
-        command += ["-H", f"{name}: {value}"]
-    command.append(f"http://127.0.0.1:{port}/")
-    subprocess.run(command, env=env, capture_output=True, check=True, timeout=180)
-    script.unlink()
+def run_count(port: int, paths: list[str], requests: int) -> None:
+    """Exactly ``requests`` requests, cycling through the pages, over 4 connections at a time.
+
+    (wrk counts by time, and its Lua stop leaves connections open that block sync workers.)
+    """
+
+    def send(share: range) -> int:
+        failures = 0
+        for number in share:
+            status = fetch(port, paths[number % len(paths)])[0]
+            failures += status >= HTTPStatus.BAD_REQUEST
+        return failures
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        failures = sum(pool.map(send, (range(i, requests, 4) for i in range(4))))
+    if failures:
+        say(f"  {failures} of {requests} requests failed")
 
 
 def worker_rss(master: int) -> dict[int, int]:
@@ -323,6 +318,7 @@ def main() -> int:
             Page("region moscow", "/regions/moscow/"),
             Page("files", "/files/"),
             Page("download", f"/files/{env['BENCH_FILE_ID']}/", kind="download"),
+            Page("(healthz: Django's floor)", "/healthz", kind="text", target=False),
         ]
         site = start_gunicorn("omsportal.wsgi:application", PORT, env)
         bare = None
@@ -347,9 +343,9 @@ def main() -> int:
             first, last = MEMORY_CHECKPOINTS
             paths = [page.path for page in pages]
             say(f"\nMemory: {first} then {last} requests over all pages")
-            run_count(wrk, PORT, paths, first)
+            run_count(PORT, paths, first)
             rss_first = worker_rss(site.pid)
-            run_count(wrk, PORT, paths, last - first)
+            run_count(PORT, paths, last - first)
             rss_last = worker_rss(site.pid)
             for pid, rss in sorted(rss_last.items()):
                 before = rss_first.get(pid)
@@ -404,7 +400,7 @@ def main() -> int:
             f"{median([r['p99'] for r in page.site]):>7.2f} "
             f"{median([r['p50'] for r in page.bare]):>8.2f} {errors:>6}"
         )
-        if not ratio >= RATIO_TARGET:
+        if page.target and not ratio >= RATIO_TARGET:
             misses.append(f"{page.name}: {ratio:.2f} of the bare app < {RATIO_TARGET}")
         if errors:
             misses.append(f"{page.name}: {errors} errors")
