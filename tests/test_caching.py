@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 
@@ -233,14 +234,20 @@ def wsgi_get(application, path: str, **headers) -> tuple[str, dict, bytes]:
 
 @pytest.fixture
 def django_runs():
+    """Counts the requests that reach Django; keeps the test's database connection open."""
     calls = []
 
     def count(**kwargs):
         calls.append(1)
 
+    # As Django's test client does: the handler would close the connection the test runs in.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     request_started.connect(count)
     yield calls
     request_started.disconnect(count)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def test_front_cache_answers_shared_pages_without_django(regions, registry_file, django_runs):
