@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 
-DURATION = int(os.environ.get("BENCH_DURATION", "1" if QUICK else "4"))
+DURATION = int(os.environ.get("BENCH_DURATION", "1" if QUICK else "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = 2
