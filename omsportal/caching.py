@@ -21,8 +21,8 @@ Requests with a query string are rendered every time: the query is the visitor's
 and caching on it would let anyone fill the cache.
 
 ``FrontCache`` wraps the WSGI application: a response a view marked with
-``mark_same_for_every_visitor`` is stored as the bytes Django sent, headers and all, and the
-next identical request is answered from the cache before Django runs at all.
+``mark_same_for_every_visitor`` (or a hashed static file) is stored as the bytes Django sent,
+headers and all, and the next identical request is answered from the cache before Django runs.
 """
 
 import hashlib
@@ -224,16 +224,23 @@ def regional_page(view):
 NOT_MODIFIED_HEADERS = {"cache-control", "content-location", "etag", "expires", "vary"}
 
 
-class FrontCache:
-    """WSGI middleware answering repeat requests for pages that are the same for every visitor.
+ENCODINGS = {"br": re.compile(r"\bbr\b"), "gzip": re.compile(r"\bgzip\b")}
+# Static files up to this size are kept too (the stylesheet is 6 KB; its brotli form 2 KB).
+FRONT_STATIC_LIMIT = 256 * 1024
 
-    On a miss Django answers as usual; a 200 marked ``same_for_every_visitor`` that sets no
-    cookie and does not vary on cookies is stored as sent: status, the headers every
-    middleware added (security headers, CSP, ETag), body. The key holds what Django's answer
-    depends on for such pages: the content version, the scheme the proxy announced, the host
-    and the path. A host Django would refuse is never stored, so never answered here, and a
-    plain-HTTP request keeps reaching Django's HTTPS redirect. Skipping Django also skips its
-    middleware for these hits (request logging too): gunicorn's access log still sees them.
+
+class FrontCache:
+    """WSGI middleware answering repeat requests for what is the same for every visitor.
+
+    On a miss Django answers as usual. Kept, as sent (status, the headers every middleware
+    added: security headers, CSP, ETag; body): a 200 to a GET that sets no cookie, does not
+    vary on cookies, and is either marked ``same_for_every_visitor`` by its view or a static
+    file whitenoise calls immutable (hashed name). The key holds all such an answer depends
+    on: the content version, the scheme the proxy announced, the host, the path and which
+    compressed forms the client accepts (whitenoise picks one by it). A host Django would refuse
+    is never stored, so never answered here, and a plain-HTTP request keeps reaching Django's
+    HTTPS redirect. Hits skip Django's middleware (request logging too): gunicorn's access log
+    still sees them.
     """
 
     def __init__(self, application):
@@ -241,15 +248,20 @@ class FrontCache:
 
     @staticmethod
     def key(environ, version: str) -> str | None:
-        if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+        if (
+            environ["REQUEST_METHOD"] not in ("GET", "HEAD")
+            or environ.get("QUERY_STRING")
+            or environ.get("HTTP_RANGE")
+        ):
             return None
         scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ["wsgi.url_scheme"]
-        parts = (scheme, environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", ""))
+        accepted = environ.get("HTTP_ACCEPT_ENCODING", "").replace("*", "")
+        encodings = "+".join(name for name, rule in ENCODINGS.items() if rule.search(accepted))
+        parts = (scheme, environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", ""), encodings)
         return content_key("front", *parts, environ.get("PATH_INFO", ""), version=version)
 
     def __call__(self, environ, start_response):
-        version = cache.get(VERSION_KEY)
-        key = self.key(environ, version) if version else None
+        key = self.key(environ, content_version())
         stored = cache.get(key) if key else None
         if stored is not None:
             status, headers, body, etag = stored
@@ -267,20 +279,34 @@ class FrontCache:
             return start_response(status, headers, exc_info)
 
         response = self.application(environ, remember)
-        if key and getattr(response, "same_for_every_visitor", False):
-            self._store(key, sent, response)
+        # Only a GET: Django and whitenoise may answer a HEAD without its body.
+        if key is None or environ["REQUEST_METHOD"] != "GET" or not self._shared(sent):
+            return response
+        names = {name.lower(): value for name, value in sent["headers"]}
+        if getattr(response, "same_for_every_visitor", False) and not response.streaming:
+            body = response.content
+        elif (
+            "immutable" in names.get("cache-control", "")
+            and int(names.get("content-length", FRONT_STATIC_LIMIT + 1)) <= FRONT_STATIC_LIMIT
+        ):
+            # gunicorn's file wrapper around whitenoise's file: read it once, here.
+            try:
+                body = b"".join(response)
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+            response = [body]
+        else:
+            return response
+        cache.set(key, (sent["status"], sent["headers"], body, names.get("etag")), TIMEOUT)
         return response
 
     @staticmethod
-    def _store(key, sent, response) -> None:
-        headers = sent.get("headers", [])
-        names = {name.lower(): value for name, value in headers}
+    def _shared(sent) -> bool:
+        names = {name.lower(): value for name, value in sent.get("headers", [])}
         vary = {part.strip().lower() for part in names.get("vary", "").split(",")}
-        if (
-            not sent.get("status", "").startswith("200")
-            or response.streaming
-            or "set-cookie" in names
-            or "cookie" in vary
-        ):
-            return
-        cache.set(key, (sent["status"], headers, response.content, names.get("etag")), TIMEOUT)
+        return (
+            sent.get("status", "").startswith("200")
+            and "set-cookie" not in names
+            and "cookie" not in vary
+        )

@@ -313,3 +313,19 @@ def test_static_files_are_hashed_compressed_and_cached_for_a_year(collected_stat
         assert int(re.search(r"max-age=(\d+)", cache_control)[1]) >= 365 * 24 * 3600
         assert not response.cookies
         assert "cookie" not in vary(response)
+
+
+def test_front_cache_keeps_immutable_static_files_per_encoding(collected_static, django_runs):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from omsportal.caching import FrontCache
+
+    application = FrontCache(WSGIHandler())  # whitenoise reads the STATIC_ROOT just collected
+    for encoding in ("br", "gzip", ""):
+        django_runs.clear()
+        first = wsgi_get(application, collected_static, accept_encoding=encoding)
+        second = wsgi_get(application, collected_static, accept_encoding=encoding)
+        assert first == second
+        assert len(django_runs) == 1
+        assert first[1].get("Content-Encoding", "") == encoding
+        assert first[1]["X-Content-Type-Options"] == "nosniff"  # Django's headers kept
