@@ -30,6 +30,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import wraps
 from http import HTTPStatus
 from typing import TypeVar
@@ -49,20 +50,39 @@ TIMEOUT = 60 * 60
 _MISSING = object()
 
 
+# Per request served through FrontCache: the content version once read, so that a request
+# reads it once (a shared Redis costs a round trip per read), in the same round trip as the
+# front cache lookup when there is one.
+_request_scope: ContextVar[dict | None] = ContextVar("content_scope", default=None)
+
+
 def content_version() -> str:
+    scope = _request_scope.get()
+    if scope is not None and "version" in scope:
+        return scope["version"]
     version = cache.get(VERSION_KEY)
     if version is None:
         # add() so that instances starting together on an empty cache agree on one version.
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(VERSION_KEY)
+    if scope is not None:
+        scope["version"] = version
     return version
+
+
+def _new_version() -> None:
+    version = uuid.uuid4().hex
+    cache.set(VERSION_KEY, version, timeout=None)
+    scope = _request_scope.get()
+    if scope is not None:
+        scope["version"] = version
 
 
 def bump_content_version(**kwargs) -> None:
     # Now, for the rest of this request, and again after commit, so that a page another
     # instance rendered from the old rows during the transaction cannot stay cached.
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+    _new_version()
+    transaction.on_commit(_new_version)
 
 
 def watch(*models) -> None:
@@ -243,11 +263,16 @@ class FrontCache:
     still sees them.
     """
 
+    # Paths whose 200 was not for every visitor (prompt pages, the health check, admin): they
+    # skip the lookup. Bounded, as the paths are the client's to choose; per process.
+    PASS_LIMIT = 1024
+
     def __init__(self, application):
         self.application = application
+        self.passed: set[str] = set()
 
     @staticmethod
-    def key(environ, version: str) -> str | None:
+    def key(environ) -> str | None:
         if (
             environ["REQUEST_METHOD"] not in ("GET", "HEAD")
             or environ.get("QUERY_STRING")
@@ -258,20 +283,34 @@ class FrontCache:
         accepted = environ.get("HTTP_ACCEPT_ENCODING", "").replace("*", "")
         encodings = "+".join(name for name, rule in ENCODINGS.items() if rule.search(accepted))
         parts = (scheme, environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", ""), encodings)
-        return content_key("front", *parts, environ.get("PATH_INFO", ""), version=version)
+        request = "\n".join([*parts, environ.get("PATH_INFO", "")]).encode("utf-8", "replace")
+        return "content:front:" + hashlib.sha256(request).hexdigest()
 
     def __call__(self, environ, start_response):
-        key = self.key(environ, content_version())
-        stored = cache.get(key) if key else None
-        if stored is not None:
-            status, headers, body, etag = stored
-            if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-                kept = [(n, v) for n, v in headers if n.lower() in NOT_MODIFIED_HEADERS]
-                start_response("304 Not Modified", kept)
-                return []
-            start_response(status, headers)
-            return [body]
+        scope = {}
+        token = _request_scope.set(scope)
+        try:
+            key = self.key(environ)
+            if key is None or key in self.passed:
+                return self.application(environ, start_response)
+            # The stored entry names the content version it was made from: one round trip.
+            found = cache.get_many([VERSION_KEY, key])
+            if VERSION_KEY in found:
+                scope["version"] = found[VERSION_KEY]
+            stored = found.get(key)
+            if stored is not None and stored[0] == content_version():
+                _, status, headers, body, etag = stored
+                if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+                    kept = [(n, v) for n, v in headers if n.lower() in NOT_MODIFIED_HEADERS]
+                    start_response("304 Not Modified", kept)
+                    return []
+                start_response(status, headers)
+                return [body]
+            return self._miss(environ, start_response, key)
+        finally:
+            _request_scope.reset(token)
 
+    def _miss(self, environ, start_response, key):
         sent = {}
 
         def remember(status, headers, exc_info=None):
@@ -280,8 +319,10 @@ class FrontCache:
 
         response = self.application(environ, remember)
         # Only a GET: Django and whitenoise may answer a HEAD without its body.
-        if key is None or environ["REQUEST_METHOD"] != "GET" or not self._shared(sent):
+        if environ["REQUEST_METHOD"] != "GET":
             return response
+        if not self._shared(sent):
+            return self._pass(key, sent, response)
         names = {name.lower(): value for name, value in sent["headers"]}
         if getattr(response, "same_for_every_visitor", False) and not response.streaming:
             body = response.content
@@ -297,8 +338,15 @@ class FrontCache:
                     response.close()
             response = [body]
         else:
-            return response
-        cache.set(key, (sent["status"], sent["headers"], body, names.get("etag")), TIMEOUT)
+            return self._pass(key, sent, response)
+        version = content_version()  # the version this response was rendered under
+        entry = (version, sent["status"], sent["headers"], body, names.get("etag"))
+        cache.set(key, entry, TIMEOUT)
+        return response
+
+    def _pass(self, key, sent, response):
+        if sent.get("status", "").startswith("200") and len(self.passed) < self.PASS_LIMIT:
+            self.passed.add(key)
         return response
 
     @staticmethod

@@ -329,3 +329,16 @@ def test_front_cache_keeps_immutable_static_files_per_encoding(collected_static,
         assert len(django_runs) == 1
         assert first[1].get("Content-Encoding", "") == encoding
         assert first[1]["X-Content-Type-Options"] == "nosniff"  # Django's headers kept
+
+
+def test_front_cache_stops_looking_up_paths_that_are_not_for_every_visitor(regions, django_runs):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from omsportal.caching import FrontCache
+
+    application = FrontCache(WSGIHandler())
+    for _ in range(2):
+        wsgi_get(application, "/healthz")
+        wsgi_get(application, "/")
+    assert len(application.passed) == 2
+    assert len(django_runs) == 4
