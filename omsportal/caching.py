@@ -33,8 +33,10 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from functools import wraps
 from http import HTTPStatus
+from types import SimpleNamespace
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -209,6 +211,10 @@ CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 CSRF_PLACEHOLDER = b"@@csrf-token@@"
 
 
+def without_csrf_token(content: bytes) -> bytes:
+    return CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", content)
+
+
 def regional_page(view):
     """Cache a page that differs between visitors only by their region and the prompt."""
 
@@ -227,19 +233,23 @@ def regional_page(view):
         if stored is None:
             response = view(request, *args, **kwargs)
             if _cacheable(request, response):
-                content = CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\2", response.content)
-                cache.set(key, _stored(response, content), TIMEOUT)
-            return response
-        response = _restored(stored)
-        if CSRF_PLACEHOLDER in response.content:
-            # One token for all the forms of a page, as Django's {% csrf_token %} gives.
-            token = csrf_token(request).encode("ascii")
-            response.content = response.content.replace(CSRF_PLACEHOLDER, token)
+                cache.set(key, _stored(response, without_csrf_token(response.content)), TIMEOUT)
+        else:
+            response = _restored(stored)
+            if CSRF_PLACEHOLDER in response.content:
+                # One token for all the forms of a page, as Django's {% csrf_token %} gives.
+                token = csrf_token(request).encode("ascii")
+                response.content = response.content.replace(CSRF_PLACEHOLDER, token)
+        # For FrontCache: the same for every newcomer, but for the CSRF token and cookie.
+        response.regional_page = True
         return response
 
     return wrapped
 
 
+SHARED, PROMPT = "shared", "prompt"
+# Made anew for each prompt page served from the front cache.
+PER_RESPONSE_HEADERS = {"set-cookie", "etag", "content-length"}
 # Headers a 304 keeps (RFC 9110 15.4.5; the same list as django.utils.cache._not_modified).
 NOT_MODIFIED_HEADERS = {"cache-control", "content-location", "etag", "expires", "vary"}
 
@@ -299,13 +309,17 @@ class FrontCache:
                 scope["version"] = found[VERSION_KEY]
             stored = found.get(key)
             if stored is not None and stored[0] == content_version():
-                _, status, headers, body, etag = stored
-                if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+                _, kind, status, headers, body, etag = stored
+                if kind == PROMPT:
+                    if self._newcomer(environ):
+                        return self._prompt(start_response, status, headers, body)
+                elif etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
                     kept = [(n, v) for n, v in headers if n.lower() in NOT_MODIFIED_HEADERS]
                     start_response("304 Not Modified", kept)
                     return []
-                start_response(status, headers)
-                return [body]
+                else:
+                    start_response(status, headers)
+                    return [body]
             return self._miss(environ, start_response, key)
         finally:
             _request_scope.reset(token)
@@ -320,6 +334,10 @@ class FrontCache:
         response = self.application(environ, remember)
         # Only a GET: Django and whitenoise may answer a HEAD without its body.
         if environ["REQUEST_METHOD"] != "GET":
+            return response
+        if getattr(response, "regional_page", False):
+            if self._newcomer(environ):
+                self._store_prompt(key, sent, response)
             return response
         if not self._shared(sent):
             return self._pass(key, sent, response)
@@ -340,9 +358,53 @@ class FrontCache:
         else:
             return self._pass(key, sent, response)
         version = content_version()  # the version this response was rendered under
-        entry = (version, sent["status"], sent["headers"], body, names.get("etag"))
+        entry = (version, SHARED, sent["status"], sent["headers"], body, names.get("etag"))
         cache.set(key, entry, TIMEOUT)
         return response
+
+    @staticmethod
+    def _newcomer(environ) -> bool:
+        """A visitor without cookies: no session, so the default region, asked about."""
+        return (
+            "HTTP_COOKIE" not in environ
+            and not settings.REGION_HEADER
+            and not settings.CSRF_USE_SESSIONS
+        )
+
+    @staticmethod
+    def _store_prompt(key, sent, response) -> None:
+        headers = sent.get("headers", [])
+        cookies = [value.strip() for name, value in headers if name.lower() == "set-cookie"]
+        # Exactly the CSRF cookie: a newcomer gets no session, and nothing else is expected.
+        only_csrf = len(cookies) == 1 and cookies[0].startswith(f"{settings.CSRF_COOKIE_NAME}=")
+        if not sent.get("status", "").startswith("200") or response.streaming or not only_csrf:
+            return
+        kept = [(n, v) for n, v in headers if n.lower() not in PER_RESPONSE_HEADERS]
+        template = without_csrf_token(response.content)
+        entry = (content_version(), PROMPT, sent["status"], kept, template, None)
+        cache.set(key, entry, TIMEOUT)
+
+    @staticmethod
+    def _prompt(start_response, status, headers, template):
+        """The prompt page with a new CSRF secret in its cookie and a token masked from it."""
+        meta = {}
+        body = template.replace(CSRF_PLACEHOLDER, csrf_token(SimpleNamespace(META=meta)).encode())
+        # The cookie exactly as CsrfViewMiddleware sets it.
+        cookie = HttpResponse()
+        cookie.set_cookie(
+            settings.CSRF_COOKIE_NAME,
+            meta["CSRF_COOKIE"],
+            max_age=settings.CSRF_COOKIE_AGE,
+            domain=settings.CSRF_COOKIE_DOMAIN,
+            path=settings.CSRF_COOKIE_PATH,
+            secure=settings.CSRF_COOKIE_SECURE,
+            httponly=settings.CSRF_COOKIE_HTTPONLY,
+            samesite=settings.CSRF_COOKIE_SAMESITE,
+        )
+        set_cookie = cookie.cookies[settings.CSRF_COOKIE_NAME].output(header="")  # as Django
+        extra = [("Content-Length", str(len(body))), ("Set-Cookie", set_cookie)]
+        start_response(status, [*headers, *extra])
+        return [body]
 
     def _pass(self, key, sent, response):
         if sent.get("status", "").startswith("200") and len(self.passed) < self.PASS_LIMIT:
