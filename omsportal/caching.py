@@ -28,6 +28,7 @@ headers and all, and the next identical request is answered from the cache befor
 import hashlib
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -78,6 +79,7 @@ def _new_version() -> None:
     scope = _request_scope.get()
     if scope is not None:
         scope["version"] = version
+    _trust_version(version)
 
 
 def bump_content_version(**kwargs) -> None:
@@ -247,6 +249,37 @@ def regional_page(view):
     return wrapped
 
 
+# A process trusts the content version it last read for this long: a staff edit reaches the
+# front caches of other processes and instances within a second (this process: at once), and
+# a hit costs no round trip to a shared cache in between.
+VERSION_TRUST = 1.0
+_front_version: tuple[float, str | None] = (0.0, None)
+# This process's copies of front cache entries, checked against the trusted version. Bounded:
+# at most LOCAL_ENTRIES entries of at most LOCAL_BODY bytes each.
+_front_entries: dict[str, tuple] = {}
+LOCAL_ENTRIES, LOCAL_BODY = 256, 64 * 1024
+
+
+def _trust_version(version: str) -> None:
+    global _front_version
+    _front_version = (time.monotonic(), version)
+
+
+def forget_local_copies() -> None:
+    """For tests that empty the shared cache: this process then reads it again."""
+    global _front_version
+    _front_version = (0.0, None)
+    _front_entries.clear()
+
+
+def _keep_locally(key: str, entry: tuple | None) -> None:
+    if entry is None or len(entry[4]) > LOCAL_BODY:
+        return
+    if len(_front_entries) >= LOCAL_ENTRIES:
+        _front_entries.clear()
+    _front_entries[key] = entry
+
+
 SHARED, PROMPT = "shared", "prompt"
 # Made anew for each prompt page served from the front cache.
 PER_RESPONSE_HEADERS = {"set-cookie", "etag", "content-length"}
@@ -303,11 +336,7 @@ class FrontCache:
             key = self.key(environ)
             if key is None or key in self.passed:
                 return self.application(environ, start_response)
-            # The stored entry names the content version it was made from: one round trip.
-            found = cache.get_many([VERSION_KEY, key])
-            if VERSION_KEY in found:
-                scope["version"] = found[VERSION_KEY]
-            stored = found.get(key)
+            stored = self._lookup(key, scope)
             if stored is not None and stored[0] == content_version():
                 _, kind, status, headers, body, etag = stored
                 if kind == PROMPT:
@@ -323,6 +352,25 @@ class FrontCache:
             return self._miss(environ, start_response, key)
         finally:
             _request_scope.reset(token)
+
+    def _lookup(self, key, scope):
+        """The entry for key: from this process while its copy of the version is fresh, else
+        with the version in one round trip (the entry names the version it was made from)."""
+        read_at, version = _front_version
+        if version is not None and time.monotonic() - read_at < VERSION_TRUST:
+            scope["version"] = version
+            stored = _front_entries.get(key)
+            if stored is None or stored[0] != version:
+                stored = cache.get(key)
+                _keep_locally(key, stored)
+            return stored
+        found = cache.get_many([VERSION_KEY, key])
+        if VERSION_KEY in found:
+            scope["version"] = found[VERSION_KEY]
+            _trust_version(found[VERSION_KEY])
+        stored = found.get(key)
+        _keep_locally(key, stored)
+        return stored
 
     def _miss(self, environ, start_response, key):
         sent = {}
@@ -360,6 +408,7 @@ class FrontCache:
         version = content_version()  # the version this response was rendered under
         entry = (version, SHARED, sent["status"], sent["headers"], body, names.get("etag"))
         cache.set(key, entry, TIMEOUT)
+        _keep_locally(key, entry)
         return response
 
     @staticmethod
@@ -383,6 +432,7 @@ class FrontCache:
         template = without_csrf_token(response.content)
         entry = (content_version(), PROMPT, sent["status"], kept, template, None)
         cache.set(key, entry, TIMEOUT)
+        _keep_locally(key, entry)
 
     @staticmethod
     def _prompt(start_response, status, headers, template):

@@ -10,9 +10,13 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Pages and data are cached across requests: no test may see another's.
+    from omsportal.caching import forget_local_copies
+
     cache.clear()
+    forget_local_copies()
     yield
     cache.clear()
+    forget_local_copies()
 
 
 @pytest.fixture

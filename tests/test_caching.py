@@ -13,7 +13,7 @@ from django.db import close_old_connections
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 
-from omsportal.caching import content_version, csrf_token
+from omsportal.caching import content_version, csrf_token, forget_local_copies
 from regions.models import Region, RegistryFile
 
 from .pages import REGION, REGIONAL_PAGES, SHARED_PAGES, make_file
@@ -319,8 +319,24 @@ def test_front_cache_is_dropped_when_content_changes(regions, django_runs):
     wsgi_get(application, url)
     assert len(django_runs) == 2
     cache.clear()
+    forget_local_copies()
     wsgi_get(application, url)
     assert len(django_runs) == 3
+
+
+def test_other_processes_see_a_new_version_within_a_second(regions, django_runs, monkeypatch):
+    from omsportal import caching
+    from omsportal.wsgi import application
+
+    url = f"/regions/{REGION}/"
+    wsgi_get(application, url)
+    wsgi_get(application, url)
+    assert len(django_runs) == 1
+    cache.set(caching.VERSION_KEY, "set-by-another-instance")  # as a save elsewhere does
+    monotonic = caching.time.monotonic() + caching.VERSION_TRUST
+    monkeypatch.setattr(caching.time, "monotonic", lambda: monotonic)
+    wsgi_get(application, url)
+    assert len(django_runs) == 2
 
 
 @pytest.fixture
