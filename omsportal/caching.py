@@ -3,10 +3,11 @@
 Everything cached from the content (the region index, per-region data, whole responses) is
 keyed by one *content version*. Saving or deleting any watched model (``watch(Model)``) sets a
 new version, so every page and datum made from the old content is out of reach at once, on
-every instance that shares the cache. Staff edits are rare and re-rendering a few dozen pages
-after one costs nothing, while a finer scheme (per region, per file) would have to know every
-page a change shows up on: a region renamed changes the file list, the sitemap and the
-contacts downloads too. Old entries expire by their timeout.
+every instance that shares the cache (FrontCache in other processes: within VERSION_TRUST).
+Staff edits are rare and re-rendering a few dozen pages after one costs nothing, while a finer
+scheme (per region, per file) would have to know every page a change shows up on: a region
+renamed changes the file list, the sitemap and the contacts downloads too. Old entries expire
+by their timeout.
 
 Two decorators for views:
 
@@ -22,7 +23,8 @@ and caching on it would let anyone fill the cache.
 
 ``FrontCache`` wraps the WSGI application: a response a view marked with
 ``mark_same_for_every_visitor`` (or a hashed static file) is stored as the bytes Django sent,
-headers and all, and the next identical request is answered from the cache before Django runs.
+headers and all, and the next identical request is answered from the cache before Django runs;
+so is a ``regional_page`` for newcomers (no cookie), with a new CSRF secret and token each.
 """
 
 import hashlib
