@@ -8,7 +8,7 @@ FIXTURES := fixtures/regions.json fixtures/representatives.json
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint
+.PHONY: help install run test lint bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,3 +48,5 @@ check-deploy: $(STAMP) ## manage.py check --deploy with production settings; war
 
 hadolint: $(STAMP) ## Lint the Dockerfile (no Docker engine needed)
 	$(BIN)/hadolint Dockerfile
+bench: $(STAMP) ## Load the site and a bare WSGI app with wrk; ratios, sizes, memory (BENCH_QUICK=1: smoke run)
+	$(BIN)/python scripts/bench.py
