@@ -8,7 +8,7 @@ FIXTURES := fixtures/regions.json fixtures/representatives.json
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint lighthouse screenshots
+.PHONY: help install run test lint bench lighthouse screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -58,3 +58,5 @@ check-deploy: $(STAMP) ## manage.py check --deploy with production settings; war
 
 hadolint: $(STAMP) ## Lint the Dockerfile (no Docker engine needed)
 	$(BIN)/hadolint Dockerfile
+bench: $(STAMP) ## Load the site and a bare WSGI app with wrk; ratios, sizes, memory (BENCH_QUICK=1: smoke run)
+	$(BIN)/python scripts/bench.py

@@ -58,3 +58,23 @@ class JsonFormatter(logging.Formatter):
         elif record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+request_logger = logging.getLogger("omsportal.request")
+
+# Probes answer many times a minute; a line each would bury the requests people make.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def log_request(method: str, path: str, status: int, duration_ms: float) -> None:
+    """The one line per request, for Django's middleware and for the WSGI front cache alike."""
+    if path in QUIET_PATHS and status < 500:
+        return
+    request_logger.info(
+        "%s %s %s %sms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
+    )

@@ -55,12 +55,17 @@ MIDDLEWARE = [
     "omsportal.middleware.PermissionsPolicyMiddleware",
     # Static files are answered before sessions, CSRF or the region are looked at.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # Outside everything that adds headers or cookies, so a 304 keeps them (Vary, Set-Cookie);
+    # answers If-None-Match / If-Modified-Since from the ETag the page caches store.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # django-csp's, with the policy string built once (omsportal/middleware.py says why).
+    "omsportal.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, with the message storage made only for pages that use it (admin).
+    "omsportal.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After sessions: the visitor's region lives in the session (read lazily).
     "regions.middleware.RegionMiddleware",

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
-from django.views.decorators.cache import cache_page
 
 from . import special, views
+from .caching import shared_page
 from .sitemaps import SITEMAPS
 
 admin.site.site_header = "Управление сайтом ОМС"
@@ -20,7 +20,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path(
         "sitemap.xml",
-        cache_page(60 * 15)(sitemap),
+        shared_page(sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),

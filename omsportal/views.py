@@ -15,20 +15,23 @@ from django.views.decorators.http import require_GET, require_safe
 from regions.models import Region, RegistryFile
 
 from . import legal
+from .caching import regional_page, shared_page
 from .context_processors import hotline
 
 logger = logging.getLogger(__name__)
 
 
 @require_GET
+@regional_page
 def home(request):
     return render(request, "pages/home.html")
 
 
 @require_GET
+@regional_page
 def rights(request):
     region = request.region or None
-    files = list(RegistryFile.objects.for_region(region))
+    files = RegistryFile.objects.cached_for_region(region)
     kinds = RegistryFile.Kind
     return render(
         request,
@@ -45,6 +48,7 @@ def rights(request):
 
 
 @require_GET
+@shared_page
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("sitemap"))

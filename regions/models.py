@@ -10,6 +10,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from omsportal.caching import TIMEOUT as CONTENT_TIMEOUT
+from omsportal.caching import cached_content, content_key, content_version
+
 from .phones import phone_tel, validate_phone
 from .validators import validate_registry_file
 
@@ -45,13 +48,25 @@ class RegionIndex:
         return any(r.has_tfoms or r.has_health for r in self.regions)
 
 
+# (content version, index) last seen by this process: nearly every request needs the index,
+# and unpickling 23 regions from the cache each time costs more than rendering a cached page.
+_index_memo: tuple[str, RegionIndex] | None = None
+
+
 class RegionQuerySet(models.QuerySet):
     def index(self) -> RegionIndex:
-        """The cached index of all regions; saving or deleting a region drops it."""
-        index = cache.get(REGION_INDEX_CACHE_KEY)
-        if index is None:
-            index = RegionIndex.build(list(self.all()))
-            cache.set(REGION_INDEX_CACHE_KEY, index, timeout=None)
+        """The cached index of all regions; a change to any watched model drops it."""
+        global _index_memo  # replaced whole, never mutated: safe between threads
+        version = content_version()
+        memo = _index_memo
+        if memo is not None and memo[0] == version:
+            return memo[1]
+        index = cached_content(
+            REGION_INDEX_CACHE_KEY,
+            build=lambda: RegionIndex.build(list(self.all())),
+            version=version,
+        )
+        _index_memo = (version, index)
         return index
 
 
@@ -196,6 +211,25 @@ class RegistryFileQuerySet(models.QuerySet):
         if region is not None:
             scope |= models.Q(region=region)
         return self.filter(scope).select_related("region")
+
+    def cached_for_region(self, region: Region | None) -> list["RegistryFile"]:
+        """``for_region`` kept in the cache, keyed by the region, until the content changes."""
+        return cached_content(
+            "registry-files",
+            region.code if region is not None else "all-russia",
+            build=lambda: list(self.for_region(region)),
+        )
+
+    def cached_get(self, pk: int) -> "RegistryFile | None":
+        """One file for a download, without a query while the content stays the same."""
+        key = content_key("registry-file", pk)
+        registry_file = cache.get(key)
+        if registry_file is None:
+            registry_file = self.filter(pk=pk).first()
+            if registry_file is not None:
+                # Only files that exist are kept: unknown ids are the visitor's to invent.
+                cache.set(key, registry_file, CONTENT_TIMEOUT)
+        return registry_file
 
 
 def registry_upload_to(instance, filename):

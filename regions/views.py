@@ -7,9 +7,12 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header, http_date, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
+
+from omsportal.caching import mark_same_for_every_visitor, regional_page, shared_page
 
 from .middleware import remember_region
 from .models import Region, RegistryFile
@@ -35,6 +38,7 @@ def region_from_slug(slug: str) -> Region:
 
 
 @require_GET
+@regional_page
 def region_list(request):
     return render(
         request,
@@ -58,6 +62,7 @@ def choose_region(request):
 
 
 @require_GET
+@shared_page
 def region_detail(request, slug):
     region = region_from_slug(slug)
     files = RegistryFile.objects.filter(region=region).select_related("region")
@@ -65,25 +70,37 @@ def region_detail(request, slug):
 
 
 @require_GET
+@shared_page
 def file_list(request):
-    files = RegistryFile.objects.for_region(None)
-    regional = RegistryFile.objects.filter(region__isnull=False).select_related("region")
+    # One query for both lists, whatever the number of files.
+    files = list(RegistryFile.objects.select_related("region"))
     return render(
         request,
         "regions/file_list.html",
         {
-            "files": files,
-            "regional_files": regional,
+            "files": [f for f in files if f.region_id is None],
+            "regional_files": [f for f in files if f.region_id is not None],
             "contacts_known": Region.objects.index().has_contacts,
         },
     )
 
 
+# Files up to this size are kept in the shared cache with the pages; larger ones are streamed.
+SMALL_DOWNLOAD = 256 * 1024
+
+
 @require_GET
 def download(request, pk):
-    registry_file = RegistryFile.objects.filter(pk=pk).first()
+    registry_file = RegistryFile.objects.cached_get(pk)
     if registry_file is None or not registry_file.file:
         raise Http404("Файл не найден")
+    # A new upload or a new title changes updated_at: browsers revalidate and get 304 till then.
+    etag = f'"{registry_file.pk}-{registry_file.updated_at.timestamp():.6f}-{registry_file.size}"'
+    last_modified = int(registry_file.updated_at.timestamp())
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        not_modified["ETag"] = etag
+        return not_modified
     try:
         handle = registry_file.file.storage.open(registry_file.file.name, "rb")
     except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError) as exc:
@@ -91,12 +108,24 @@ def download(request, pk):
     content_type = (
         mimetypes.guess_type(registry_file.download_name)[0] or "application/octet-stream"
     )
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=registry_file.download_name,
-        content_type=content_type,
-    )
+    if registry_file.size <= SMALL_DOWNLOAD:
+        # Read whole, so that the front cache can keep and serve it like a page.
+        with handle:
+            response = HttpResponse(handle.read(), content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=registry_file.download_name
+        )
+        mark_same_for_every_visitor(response)
+    else:
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=registry_file.download_name,
+            content_type=content_type,
+        )
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    return response
 
 
 CONTACT_COLUMNS = (
@@ -132,6 +161,7 @@ def _contacts_filename(extension: str) -> str:
 
 
 @require_GET
+@shared_page
 def contacts_csv(request):
     buffer = io.StringIO()
     # Semicolons and a BOM: what Excel in a Russian locale opens correctly by double-click.
@@ -146,6 +176,7 @@ def contacts_csv(request):
 
 
 @require_GET
+@shared_page
 def contacts_xlsx(request):
     workbook = Workbook()
     sheet = workbook.active

@@ -9,10 +9,15 @@ from django.core.management import call_command
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # The region index and cached pages live in the cache: no test may see another's.
+    # Pages and data are cached across requests (and copied per process): no test may see
+    # another's.
+    from omsportal.caching import forget_local_copies
+
     cache.clear()
+    forget_local_copies()
     yield
     cache.clear()
+    forget_local_copies()
 
 
 @pytest.fixture

@@ -158,30 +158,3 @@ def test_favicon_is_served_from_the_site_root(client, regions):
 def test_page_fits_the_size_budget(client, regions):
     for url in PUBLIC_PAGES:
         assert len(client.get(url).content) < 30 * 1024, url
-
-
-@pytest.mark.parametrize(
-    ("url", "warm_queries"),
-    [
-        ("/", 0),
-        ("/zashchita-prav/", 1),
-        ("/regions/", 0),
-        ("/regions/tomsk-oblast/", 1),
-        ("/regions/tomsk-oblast/representatives/", 1),
-        ("/files/", 2),
-        ("/files/contacts.csv", 0),
-        ("/files/contacts.xlsx", 0),
-        ("/sitemap.xml", 0),
-        ("/robots.txt", 0),
-    ],
-)
-@pytest.mark.parametrize("file_count", [1, 30])
-def test_queries_per_page_do_not_grow_with_the_data(
-    client, regions, media_root, django_assert_num_queries, url, warm_queries, file_count
-):
-    for number in range(file_count):
-        registry_file(title=f"Файл {number}", region=regions.by_slug["tomsk-oblast"])
-    client.post("/regions/choose/", {"region": "tomsk-oblast", "next": "/"})
-    client.get(url)  # warms the region index and the session cache
-    with django_assert_num_queries(warm_queries):
-        assert client.get(url).status_code == HTTPStatus.OK

@@ -1,0 +1,93 @@
+"""The public pages, and content to fill them with, shared by the query, caching and size tests.
+
+To measure pages with more kinds of content (e.g. representatives once their model lands), add
+a maker to CONTENT: every parametrised test then runs with 1 and with 200 of them.
+"""
+
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+
+from regions.models import Region, RegistryFile
+
+from .factories import WORKDAYS, make_representative
+
+REGION = "perm-krai"
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str
+    # Queries with an empty cache (constant whatever the amount of content) and warm.
+    cold: int
+    warm: int = 0
+    # Where a kind of content adds a query of its own (a prefetch runs only when there are
+    # rows to prefetch for): its cold count, still the same for 1 and for 200 rows.
+    cold_with: tuple[tuple[str, int], ...] = ()
+    # Visitor-specific: carries the region prompt with a CSRF form.
+    regional: bool = False
+
+    def url(self, registry_file: RegistryFile) -> str:
+        return self.path.format(file=registry_file.pk)
+
+    def cold_queries(self, kind: str) -> int:
+        return dict(self.cold_with).get(kind, self.cold)
+
+
+PAGES = [
+    Page("home", "/", cold=1, regional=True),
+    Page("rights", "/zashchita-prav/", cold=2, regional=True),
+    Page("region list", "/regions/", cold=1, regional=True),
+    Page("region", f"/regions/{REGION}/", cold=2),
+    # The region index, the contacts and, when there are contacts, their reception hours.
+    Page(
+        "representatives",
+        f"/regions/{REGION}/representatives/",
+        cold=2,
+        cold_with=(("representatives", 3),),
+    ),
+    Page("files", "/files/", cold=2),
+    Page("download", "/files/{file}/", cold=1),
+    Page("contacts csv", "/files/contacts.csv", cold=1),
+    Page("contacts xlsx", "/files/contacts.xlsx", cold=1),
+    # The region index and when each region's contacts last changed.
+    Page("sitemap", "/sitemap.xml", cold=2),
+    Page("robots", "/robots.txt", cold=0),
+]
+SHARED_PAGES = [page for page in PAGES if not page.regional]
+REGIONAL_PAGES = [page for page in PAGES if page.regional]
+
+
+def make_file(*, title: str = "Реестр медицинских организаций", region: Region | None = None):
+    registry_file = RegistryFile(title=title, kind=RegistryFile.Kind.MEDICAL_ORGS, region=region)
+    registry_file.file.save("reestr.csv", ContentFile("Организация;Адрес\n".encode("utf-8-sig")))
+    return registry_file
+
+
+def make_registry_files(count: int) -> RegistryFile:
+    """``count`` files, half for all Russia and half for REGION; returns the first."""
+    region = Region.objects.get(slug=REGION)
+    first = make_file(region=region)
+    RegistryFile.objects.bulk_create(
+        RegistryFile(
+            title=f"Реестр № {number}",
+            kind=RegistryFile.Kind.MEDICAL_ORGS,
+            region=region if number % 2 else None,
+            file=first.file.name,
+            size=first.size,
+        )
+        for number in range(1, count)
+    )
+    return first
+
+
+def make_representatives(count: int) -> RegistryFile:
+    """``count`` contacts with reception hours in REGION, and the one file a download needs."""
+    region = Region.objects.get(slug=REGION)
+    for number in range(count):
+        make_representative(region, level=1 + number % 3, hours=WORKDAYS)
+    return make_file()
+
+
+CONTENT = {"registry files": make_registry_files, "representatives": make_representatives}

@@ -1,0 +1,38 @@
+"""SQL per public page: constant with an empty cache, none with a warm one, however much content."""
+
+import pytest
+from django.core.cache import cache
+
+from .pages import CONTENT, PAGES, REGIONAL_PAGES
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=[(kind, count) for kind in CONTENT for count in (1, 200)], ids=str)
+def content(request, regions):
+    kind, count = request.param
+    return kind, CONTENT[kind](count)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_queries_cold_and_warm(client, content, page, django_assert_num_queries):
+    kind, first_file = content
+    url = page.url(first_file)
+    cache.clear()
+    with django_assert_num_queries(page.cold_queries(kind)):
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(page.warm):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("page", REGIONAL_PAGES, ids=lambda page: page.name)
+def test_visitor_with_a_session_reads_it_from_the_cache(
+    client, content, page, django_assert_num_queries
+):
+    client.post("/regions/choose/", {"region": "perm-krai", "next": "/"})
+    url = page.url(content[1])
+    client.get(url)
+    with django_assert_num_queries(0):
+        response = client.get(url)
+    assert "Пермский край" in response.text
+    assert "Ваш регион Город Москва?" not in response.text
