@@ -11,10 +11,16 @@ from django.core.management import call_command
 def _fresh_cache():
     # Pages and data are cached across requests (and copied per process): no test may see
     # another's.
+    from django.contrib.contenttypes.models import ContentType
+
     from omsportal.caching import forget_local_copies
 
     cache.clear()
     forget_local_copies()
+    # Content type ids are cached per process too; flushes by live-server tests (sequences
+    # kept) and by `manage.py flush` in test_instances.py's subprocesses (sequences reset)
+    # renumber the rows, and a stale id breaks the admin's LogEntry foreign key on PostgreSQL.
+    ContentType.objects.clear_cache()
     yield
     cache.clear()
     forget_local_copies()
