@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import condition, require_GET, require_http_methods
+from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_cookie
 
 from regions.views import safe_next
@@ -60,7 +60,7 @@ def _stylesheet_etag(request) -> str:
     return hashlib.md5(_stylesheet(request).encode(), usedforsecurity=False).hexdigest()
 
 
-@require_GET
+@require_safe
 @vary_on_cookie
 @cache_control(private=True, no_cache=True)
 @condition(etag_func=_stylesheet_etag)

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 
 from regions.models import Region, RegistryFile
 
@@ -21,13 +21,13 @@ from .context_processors import hotline
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 @regional_page
 def home(request):
     return render(request, "pages/home.html")
 
 
-@require_GET
+@require_safe
 @regional_page
 def rights(request):
     region = request.region or None
@@ -47,7 +47,7 @@ def rights(request):
     )
 
 
-@require_GET
+@require_safe
 @shared_page
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from openpyxl import Workbook
 
 from omsportal.caching import mark_same_for_every_visitor, regional_page, shared_page
@@ -37,7 +37,7 @@ def region_from_slug(slug: str) -> Region:
     return region
 
 
-@require_GET
+@require_safe
 @regional_page
 def region_list(request):
     return render(
@@ -61,7 +61,7 @@ def choose_region(request):
     return redirect(safe_next(request))
 
 
-@require_GET
+@require_safe
 @shared_page
 def region_detail(request, slug):
     region = region_from_slug(slug)
@@ -69,7 +69,7 @@ def region_detail(request, slug):
     return render(request, "regions/region_detail.html", {"region": region, "files": files})
 
 
-@require_GET
+@require_safe
 @shared_page
 def file_list(request):
     # One query for both lists, whatever the number of files.
@@ -89,7 +89,7 @@ def file_list(request):
 SMALL_DOWNLOAD = 256 * 1024
 
 
-@require_GET
+@require_safe
 def download(request, pk):
     registry_file = RegistryFile.objects.cached_get(pk)
     if registry_file is None or not registry_file.file:
@@ -160,7 +160,7 @@ def _contacts_filename(extension: str) -> str:
     return f"contacts-tfoms-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-@require_GET
+@require_safe
 @shared_page
 def contacts_csv(request):
     buffer = io.StringIO()
@@ -175,7 +175,7 @@ def contacts_csv(request):
     )
 
 
-@require_GET
+@require_safe
 @shared_page
 def contacts_xlsx(request):
     workbook = Workbook()

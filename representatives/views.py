@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from omsportal.caching import shared_page
 from regions.views import region_from_slug
@@ -8,7 +8,7 @@ from regions.views import region_from_slug
 from .models import Level, Representative
 
 
-@require_GET
+@require_safe
 @shared_page
 def region_representatives(request, slug):
     region = region_from_slug(slug)

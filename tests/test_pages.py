@@ -158,3 +158,12 @@ def test_favicon_is_served_from_the_site_root(client, regions):
 def test_page_fits_the_size_budget(client, regions):
     for url in PUBLIC_PAGES:
         assert len(client.get(url).content) < 30 * 1024, url
+
+
+@pytest.mark.parametrize("url", [*PUBLIC_PAGES, "/files/contacts.csv", "/sitemap.xml"])
+def test_head_requests_get_the_headers_without_a_body(client, regions, url):
+    # Link checkers and uptime monitors ask with HEAD.
+    response = client.head(url)
+    assert response.status_code == HTTPStatus.OK
+    assert response.content == b""
+    assert response["Content-Type"]
