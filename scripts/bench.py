@@ -324,9 +324,16 @@ def main() -> int:
         bare = None
         try:
             misses += capture(PORT, pages[:1], tmp / "probe.json")
-            css = linked(pages[0].body, r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+\.css)"')
+            # The hashed stylesheet, not /special.css (a view whose answer varies by cookie).
+            css = linked(
+                pages[0].body, r'<link[^>]+rel="stylesheet"[^>]+href="(/static/[^"]+\.css)"'
+            )
             if css:
                 pages.append(Page("static CSS", css[0], kind="css"))
+            # Every page view revalidates it; it varies by cookie, so Django answers each time.
+            pages.append(
+                Page("(special.css: per visitor)", "/special.css", kind="css", target=False)
+            )
             misses += capture(PORT, pages, tmp / "responses.json")
             bare = start_gunicorn(
                 "bare_wsgi:application",
