@@ -51,12 +51,7 @@ def region_list(request):
 def choose_region(request):
     region = Region.objects.index().by_slug.get(request.POST.get("region", ""))
     if region is None:
-        return render(
-            request,
-            "regions/bad_region.html",
-            {"regions_url": "/regions/"},
-            status=HTTPStatus.BAD_REQUEST,
-        )
+        return render(request, "regions/bad_region.html", status=HTTPStatus.BAD_REQUEST)
     remember_region(request, region)
     return redirect(safe_next(request))
 
