@@ -13,6 +13,7 @@ class LegalReference:
     short: str
     title: str
     url: str
+    approved_by: str = ""
 
 
 CURRENT_ON = datetime.date(2026, 11, 25)
@@ -28,5 +29,8 @@ OMS_RULES = LegalReference(
     short="глава 16 Правил обязательного медицинского страхования",
     title="Правила обязательного медицинского страхования, утверждённые приказом Минздрава "
     "России от 28.02.2019 № 108н",
-    url="http://publication.pravo.gov.ru/Document/View/0001201905100003",
+    # The official publication portal, where the order is found by its number: no deep link
+    # to the document was verified, and a wrong one would send citizens to another act.
+    url="http://publication.pravo.gov.ru/",
+    approved_by="приказом Минздрава России от 28.02.2019 № 108н",
 )

@@ -167,3 +167,8 @@ def test_head_requests_get_the_headers_without_a_body(client, regions, url):
     assert response.status_code == HTTPStatus.OK
     assert response.content == b""
     assert response["Content-Type"]
+
+
+def test_rules_are_named_so_they_can_be_found_on_the_official_portal(client, regions):
+    page = client.get("/zashchita-prav/").content.decode()
+    assert "приказом Минздрава России от 28.02.2019 № 108н" in page
