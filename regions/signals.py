@@ -1,7 +1,7 @@
 from omsportal.caching import watch
 
-from .models import Region, RegistryFile
+from .models import Region, RegistryFile, Subject
 
 # The region index, region pages, file lists and downloads are all made from these rows: a
 # change to any of them drops every cached page and datum at once (see omsportal/caching.py).
-watch(Region, RegistryFile)
+watch(Region, RegistryFile, Subject)
