@@ -252,7 +252,9 @@ class Subject(models.Model):
     okato = models.CharField(
         "код ОКАТО",
         max_length=5,
-        validators=[RegexValidator(r"^\d{2}(?:\d{3})?$", "Две цифры или пять (автономные округа).")],
+        validators=[
+            RegexValidator(r"^\d{2}(?:\d{3})?$", "Две цифры или пять (автономные округа).")
+        ],
     )
     iso_code = models.CharField(
         "код ISO 3166-2",

@@ -28,7 +28,10 @@ def subjects_fixture(csv_path: Path) -> list[dict]:
     with open(csv_path, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return [
-        {"model": "regions.subject", "fields": {field: row[column] for column, field in COLUMNS.items()}}
+        {
+            "model": "regions.subject",
+            "fields": {field: row[column] for column, field in COLUMNS.items()},
+        }
         for row in sorted(rows, key=lambda row: row["subject_code"])
     ]
 
