@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "regions",
     "representatives",
+    "journey",
 ]
 
 MIDDLEWARE = [

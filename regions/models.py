@@ -16,6 +16,7 @@ from omsportal.caching import cached_content, content_key, content_version
 
 from .phones import phone_tel, validate_phone
 from .validators import validate_registry_file
+from .zones import utc_label
 
 
 def validate_time_zone(value: str) -> None:
@@ -189,11 +190,7 @@ class Region(models.Model):
     @property
     def utc_offset_label(self) -> str:
         """«UTC+5» for the region's time now, for «время местное» notes."""
-        offset = timezone.now().astimezone(zoneinfo.ZoneInfo(self.time_zone)).utcoffset()
-        hours, rest = divmod(int(offset.total_seconds()), 3600)
-        minutes = rest // 60
-        sign = "+" if hours >= 0 else "−"
-        return f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+        return utc_label(self.time_zone)
 
 
 @dataclass(frozen=True)
