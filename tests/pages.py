@@ -51,8 +51,8 @@ PAGES = [
     Page("download", "/files/{file}/", cold=1),
     Page("contacts csv", "/files/contacts.csv", cold=1),
     Page("contacts xlsx", "/files/contacts.xlsx", cold=1),
-    # The region index and when each region's contacts last changed.
-    Page("sitemap", "/sitemap.xml", cold=2),
+    # The region index, when each region's contacts last changed, the subjects (journey pairs).
+    Page("sitemap", "/sitemap.xml", cold=3),
     Page("robots", "/robots.txt", cold=0),
 ]
 SHARED_PAGES = [page for page in PAGES if not page.regional]
