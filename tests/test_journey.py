@@ -157,7 +157,7 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
     assert -1 not in positions, [p for p, at in zip(order, positions, strict=True) if at < 0]
     assert positions == sorted(positions)
     assert f'href="{TFOMS_SITE}"' in response.content.decode()
-    assert "программе ОМС города Москвы, здесь не действует" in page
+    assert "только в программе ОМС города Москвы, в Томской области не действует" in page
 
 
 def test_reception_hours_are_given_in_both_local_times(client, moscow_representatives, subjects):
@@ -200,12 +200,12 @@ def test_at_home_the_page_is_the_in_region_version(client, tomsk_tfoms):
     make_representative(tomsk, level=2, role="Представитель (тест)", hours=WORKDAYS)
     page = text(client.get(AT_HOME))
     assert "Вы в своём регионе: Томская область" in page
-    assert "по территориальной программе ОМС Томской области" in page
+    assert "Вся помощь, которая входит в территориальную программу ОМС Томской области" in page
     assert "Реестр медицинских организаций Томской области (тест)" in page
     assert "PDF" in page
     assert "Понедельник — пятница: 09:00–18:00" in page
     assert "по времени" not in page
-    assert "здесь не действует" not in page
+    assert "не действует" not in page
 
 
 def test_the_registry_shown_is_the_places_not_the_policys(client, subjects, media_root):
