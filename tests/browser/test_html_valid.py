@@ -55,19 +55,22 @@ def test_every_page_and_stylesheet_is_valid(content, tmp_path):
         assert response.status_code < 500 or name == "server-error", name
         (tmp_path / f"{name}.html").write_bytes(response.content)
     stylesheets = sorted((ROOT / "static" / "css").glob("*.css"))
+    errors = nu_errors([*sorted(tmp_path.glob("*.html")), *stylesheets], command=command)
+    assert errors == [], "\n".join(errors)
 
+
+def nu_errors(paths: list[Path], *, command: list[str]) -> list[str]:
+    """The checker's errors for these files, one «file:line: message» each."""
     run = subprocess.run(
-        [*command, *sorted(map(str, tmp_path.glob("*.html"))), *map(str, stylesheets)],
+        [*command, *map(str, paths)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-
     messages = json.loads(run.stderr or run.stdout)["messages"]
-    errors = [
+    return [
         f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
         for m in messages
         if m["type"] != "info"
     ]
-    assert errors == [], "\n".join(errors)

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .test_accessibility import assert_no_axe_violations
+from .test_html_valid import checker, nu_errors
 
 pytestmark = pytest.mark.browser
 
@@ -120,8 +121,25 @@ def test_journey_pages_have_no_axe_violations(site, content, subjects, path):
     assert_no_axe_violations(page)
 
 
-@pytest.mark.parametrize("path", VARIANTS.values(), ids=VARIANTS.keys())
-def test_the_answer_prints_on_one_a4_page_without_navigation(site, content, subjects, path):
+def test_journey_pages_are_valid_html(client, content, subjects, tmp_path):
+    command = checker()
+    pages = {**PAGES, "not-found": "/v-drugom-regione/moscow/atlantis/"}
+    for name, path in pages.items():
+        (tmp_path / f"{name}.html").write_bytes(client.get(path).content)
+    (tmp_path / "form-errors.html").write_bytes(
+        client.get("/v-drugom-regione/otvet/", {"policy": "moscow"}).content
+    )
+    errors = nu_errors(sorted(tmp_path.glob("*.html")), command=command)
+    assert errors == [], "\n".join(errors)
+
+
+# One sheet to take to the clinic; at home all three levels of contacts may need a second.
+SHEETS = {"tomsk": 1, "krasnodar": 1, "other-region": 1, "at-home": 2}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_answer_prints_on_one_a4_page_without_navigation(site, content, subjects, variant):
+    path = VARIANTS[variant]
     page = site()
     page.goto(path)
     page.emulate_media(media="print")
@@ -129,5 +147,5 @@ def test_the_answer_prints_on_one_a4_page_without_navigation(site, content, subj
         expect(page.locator(selector)).to_be_hidden()
     expect(page.locator(".notice--emergency")).to_contain_text("103")
     pdf = page.pdf(format="A4")
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    assert pages <= 2, f"{pages} A4 pages"
+    sheets = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert sheets <= SHEETS[variant], f"{sheets} A4 pages"
