@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from .test_accessibility import assert_no_axe_violations
 from .test_html_valid import checker, nu_errors
+from .test_phone import NO_SIDEWAYS_SCROLL, SMALL_TARGETS, SMALLEST_TEXT
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +150,14 @@ def test_the_answer_prints_on_one_a4_page_without_navigation(site, content, subj
     pdf = page.pdf(format="A4")
     sheets = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert sheets <= SHEETS[variant], f"{sheets} A4 pages"
+
+
+@pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
+def test_journey_pages_fit_a_320_px_phone_with_big_enough_targets(site, content, subjects, path):
+    page = site(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    page.goto(path)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "sideways scroll at 320 px"
+    assert page.evaluate(SMALL_TARGETS) == []
+    assert page.evaluate(SMALLEST_TEXT) >= 14
+    page.set_viewport_size({"width": 640, "height": 400})  # 1280 px at 200% zoom
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "sideways scroll at 200% zoom"
