@@ -13,6 +13,7 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from regions.caching import public_page
 from regions.models import Region, RegionIndex, RegistryFile, Subject, SubjectIndex
 from regions.zones import difference_minutes, hours_phrase, zone_label
 from representatives.hours import shifted_times
@@ -79,19 +80,19 @@ class JourneyForm(forms.Form):
 def journey_form(request, data=None) -> JourneyForm:
     regions, subjects = Region.objects.index(), Subject.objects.index()
     initial = {}
-    # Only what the cached page is keyed by (the visitor's region and whether they confirmed
-    # it): the confirmed region is where the policy was issued; a region a trusted geo header
-    # suggested (unconfirmed, not the default) is where the person is.
-    region = request.region
-    if region and request.region_confirmed:
-        initial["policy"] = region.slug
-    elif region and settings.REGION_HEADER and region.code != regions.default.code:
-        suggested = subjects.by_code.get(region.code)
-        initial["place"] = suggested.slug if suggested else ""
+    # Only what public_page keys the page by: the region the visitor confirmed is where the
+    # policy was issued; the subject a trusted geo header names is where the person is now.
+    if request.region and request.region_confirmed:
+        initial["policy"] = request.region.slug
+    if settings.REGION_HEADER:
+        here = subjects.by_iso.get(request.META.get(settings.REGION_HEADER, "").upper())
+        if here is not None:
+            initial["place"] = here.slug
     return JourneyForm(data, initial=initial, regions=regions, subjects=subjects)
 
 
 @require_safe
+@public_page
 def question(request):
     return render(request, "journey/form.html", {"form": journey_form(request)})
 
@@ -108,6 +109,7 @@ def go(request):
 
 
 @require_safe
+@public_page
 def answer(request, policy, place):
     pair = find_pair(policy, place)
     if pair is None:

@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from regions.caching import public_page
+
 from . import special, views
-from .caching import shared_page
 from .sitemaps import SITEMAPS
 
 admin.site.site_header = "Управление сайтом ОМС"
@@ -21,7 +22,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path(
         "sitemap.xml",
-        shared_page(sitemap),
+        public_page(sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from .caching import content_scope
 from .models import Region
 
 SESSION_KEY = "region"
@@ -21,7 +22,9 @@ class RegionMiddleware:
         resolved = SimpleLazyObject(lambda: self.resolve(request))
         request.region = SimpleLazyObject(lambda: resolved[0])
         request.region_confirmed = SimpleLazyObject(lambda: resolved[1])
-        return self.get_response(request)
+        # The content version is read at most once for all the request's cached data.
+        with content_scope():
+            return self.get_response(request)
 
     @staticmethod
     def resolve(request) -> tuple[Region | None, bool]:
