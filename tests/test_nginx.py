@@ -13,6 +13,8 @@ PASSWORD = "пароль-для-прокси"
 # Short, so that the test can wait for a newcomer's copy to expire.
 MAX_AGE = 2
 
+pytestmark = pytest.mark.server
+
 if not nginx_available() and not require_nginx():
     pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)
 
