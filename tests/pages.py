@@ -54,7 +54,7 @@ PAGES = [
     Page("contacts xlsx", "/files/contacts.xlsx", cold=2),
     # The region index and when each region's contacts last changed.
     Page("sitemap", "/sitemap.xml", cold=3),
-    Page("robots", "/robots.txt", cold=2),
+    Page("robots", "/robots.txt", cold=1),
 ]
 SHARED_PAGES = [page for page in PAGES if not page.regional]
 REGIONAL_PAGES = [page for page in PAGES if page.regional]
