@@ -22,7 +22,6 @@ decorator leaves into ``Cache-Control``.
 """
 
 import hashlib
-import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +31,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
@@ -50,10 +50,12 @@ _scoped_version: ContextVar[dict | None] = ContextVar("content_version", default
 def _read_version() -> int:
     from .models import ContentVersion
 
-    number = ContentVersion.objects.filter(pk=ContentVersion.SINGLETON).values_list(
-        "number", flat=True
-    )
-    return next(iter(number), 0)
+    # Every request reads it: plain SQL costs a fraction of building the ORM query each time.
+    table = connection.ops.quote_name(ContentVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT number FROM {table} WHERE id = %s", [ContentVersion.SINGLETON])  # noqa: S608 - the table name is the model's
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def content_version() -> int:
@@ -125,22 +127,17 @@ def cached_content(*parts: object, build: Callable[[], T]) -> T:
 
 # Stands for the page's ``next`` value in a stored page; put back per request, escaped.
 NEXT_MARK = "@@next-page@@"
-GEO_CODE = re.compile(r"RU-[A-Z]{2,3}")
 
 
 def _page_key(request) -> str:
-    region = request.region
-    parts = [
-        hashlib.sha256(request.path.encode()).hexdigest()[:32],
-        region.code if region else "-",
-        "confirmed" if request.region_confirmed else "asked",
-    ]
-    if settings.REGION_HEADER:
-        # What the trusted proxy says of where the visitor is (a journey form pre-fills it);
-        # only the shape of an ISO 3166-2 code, so that no header fills the cache.
-        geo = request.META.get(settings.REGION_HEADER, "").upper()
-        parts.append(geo if GEO_CODE.fullmatch(geo) else "")
-    return content_key("page", *parts)
+    # What the visitor's region is made from (RegionMiddleware.inputs), not the region itself:
+    # the same inputs give the same region under the same content version, and reading them
+    # costs no look-up in the region index.
+    from .middleware import RegionMiddleware  # it opens this module's content_scope
+
+    chosen, suggested = RegionMiddleware.inputs(request)
+    path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
+    return content_key("page", path, chosen or "-", suggested or "-")
 
 
 def public_page(view):

@@ -54,7 +54,7 @@ PAGES = [
     Page("contacts xlsx", "/files/contacts.xlsx", cold=2),
     # The region index, when each region's contacts last changed, the subjects (journey pairs).
     Page("sitemap", "/sitemap.xml", cold=4),
-    Page("robots", "/robots.txt", cold=2),
+    Page("robots", "/robots.txt", cold=1),
 ]
 SHARED_PAGES = [page for page in PAGES if not page.regional]
 REGIONAL_PAGES = [page for page in PAGES if page.regional]

@@ -76,8 +76,8 @@ def test_a_visitors_region_never_reaches_a_newcomer(client, visitor, registry_fi
 @pytest.fixture
 def redis_keys(settings, redis_server):
     """The real Redis as the cache; returns a function counting the keys it holds."""
-    settings.CACHES = redis_caches(f"{redis_server}/7")
-    server = redis.Redis.from_url(f"{redis_server}/7")
+    settings.CACHES = redis_caches(f"{redis_server}/10")
+    server = redis.Redis.from_url(f"{redis_server}/10")
     server.flushdb()
     yield server.dbsize
     server.flushdb()

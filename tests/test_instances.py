@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "пароль-для-двух-копий"
 
 # Asks pytest-django for the test database; the test process itself writes nothing to it.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.server]
 
 
 def free_port() -> int:

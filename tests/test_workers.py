@@ -17,6 +17,8 @@ from .test_instances import Instance, Visitor, deployment_env, form_fields, mana
 
 PASSWORD = "пароль-для-двух-процессов"
 REGION_PAGE = "/regions/perm-krai/representatives/"
+
+pytestmark = pytest.mark.server
 IMPORT_HEADER = (
     "Регион;Код контакта;Уровень;Должность;ФИО;Телефоны;Электронная почта;Адрес офиса;"
     "Часы приёма;Примечание;Порядок;Показывать"
