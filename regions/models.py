@@ -71,9 +71,15 @@ class RegionQuerySet(models.QuerySet):
         )
 
 
-class RegionManager(models.Manager.from_queryset(RegionQuerySet)):
+class ByCodeManager(models.Manager):
+    """Rows whose natural key is the federal subject code: fixtures load by it, again and again."""
+
     def get_by_natural_key(self, code):
         return self.get(code=code)
+
+
+class RegionManager(ByCodeManager.from_queryset(RegionQuerySet)):
+    pass
 
 
 class Region(models.Model):
@@ -218,9 +224,8 @@ class SubjectQuerySet(models.QuerySet):
         )
 
 
-class SubjectManager(models.Manager.from_queryset(SubjectQuerySet)):
-    def get_by_natural_key(self, code):
-        return self.get(code=code)
+class SubjectManager(ByCodeManager.from_queryset(SubjectQuerySet)):
+    pass
 
 
 # Words that open many official names: a person looks for «Северная Осетия» under С, not Р.

@@ -6,6 +6,7 @@ from xml.etree import ElementTree
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils.html import strip_tags
 
 from regions.models import Region
@@ -74,6 +75,10 @@ def test_the_form_suggests_the_confirmed_region_as_where_the_policy_was_issued(c
     choose(client, "perm-krai")
     page = client.get(FORM).content.decode()
     assert '<option value="perm-krai" selected>Пермский край</option>' in page
+    # A newcomer gets the page kept for newcomers, not the one kept for this visitor.
+    newcomer = Client().get(FORM)
+    assert "public" in newcomer["Cache-Control"]
+    assert '<option value="perm-krai" selected>' not in newcomer.content.decode()
     place = re.search(r'<select name="place".*?</select>', page, re.S).group()
     assert '<option value="" selected>Выберите регион</option>' in place
 
