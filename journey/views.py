@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from regions.caching import public_page
+from regions.middleware import RegionMiddleware
 from regions.models import Region, RegionIndex, RegistryFile, Subject, SubjectIndex
 from regions.zones import difference_minutes, hours_phrase, zone_label
 from representatives.hours import shifted_times
@@ -84,10 +85,9 @@ def journey_form(request, data=None) -> JourneyForm:
     # policy was issued; the subject a trusted geo header names is where the person is now.
     if request.region and request.region_confirmed:
         initial["policy"] = request.region.slug
-    if settings.REGION_HEADER:
-        here = subjects.by_iso.get(request.META.get(settings.REGION_HEADER, "").upper())
-        if here is not None:
-            initial["place"] = here.slug
+    _, suggested = RegionMiddleware.inputs(request)
+    if suggested in subjects.by_iso:
+        initial["place"] = subjects.by_iso[suggested].slug
     return JourneyForm(data, initial=initial, regions=regions, subjects=subjects)
 
 
