@@ -313,3 +313,32 @@ def test_import_command_drops_what_was_cached(client, regions, tmp_path):
     export.write_text(changed, encoding="utf-8-sig")
     call_command("import_representatives", str(export), verbosity=0)
     assert "Представитель (после импорта)" in client.get(url).text
+
+
+def test_a_template_slip_cannot_leak_a_visitors_region(client, visitor, settings, tmp_path):
+    """A page about a region that shows the visitor's region by mistake is still kept per
+    visitor's region: a newcomer never gets a Perm visitor's copy."""
+    slipped = tmp_path / "regions" / "region_detail.html"
+    slipped.parent.mkdir()
+    slipped.write_text(
+        '{% extends "base.html" %}{% block content %}<h1>{{ region.name }}</h1>{% endblock %}'
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    url = "/regions/tomsk-oblast/"
+    assert "Ваш регион: <strong>Пермский край</strong>" in visitor.get(url).text
+    newcomer = client.get(url).text
+    assert "Пермский край</strong>" not in newcomer
+    assert "Ваш регион Город Москва?" in newcomer
+
+
+@pytest.mark.parametrize("app", ["regions", "representatives"])
+def test_apps_do_not_import_the_project_package(settings, app):
+    sources = (settings.BASE_DIR / app).rglob("*.py")
+    offenders = [
+        str(path.relative_to(settings.BASE_DIR))
+        for path in sources
+        if re.search(r"^\s*(from|import) omsportal\b", path.read_text(), re.M)
+    ]
+    assert offenders == []
