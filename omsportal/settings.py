@@ -59,6 +59,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: times every request and gives it the id its log lines and response carry.
     "omsportal.middleware.RequestLogMiddleware",
+    # Before anything that reads the host name: answers the health probes whatever the Host,
+    # and refuses any other request for a host not in ALLOWED_HOSTS with a Russian 400 and a
+    # warning (no traceback).
+    "omsportal.middleware.HostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "omsportal.middleware.PermissionsPolicyMiddleware",
     # Static files are answered before sessions, CSRF or the region are looked at.
