@@ -118,6 +118,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reuse connections between requests; the health check drops ones the server closed.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that hangs must cost a request seconds, never a thread for good: libpq gives
+    # up connecting after DATABASE_CONNECT_TIMEOUT, the server cancels a statement after
+    # DATABASE_STATEMENT_TIMEOUT (0: never, e.g. for a long migration), keepalives and
+    # tcp_user_timeout notice a peer that vanished from the network, and the backend cuts any
+    # wait for an answer after DATABASE_CLIENT_TIMEOUT (a server that accepts but never
+    # answers: omsportal/postgresql/deadline.py).
+    DATABASES["default"]["ENGINE"] = "omsportal.postgresql"
+    statement_timeout = env.float("DATABASE_STATEMENT_TIMEOUT", default=10.0)
+    DATABASES["default"]["CLIENT_TIMEOUT"] = env.float(
+        "DATABASE_CLIENT_TIMEOUT", default=statement_timeout + 5 if statement_timeout else 0
+    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # libpq's minimum is 2 seconds.
+            "connect_timeout": max(2, env.int("DATABASE_CONNECT_TIMEOUT", default=3)),
+            "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+            "keepalives": 1,
+            "keepalives_idle": env.int("DATABASE_KEEPALIVES_IDLE", default=30),
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": env.int("DATABASE_TCP_USER_TIMEOUT", default=30) * 1000,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://omsportal")}
