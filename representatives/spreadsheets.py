@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
+
+from regions import spreadsheets
 
 from .hours import format_hours
 from .models import Representative, split_phones
@@ -92,13 +94,15 @@ def read_csv(data: bytes) -> Table:
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     return _table(
-        (number, [cell.strip() for cell in cells]) for number, cells in enumerate(reader, 1)
+        (number, [spreadsheets.unneutralise(cell.strip()) for cell in cells])
+        for number, cells in enumerate(reader, 1)
     )
 
 
 def read_xlsx(path: Path) -> Table:
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        # Formulas as written («=…»), not their last results: the import refuses them.
+        workbook = load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
         raise SpreadsheetError(f"Не удалось прочитать файл XLSX: {error}") from error
     try:
@@ -141,17 +145,8 @@ def export_rows(representatives: Iterable[Representative]) -> Iterator[list]:
 
 
 def write_csv(rows: Iterable[list], handle) -> None:
-    # Semicolons (and a BOM, written by the caller's encoding): what Excel in a Russian locale
-    # opens by double-click, as the contacts download does.
-    writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS.values())
-    writer.writerows(rows)
+    spreadsheets.write_csv(handle, list(COLUMNS.values()), rows)
 
 
 def write_xlsx(rows: Iterable[list], path) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Представители")
-    sheet.append(list(COLUMNS.values()))
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
+    spreadsheets.write_xlsx(path, title="Представители", header=list(COLUMNS.values()), rows=rows)
