@@ -135,3 +135,30 @@ class CacheHeadersMiddleware:
                     stale_while_revalidate=settings.PUBLIC_PAGE_STALE,
                 )
         return response
+
+
+class StaffSessionMiddleware:
+    """A logged-in staff member's session ends after settings.ADMIN_SESSION_IDLE without use.
+
+    Visitors' sessions (their region) last SESSION_COOKIE_AGE, a year; a staff session left
+    open on a shared computer must not. Each admin page pushes the end back, at most once every
+    few minutes so that browsing the admin does not write the session on every click.
+    """
+
+    refresh_after = 300  # seconds
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path_info.startswith("/admin/") and user and user.is_authenticated:
+            self.extend(request.session)
+        return response
+
+    def extend(self, session) -> None:
+        now = int(time.time())
+        if now - session.get("_staff_seen", 0) >= self.refresh_after:
+            session["_staff_seen"] = now
+            session.set_expiry(settings.ADMIN_SESSION_IDLE)

@@ -77,10 +77,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: staff sessions end after ADMIN_SESSION_IDLE_HOURS without use.
+    "omsportal.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After sessions: the visitor's region lives in the session (read lazily).
     "regions.middleware.RegionMiddleware",
+    # Turns django-ratelimit's refusal into the Russian 429 page (RATELIMIT_VIEW).
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -265,9 +269,24 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_CLIENT_IP_CALLABLE = "omsportal.security.client_ip"
 AXES_CLIENT_STR_CALLABLE = "omsportal.security.axes_client_str"
 AXES_VERBOSE = False
-# The trusted proxy header with the visitor's address, e.g. "HTTP_X_FORWARDED_FOR" when the
-# load balancer sets it. Unset: REMOTE_ADDR.
-CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+# The visitor's address (omsportal/security.py): CLIENT_IP_HEADER, which nginx sets from its
+# own view of the peer (deploy/nginx.conf), is believed only from the addresses or networks in
+# TRUSTED_PROXIES (our nginx); from anywhere else, and with TRUSTED_PROXIES empty, REMOTE_ADDR.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="HTTP_X_REAL_IP")
+# Failed admin logins for one user name from all addresses together before that name waits
+# for the rest of the window (omsportal/security.py says why).
+ADMIN_LOGIN_FAILURES_RATE = env.str("ADMIN_LOGIN_FAILURES_RATE", default="10/m")
+# Staff sessions end after this long without an admin page; visitors keep their region a year.
+ADMIN_SESSION_IDLE = int(env.float("ADMIN_SESSION_IDLE_HOURS", default=4) * 3600)
+
+# django-ratelimit: counts in the shared cache, by the address above. A cache outage lets
+# requests through (the limits protect capacity; readiness reports the outage).
+RATELIMIT_IP_META_KEY = "omsportal.security.client_ip"
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_VIEW = "omsportal.views.too_many_requests"
+# Region choices per address: each one writes a session (a database row and a Redis key).
+REGION_CHOICE_RATE = env.str("REGION_CHOICE_RATE", default="20/m")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

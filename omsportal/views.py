@@ -128,6 +128,12 @@ def _cache_answers() -> bool:
     return answered
 
 
+def too_many_requests(request, exception=None):
+    response = render(request, "429.html", status=HTTPStatus.TOO_MANY_REQUESTS)
+    response["Retry-After"] = "60"
+    return response
+
+
 def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=HTTPStatus.FORBIDDEN)
 

@@ -1,6 +1,7 @@
 import mimetypes
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_POST, require_safe
+from django_ratelimit.decorators import ratelimit
 
 from . import spreadsheets
 from .caching import NEXT_MARK, mark_public, public_page
@@ -15,6 +17,11 @@ from .middleware import remember_region
 from .models import Region, RegistryFile
 from .redirects import safe_next
 from .same_origin import same_origin_only
+
+
+def choice_rate(group, request) -> str:
+    # Each choice writes a session: a database row and a cache key, kept a year.
+    return settings.REGION_CHOICE_RATE
 
 
 def region_from_slug(slug: str) -> Region:
@@ -36,6 +43,7 @@ def region_list(request):
 
 @require_POST
 @same_origin_only
+@ratelimit(key="ip", rate="regions.views.choice_rate", method="POST", block=True)
 def choose_region(request):
     region = Region.objects.index().by_slug.get(request.POST.get("region", ""))
     if region is None:
