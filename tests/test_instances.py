@@ -96,11 +96,17 @@ class Instance:
 
 
 class Visitor:
-    """One browser: its cookies, sent to whichever instance the balancer picks."""
+    """One browser: its cookies, sent to whichever instance the balancer picks.
 
-    def __init__(self):
+    ``address``: the loopback address it connects from (127.0.0.0/8 is all local on Linux),
+    so that tests can tell clients apart by address.
+    """
+
+    def __init__(self, address: str = "127.0.0.1"):
         self.cookies: dict[str, str] = {}
         self.set_cookie_headers: list[str] = []
+        self.address = address
+        self.spoofed: dict[str, str] = {}  # headers a client may send about itself
 
     def request(
         self,
@@ -113,7 +119,7 @@ class Visitor:
     ):
         origin = f"https://127.0.0.1:{instance.port}"
         host = host or f"127.0.0.1:{instance.port}"
-        headers = {"X-Forwarded-Proto": "https", "Host": host}
+        headers = {"X-Forwarded-Proto": "https", "Host": host, **self.spoofed}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -124,7 +130,9 @@ class Visitor:
                 "Origin": origin,
                 "Referer": origin + path,
             }
-        conn = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=15)
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", instance.port, timeout=15, source_address=(self.address, 0)
+        )
         try:
             conn.request(method, path, body, headers)
             response = conn.getresponse()
