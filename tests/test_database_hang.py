@@ -8,6 +8,7 @@ and everything works again once the database answers.
 
 import http.client
 import secrets
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -114,3 +115,31 @@ def test_a_hung_database_costs_requests_seconds_and_the_probes_nothing(instance,
     assert get(instance, "/readyz")[0] == HTTPStatus.OK
     log = instance.log_path.read_text()
     assert "WORKER TIMEOUT" not in log
+
+
+class Raw:
+    """Stands for a psycopg connection: all the watchdog asks of one is its socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def fileno(self):
+        return self.sock.fileno()
+
+
+def test_the_watchdog_cuts_only_a_wait_that_outlives_its_deadline():
+    from omsportal.postgresql.deadline import watchdog
+
+    client, server = socket.socketpair()
+    with client, server:
+        raw = Raw(client)
+        with watchdog.deadline(5, lambda: raw):
+            server.sendall(b"x")
+            assert client.recv(1) == b"x"  # answered in time: untouched
+        time.sleep(0.3)
+        server.sendall(b"y")
+        assert client.recv(1) == b"y"
+        started = time.monotonic()
+        with watchdog.deadline(0.3, lambda: raw):
+            assert client.recv(1) == b""  # nobody answers: cut, the wait ends
+        assert 0.2 < time.monotonic() - started < 2
