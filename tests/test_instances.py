@@ -96,15 +96,30 @@ class Instance:
 
 
 class Visitor:
-    """One browser: its cookies, sent to whichever instance the balancer picks."""
+    """One browser: its cookies, sent to whichever instance the balancer picks.
 
-    def __init__(self):
+    ``address``: the loopback address it connects from (127.0.0.0/8 is all local on Linux),
+    so that tests can tell clients apart by address.
+    """
+
+    def __init__(self, address: str = "127.0.0.1"):
         self.cookies: dict[str, str] = {}
         self.set_cookie_headers: list[str] = []
+        self.address = address
+        self.spoofed: dict[str, str] = {}  # headers a client may send about itself
 
-    def request(self, instance: Instance, method: str, path: str, form: dict | None = None):
+    def request(
+        self,
+        instance: Instance,
+        method: str,
+        path: str,
+        form: dict | None = None,
+        *,
+        host: str | None = None,
+    ):
         origin = f"https://127.0.0.1:{instance.port}"
-        headers = {"X-Forwarded-Proto": "https", "Host": f"127.0.0.1:{instance.port}"}
+        host = host or f"127.0.0.1:{instance.port}"
+        headers = {"X-Forwarded-Proto": "https", "Host": host, **self.spoofed}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -115,7 +130,9 @@ class Visitor:
                 "Origin": origin,
                 "Referer": origin + path,
             }
-        conn = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=15)
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", instance.port, timeout=15, source_address=(self.address, 0)
+        )
         try:
             conn.request(method, path, body, headers)
             response = conn.getresponse()
@@ -203,7 +220,8 @@ def production_env(django_db_setup, django_db_blocker, redis_server, tmp_path_fa
     if connection.vendor != "postgresql":
         pytest.skip("several instances share PostgreSQL: run with DATABASE_URL=postgres://…")
     workdir = tmp_path_factory.mktemp("instances")
-    cache_url = f"{redis_server}/7"
+    # Engineers sharing one Redis give each run its own database.
+    cache_url = f"{redis_server}/{os.environ.get('TEST_INSTANCES_REDIS_DB', '7')}"
     env = deployment_env(workdir, database_url(), CACHE_URL=cache_url)
     redis.Redis.from_url(cache_url).flushdb()
     # What the image build does (the manifest storage needs it before the site can start),
