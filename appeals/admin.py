@@ -20,9 +20,7 @@ def is_appeals_member(request) -> bool:
     if member is None:
         user = request.user
         member = bool(
-            user.is_active
-            and user.is_staff
-            and user.groups.filter(name=GROUP_NAME).exists()
+            user.is_active and user.is_staff and user.groups.filter(name=GROUP_NAME).exists()
         )
         request._appeals_member = member
     return member
@@ -116,7 +114,17 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
     fieldsets = (
         (
             "Обращение",
-            {"fields": ("number", "created_at", "deadline", "region", "place_name", "topic", "text")},
+            {
+                "fields": (
+                    "number",
+                    "created_at",
+                    "deadline",
+                    "region",
+                    "place_name",
+                    "topic",
+                    "text",
+                )
+            },
         ),
         ("Заявитель", {"fields": ("name", "email", "phone", "consent_at")}),
         (
@@ -131,7 +139,8 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_overdue()
+        # Annotated before ordering: ModelAdmin.get_queryset orders by get_ordering().
+        return Appeal.objects.with_overdue().order_by(*self.get_ordering(request))
 
     def get_ordering(self, request):
         return ("-is_overdue", "deadline", "pk")

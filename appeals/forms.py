@@ -85,9 +85,10 @@ class AppealForm(forms.Form):
         self.fields["region"].choices = [("", "— выберите регион —")] + [
             (region.slug, region.name) for region in regions
         ]
-        self.fields["place"].choices = [("", "— тот же регион или не указывать —")] + (
-            subject_choices()
-        )
+        self.fields["place"].choices = [
+            ("", "— тот же регион или не указывать —"),
+            *subject_choices(),
+        ]
         # Not cut off by the browser on paste: the person sees how much is over and keeps it.
         self.fields["text"].widget.attrs.pop("maxlength", None)
         self.started = self._valid_started()
@@ -119,11 +120,11 @@ class AppealForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors.get("email") is None and self.errors.get("phone") is None:
-            if not cleaned.get("email") and not cleaned.get("phone"):
-                message = "Укажите электронную почту или телефон, чтобы мы могли ответить."
-                self.add_error("email", message)
-                self.add_error("phone", message)
+        contact_errors = "email" in self.errors or "phone" in self.errors
+        if not contact_errors and not cleaned.get("email") and not cleaned.get("phone"):
+            message = "Укажите электронную почту или телефон, чтобы мы могли ответить."
+            self.add_error("email", message)
+            self.add_error("phone", message)
         if cleaned.get("website"):
             raise forms.ValidationError(
                 "Обращение не отправлено: заполнено поле «Оставьте это поле пустым».",

@@ -74,7 +74,10 @@ class Appeal(models.Model):
 
     # Set in the transaction that inserts the row, from its primary key (a database sequence
     # on PostgreSQL, AUTOINCREMENT on SQLite: never reused, whichever instance inserts).
-    number = models.CharField("номер", max_length=20, unique=True, null=True, editable=False)
+    # NULL, not "", until then: unique allows many NULLs while inserts run at once.
+    number = models.CharField(  # noqa: DJ001
+        "номер", max_length=20, unique=True, null=True, editable=False
+    )
     created_at = models.DateTimeField("поступило", default=timezone.now, db_index=True)
     updated_at = models.DateTimeField("изменено", auto_now=True)
     deadline = models.DateField("срок ответа", db_index=True)

@@ -65,7 +65,8 @@ def send_due(*, limit: int = 100, now=None) -> Result:
     try:
         while result.sent + result.failed < limit and skipped < limit:
             with transaction.atomic():
-                mail = _claim_next(now or timezone.now())
+                current = now or timezone.now()
+                mail = _claim_next(current)
                 if mail is None:
                     break
                 if mail is False:  # another sender took it between our read and our write
@@ -73,11 +74,14 @@ def send_due(*, limit: int = 100, now=None) -> Result:
                     continue
                 try:
                     EmailMessage(
-                        mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to],
+                        mail.subject,
+                        mail.body,
+                        settings.DEFAULT_FROM_EMAIL,
+                        [mail.to],
                         connection=smtp,
                     ).send()
                 except Exception as error:  # any failure of any backend: record, retry later
-                    _record_failure(mail, error)
+                    _record_failure(mail, error, now=current)
                     result.failed += 1
                     # A broken connection is not reused for the next mail.
                     smtp.close()
@@ -92,10 +96,9 @@ def send_due(*, limit: int = 100, now=None) -> Result:
     return result
 
 
-def _record_failure(mail: OutboxMail, error: Exception) -> None:
+def _record_failure(mail: OutboxMail, error: Exception, *, now) -> None:
     # The error names the server's answer, never the mail's text.
     text = f"{type(error).__name__}: {error}"[:2000]
-    now = timezone.now()
     OutboxFailure.objects.create(mail=mail, at=now, error=text)
     mail.last_error = text
     if mail.attempts >= settings.OUTBOX_MAX_ATTEMPTS:

@@ -66,8 +66,12 @@ def new(request):
         return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     # Every POST from an address counts, valid or not: a robot guessing costs it the same.
     if is_ratelimited(
-        request, group="appeals:address", key="ip", rate=settings.APPEALS_RATE_PER_ADDRESS,
-        method="POST", increment=True,
+        request,
+        group="appeals:address",
+        key="ip",
+        rate=settings.APPEALS_RATE_PER_ADDRESS,
+        method="POST",
+        increment=True,
     ):
         return too_many(request)
     form = AppealForm(request.POST, regions=regions)
@@ -75,8 +79,12 @@ def new(request):
         return render(request, "appeals/form.html", {"form": form}, status=HTTPStatus.OK)
     for contact in form.contact_keys():
         if is_ratelimited(
-            request, group="appeals:contact", key=lambda group, request, c=contact: c,
-            rate=settings.APPEALS_RATE_PER_CONTACT, method="POST", increment=True,
+            request,
+            group="appeals:contact",
+            key=lambda group, request, c=contact: c,
+            rate=settings.APPEALS_RATE_PER_CONTACT,
+            method="POST",
+            increment=True,
         ):
             return too_many(request)
 

@@ -205,7 +205,9 @@ def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
     for n in range(2):
         address = f"192.0.2.{n + 1}"
         assert client.post(FORM, form_data(), REMOTE_ADDR=address).status_code == 303
-    again = client.post(FORM, form_data(email="ZAYAVITEL.test@example.com"), REMOTE_ADDR="192.0.2.9")
+    again = client.post(
+        FORM, form_data(email="ZAYAVITEL.test@example.com"), REMOTE_ADDR="192.0.2.9"
+    )
     assert again.status_code == 429
     phone_only = form_data(email="", phone="8 900 000-00-00")
     assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.11").status_code == 303

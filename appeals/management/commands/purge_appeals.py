@@ -17,7 +17,7 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=None,
-            help="вместо APPEALS_PURGE_AFTER_DAYS (сейчас %s)" % settings.APPEALS_PURGE_AFTER_DAYS,
+            help=f"вместо APPEALS_PURGE_AFTER_DAYS (сейчас {settings.APPEALS_PURGE_AFTER_DAYS})",
         )
         parser.add_argument("--dry-run", action="store_true", help="только показать, что удалится")
 
