@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from appeals.outbox import send_due
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, limit, loop, **options):
         while True:
+            # As after a request: a connection the server dropped meanwhile is replaced.
+            close_old_connections()
             result = send_due(limit=limit)
             if result.sent or result.failed or options["verbosity"] > 1:
                 self.stdout.write(f"Отправлено: {result.sent}, не удалось: {result.failed}")
