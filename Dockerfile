@@ -9,10 +9,11 @@ FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-# Only pyproject.toml: the dependency layer is rebuilt when dependencies change, not code.
-COPY pyproject.toml ./
+# Only the lock: the dependency layer is rebuilt when dependencies change, not code. Exactly
+# the versions and hashes of uv.lock (requirements.txt is exported from it by `make lock`).
+COPY requirements.txt ./
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir .
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
 
 # --- web: the runtime, without pip caches or build tools, run as an unprivileged user.
 FROM python:3.11-slim-bookworm AS web

@@ -8,15 +8,15 @@ FIXTURES := fixtures/regions.json fixtures/representatives.json
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench lighthouse screenshots
+.PHONY: help install run test test-fast lock lint bench lighthouse screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Exactly the versions and hashes of the lock (uv.lock, exported by `make lock`).
+$(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the project with its test tools
@@ -27,8 +27,21 @@ run: $(STAMP) ## Serve the site on http://127.0.0.1:8000 (SQLite, fixtures loade
 	$(DEV_ENV) $(BIN)/python manage.py loaddata $(FIXTURES)
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# One test file per process, on every core: a file's servers (gunicorn, nginx) start once.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
 test: $(STAMP) ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
-	$(BIN)/python -m pytest
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## The suite without browser tests and without tests that start servers
+	$(PYTEST) -m "not browser and not server" $(PYTEST_ARGS)
+
+LOCK_EXPORT := $(BIN)/uv export --format requirements-txt --no-emit-project --no-header --locked -q
+
+lock: $(STAMP) ## After changing dependencies in pyproject.toml: uv.lock and the hashed requirements
+	$(BIN)/uv lock
+	$(LOCK_EXPORT) --no-dev -o requirements.txt
+	$(LOCK_EXPORT) --extra dev -o requirements-dev.txt
 
 node_modules: package.json package-lock.json ## The Nu HTML checker (npm ci; Lighthouse is optional)
 	npm ci --omit=optional --no-audit --no-fund
@@ -40,10 +53,13 @@ lighthouse: $(STAMP) ## Lighthouse scores (mobile) of the key pages, site served
 screenshots: $(STAMP) ## Refresh docs/screenshots/ (360 and 1280 px wide)
 	$(BIN)/python scripts/screenshots
 
-lint: $(STAMP) ## ruff, migrations in step with models
+lint: $(STAMP) ## ruff, migrations in step with models, the lock in step with pyproject.toml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/uv lock --check
+	$(LOCK_EXPORT) --no-dev | diff -u requirements.txt -
+	$(LOCK_EXPORT) --extra dev | diff -u requirements-dev.txt -
 
 # Production settings as a deployment sets them: DEBUG off, a random key, a real host name,
 # PostgreSQL and Redis URLs (nothing connects to them during the check).

@@ -97,14 +97,19 @@ def new(request):
         name=data["name"],
         email=data["email"],
         phone=data["phone"],
-        status_url=lambda token: request.build_absolute_uri(_with_token("appeals:status", token)),
-        admin_url=lambda appeal: request.build_absolute_uri(
+        status_url=lambda token: _absolute(_with_token("appeals:status", token)),
+        admin_url=lambda appeal: _absolute(
             reverse("admin:appeals_appeal_change", args=[appeal.pk])
         ),
     )
     response = HttpResponseRedirect(_with_token("appeals:sent", received.token))
     response.status_code = HTTPStatus.SEE_OTHER  # the browser GETs the page after the POST
     return response
+
+
+def _absolute(path: str) -> str:
+    # The configured origin, never the request's Host: a forged Host must not reach a mail.
+    return settings.SITE_URL + path
 
 
 def _with_token(name: str, token: str) -> str:
@@ -123,7 +128,7 @@ def _appeal_page(template: str):
             return not_indexed(render(request, "404.html", status=HTTPStatus.NOT_FOUND))
         context = {
             "appeal": appeal,
-            "status_url": request.build_absolute_uri(_with_token("appeals:status", token)),
+            "status_url": _absolute(_with_token("appeals:status", token)),
         }
         return not_indexed(render(request, template, context))
 

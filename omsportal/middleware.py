@@ -1,23 +1,9 @@
-"""The site's middleware: the request log, Permissions-Policy, and lighter versions of two
-library middlewares, for the work every request pays for.
-
-Profiling a cached page (docs/performance.md) showed django-csp rebuilding the same policy
-string twice per response (a fifth of the request), and the messages framework building its
-cookie signer and session storage for pages that never show a message.
-"""
+"""The site's middleware: the request log, Permissions-Policy and cache headers."""
 
 import time
 
-from csp.constants import HEADER, HEADER_REPORT_ONLY
-from csp.middleware import CheckableLazyObject
-from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
-from csp.utils import build_policy
 from django.conf import settings
-from django.contrib.messages.middleware import MessageMiddleware
-from django.contrib.messages.storage import default_storage
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.utils.functional import SimpleLazyObject, empty
+from django.utils.cache import patch_cache_control
 
 from .logs import log_request, request_id_from, request_id_var
 
@@ -70,74 +56,36 @@ class PermissionsPolicyMiddleware:
         return response
 
 
-# Set by django-csp's view decorators; any of them means the policy of this response differs.
-CSP_OVERRIDES = (
-    "_csp_exempt",
-    "_csp_exempt_ro",
-    "_csp_config",
-    "_csp_update",
-    "_csp_replace",
-    "_csp_config_ro",
-    "_csp_update_ro",
-    "_csp_replace_ro",
-)
+class CacheHeadersMiddleware:
+    """Says who may keep a response, from what the view marked and what the response carries.
 
-_policies: list[tuple[str, str, tuple[str, ...]]] | None = None
-
-
-@receiver(setting_changed)
-def _forget_policies(*, setting, **kwargs):
-    global _policies
-    if setting.startswith("CONTENT_SECURITY_POLICY"):
-        _policies = None
-
-
-def _default_policies() -> list[tuple[str, str, tuple[str, ...]]]:
-    global _policies
-    if _policies is None:
-        policies = []
-        for header, name, report_only in (
-            (HEADER, "CONTENT_SECURITY_POLICY", False),
-            (HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", True),
-        ):
-            policy = build_policy(report_only=report_only)
-            if policy:
-                config = getattr(settings, name, None) or {}
-                prefixes = tuple(config.get("EXCLUDE_URL_PREFIXES", None) or ())
-                policies.append((header, policy, prefixes))
-        _policies = policies
-    return _policies
-
-
-class CSPMiddleware(LibraryCSPMiddleware):
-    """django-csp's middleware with the settings' policy built once per process.
-
-    A response with a nonce or a per-view policy goes through the library's own code.
+    - A public page (``regions.caching.public_page`` / ``mark_public``) asked for by a
+      newcomer, setting no cookie: ``public`` with ``s-maxage`` for nginx or a CDN, and
+      ``max-age=0`` so that browsers revalidate it (ETag, 304).
+    - The same page for a visitor with a session, or anything that sets a cookie: ``private``.
+    - Error pages and answers to anything but GET/HEAD: never stored.
+    Above SessionMiddleware, to see the cookies it sets; below ConditionalGetMiddleware, so a
+    304 carries the same Cache-Control.
     """
 
-    def process_response(self, request, response):
-        if (
-            settings.DEBUG
-            or getattr(request, "_csp_nonce", None) is not None
-            or any(hasattr(response, name) for name in CSP_OVERRIDES)
-        ):
-            return super().process_response(request, response)
-        for header, policy, prefixes in _default_policies():
-            if header not in response and not request.path_info.startswith(prefixes):
-                response[header] = policy
-        # As the library does: a nonce asked for after the header is written is an error.
-        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
-        return response
+    def __init__(self, get_response):
+        self.get_response = get_response
 
-
-class LazyMessageMiddleware(MessageMiddleware):
-    """Django's MessageMiddleware, with the storage made only when a message is added or read."""
-
-    def process_request(self, request):
-        request._messages = SimpleLazyObject(lambda: default_storage(request))
-
-    def process_response(self, request, response):
-        messages = getattr(request, "_messages", None)
-        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.has_header("Cache-Control"):
             return response
-        return super().process_response(request, response)
+        if request.method not in ("GET", "HEAD") or response.status_code >= 400:
+            patch_cache_control(response, no_store=True)
+        elif getattr(response, "public_page", False):
+            if response.cookies or settings.SESSION_COOKIE_NAME in request.COOKIES:
+                patch_cache_control(response, private=True, max_age=0)
+            else:
+                patch_cache_control(
+                    response,
+                    public=True,
+                    max_age=0,
+                    s_maxage=settings.PUBLIC_PAGE_MAX_AGE,
+                    stale_while_revalidate=settings.PUBLIC_PAGE_STALE,
+                )
+        return response

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .release import source_digest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -31,6 +33,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set (a comma-separated list of host names).")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The site's own address, as printed on pages («Страница сайта: …»). Never taken from the
+# request: a page is the same whatever Host or port a client sends.
+SITE_URL = env.str(
+    "SITE_URL",
+    default="http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}",
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,16 +66,16 @@ MIDDLEWARE = [
     # Static files are answered before sessions, CSRF or the region are looked at.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside everything that adds headers or cookies, so a 304 keeps them (Vary, Set-Cookie);
-    # answers If-None-Match / If-Modified-Since from the ETag the page caches store.
+    # makes the ETag from the body and answers If-None-Match with 304.
     "django.middleware.http.ConditionalGetMiddleware",
-    # django-csp's, with the policy string built once (omsportal/middleware.py says why).
-    "omsportal.middleware.CSPMiddleware",
+    # Cache-Control from the view's mark and the cookies set below it (SessionMiddleware).
+    "omsportal.middleware.CacheHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Django's, with the message storage made only for pages that use it (admin).
-    "omsportal.middleware.LazyMessageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After sessions: the visitor's region lives in the session (read lazily).
     "regions.middleware.RegionMiddleware",
@@ -95,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "omsportal.context_processors.hotline",
+                "omsportal.context_processors.site_url",
             ],
         },
     },
@@ -110,20 +119,41 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://omsportal")}
+# A local-memory cache is one per process: nothing a visitor's next request may meet on another
+# process (a session) can live there.
+SHARED_CACHE = CACHES["default"]["BACKEND"] not in {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
 if CACHES["default"]["LOCATION"].startswith(("redis://", "rediss://", "unix://")):
-    # Django's own Redis backend, made to serve pages as cache misses while Redis is away;
-    # short timeouts so that an unreachable Redis costs a page milliseconds, not seconds.
-    CACHES["default"]["BACKEND"] = "omsportal.cache.ForgivingRedisCache"
+    # Everything in the cache can be rebuilt from the database (regions/caching.py keeps the
+    # content version there), so an unreachable Redis must cost speed, never a page:
+    # django-redis answers misses instead of raising, after short timeouts.
+    CACHES["default"]["BACKEND"] = "django_redis.cache.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {
-            "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
-            "socket_timeout": env.float("CACHE_TIMEOUT", default=0.5),
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
+            "SOCKET_TIMEOUT": env.float("CACHE_TIMEOUT", default=0.5),
         }
     )
-    CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="omsportal"))
+# Entries of one release are never read by another (they link its hashed static files).
+RELEASE = env.str("RELEASE", default="") or source_digest(BASE_DIR)
+CACHES["default"]["KEY_PREFIX"] = f"{env.str('CACHE_KEY_PREFIX', default='omsportal')}:{RELEASE}"
+# How long anything cached from the content lives, even if an invalidation were lost.
+CONTENT_TIMEOUT = env.int("CONTENT_TIMEOUT", default=300)
+# How long nginx or a CDN may keep a newcomer's page, and serve it stale while refreshing it.
+PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
+PUBLIC_PAGE_STALE = env.int("PUBLIC_PAGE_STALE", default=300)
 
-# Sessions survive a cache flush; anonymous visitors who never answer the prompt get none.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions (the chosen region) must be the same for every process of every instance: in the
+# database, read through the cache only when the cache is shared (CACHE_URL, Redis). Anonymous
+# visitors who never answer the prompt get none.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if SHARED_CACHE
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -3,8 +3,9 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from regions.caching import public_page
+
 from . import special, views
-from .caching import shared_page
 from .sitemaps import SITEMAPS
 
 admin.site.site_header = "Управление сайтом ОМС"
@@ -28,7 +29,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     path(
         "sitemap.xml",
-        shared_page(sitemap),
+        public_page(sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),

@@ -13,23 +13,23 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from regions.caching import public_page
 from regions.models import Region, RegistryFile
 
 from . import legal
-from .caching import regional_page, shared_page
 from .context_processors import hotline
 
 logger = logging.getLogger(__name__)
 
 
 @require_safe
-@regional_page
+@public_page
 def home(request):
     return render(request, "pages/home.html")
 
 
 @require_safe
-@regional_page
+@public_page
 def rights(request):
     region = request.region or None
     files = RegistryFile.objects.cached_for_region(region)
@@ -49,7 +49,7 @@ def rights(request):
 
 
 @require_safe
-@shared_page
+@public_page
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
     sitemap = request.build_absolute_uri(reverse("sitemap"))
@@ -66,8 +66,9 @@ def healthz(request):
 def readyz(request):
     """200 when this instance can serve pages: the database and the cache both answer.
 
-    An instance that cannot reach the shared Redis still renders pages (omsportal.cache), but
-    every page then goes to the database: the load balancer should prefer the others.
+    An instance that cannot reach the shared Redis still renders pages (django-redis with
+    IGNORE_EXCEPTIONS), but every page then goes to the database: the load balancer should
+    prefer the others. This answer is also how an outage shows up: django-redis logs none.
     """
     checks = {"database": _database_answers(), "cache": _cache_answers()}
     ready = all(checks.values())

@@ -5,6 +5,14 @@ from django.template.defaultfilters import filesizeformat
 
 from .models import Region, RegistryFile
 
+# Inlines other apps show on a region's page (representatives): regions knows none of them.
+_region_inlines: list[type[admin.options.InlineModelAdmin]] = []
+
+
+def add_region_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
+    if inline not in _region_inlines:
+        _region_inlines.append(inline)
+
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
@@ -33,6 +41,9 @@ class RegionAdmin(admin.ModelAdmin):
         ("Письменные обращения", {"fields": ("appeals_email",)}),
         (None, {"fields": ("updated_at",)}),
     )
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), *_region_inlines]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(file_count=Count("registry_files"))

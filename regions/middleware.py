@@ -1,9 +1,13 @@
+import re
+
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from .caching import content_scope
 from .models import Region
 
 SESSION_KEY = "region"
+ISO_CODE = re.compile(r"RU-[A-Z]{2,3}")
 
 
 class RegionMiddleware:
@@ -21,18 +25,30 @@ class RegionMiddleware:
         resolved = SimpleLazyObject(lambda: self.resolve(request))
         request.region = SimpleLazyObject(lambda: resolved[0])
         request.region_confirmed = SimpleLazyObject(lambda: resolved[1])
-        return self.get_response(request)
+        # The content version is read at most once for all the request's cached data.
+        with content_scope():
+            return self.get_response(request)
 
     @staticmethod
-    def resolve(request) -> tuple[Region | None, bool]:
-        index = Region.objects.index()
-        chosen = index.by_code.get(request.session.get(SESSION_KEY, ""))
-        if chosen is not None:
-            return chosen, True
+    def inputs(request) -> tuple[str, str]:
+        """What the region is resolved from: the code kept in the session, and the ISO code the
+        trusted proxy header suggests (empty unless REGION_HEADER is configured)."""
+        chosen = request.session.get(SESSION_KEY, "")
+        suggested = ""
         if settings.REGION_HEADER:
-            suggested = index.by_iso.get(request.META.get(settings.REGION_HEADER, "").upper())
-            if suggested is not None:
-                return suggested, False
+            suggested = request.META.get(settings.REGION_HEADER, "").upper()
+            if not ISO_CODE.fullmatch(suggested):
+                suggested = ""  # never a key part a client could vary at will
+        return chosen, suggested
+
+    @classmethod
+    def resolve(cls, request) -> tuple[Region | None, bool]:
+        chosen, suggested = cls.inputs(request)
+        index = Region.objects.index()
+        if chosen in index.by_code:
+            return index.by_code[chosen], True
+        if suggested in index.by_iso:
+            return index.by_iso[suggested], False
         return index.default, False
 
 

@@ -3,6 +3,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -10,9 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from omsportal.caching import TIMEOUT as CONTENT_TIMEOUT
-from omsportal.caching import cached_content, content_key, content_version
-
+from .caching import cached_content, content_key
 from .phones import phone_tel, validate_phone
 from .validators import validate_registry_file
 
@@ -48,26 +47,26 @@ class RegionIndex:
         return any(r.has_tfoms or r.has_health for r in self.regions)
 
 
-# (content version, index) last seen by this process: nearly every request needs the index,
-# and unpickling 23 regions from the cache each time costs more than rendering a cached page.
-_index_memo: tuple[str, RegionIndex] | None = None
+class ContentVersion(models.Model):
+    """One row: the number everything cached from the content is keyed by (regions.caching)."""
+
+    SINGLETON = 1
+
+    number = models.PositiveBigIntegerField("версия содержания", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "версия содержания"
+
+    def __str__(self):
+        return str(self.number)
 
 
 class RegionQuerySet(models.QuerySet):
     def index(self) -> RegionIndex:
         """The cached index of all regions; a change to any watched model drops it."""
-        global _index_memo  # replaced whole, never mutated: safe between threads
-        version = content_version()
-        memo = _index_memo
-        if memo is not None and memo[0] == version:
-            return memo[1]
-        index = cached_content(
-            REGION_INDEX_CACHE_KEY,
-            build=lambda: RegionIndex.build(list(self.all())),
-            version=version,
+        return cached_content(
+            REGION_INDEX_CACHE_KEY, build=lambda: RegionIndex.build(list(self.all()))
         )
-        _index_memo = (version, index)
-        return index
 
 
 class RegionManager(models.Manager.from_queryset(RegionQuerySet)):
@@ -234,7 +233,7 @@ class RegistryFileQuerySet(models.QuerySet):
             registry_file = self.filter(pk=pk).first()
             if registry_file is not None:
                 # Only files that exist are kept: unknown ids are the visitor's to invent.
-                cache.set(key, registry_file, CONTENT_TIMEOUT)
+                cache.set(key, registry_file, settings.CONTENT_TIMEOUT)
         return registry_file
 
 

@@ -8,26 +8,15 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
-from django.utils.http import content_disposition_header, http_date, url_has_allowed_host_and_scheme
+from django.utils.http import http_date
 from django.views.decorators.http import require_POST, require_safe
 from openpyxl import Workbook
 
-from omsportal.caching import mark_same_for_every_visitor, regional_page, shared_page
-
+from .caching import NEXT_MARK, mark_public, public_page
 from .middleware import remember_region
 from .models import Region, RegistryFile
-
-
-def safe_next(request, fallback: str = "/") -> str:
-    """Only a path on this site: never a scheme, a host or a protocol-relative URL."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if (
-        target.startswith("/")
-        and not target.startswith(("//", "/\\"))
-        and url_has_allowed_host_and_scheme(target, allowed_hosts=set())
-    ):
-        return target
-    return fallback
+from .redirects import safe_next
+from .same_origin import same_origin_only
 
 
 def region_from_slug(slug: str) -> Region:
@@ -38,16 +27,17 @@ def region_from_slug(slug: str) -> Region:
 
 
 @require_safe
-@regional_page
+@public_page
 def region_list(request):
     return render(
         request,
         "regions/region_list.html",
-        {"regions": Region.objects.index().regions, "next": safe_next(request)},
+        {"regions": Region.objects.index().regions, "next": NEXT_MARK},
     )
 
 
 @require_POST
+@same_origin_only
 def choose_region(request):
     region = Region.objects.index().by_slug.get(request.POST.get("region", ""))
     if region is None:
@@ -57,7 +47,7 @@ def choose_region(request):
 
 
 @require_safe
-@shared_page
+@public_page
 def region_detail(request, slug):
     region = region_from_slug(slug)
     files = RegistryFile.objects.filter(region=region).select_related("region")
@@ -65,7 +55,7 @@ def region_detail(request, slug):
 
 
 @require_safe
-@shared_page
+@public_page
 def file_list(request):
     # One query for both lists, whatever the number of files.
     files = list(RegistryFile.objects.select_related("region"))
@@ -80,10 +70,6 @@ def file_list(request):
     )
 
 
-# Files up to this size are kept in the shared cache with the pages; larger ones are streamed.
-SMALL_DOWNLOAD = 256 * 1024
-
-
 @require_safe
 def download(request, pk):
     registry_file = RegistryFile.objects.cached_get(pk)
@@ -95,7 +81,7 @@ def download(request, pk):
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is not None:
         not_modified["ETag"] = etag
-        return not_modified
+        return mark_public(not_modified)
     try:
         handle = registry_file.file.storage.open(registry_file.file.name, "rb")
     except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError) as exc:
@@ -103,24 +89,13 @@ def download(request, pk):
     content_type = (
         mimetypes.guess_type(registry_file.download_name)[0] or "application/octet-stream"
     )
-    if registry_file.size <= SMALL_DOWNLOAD:
-        # Read whole, so that the front cache can keep and serve it like a page.
-        with handle:
-            response = HttpResponse(handle.read(), content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=registry_file.download_name
-        )
-        mark_same_for_every_visitor(response)
-    else:
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=registry_file.download_name,
-            content_type=content_type,
-        )
+    response = FileResponse(
+        handle, as_attachment=True, filename=registry_file.download_name, content_type=content_type
+    )
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    return response
+    # The same file for everyone: nginx keeps and serves it (deploy/nginx.conf).
+    return mark_public(response)
 
 
 CONTACT_COLUMNS = (
@@ -156,7 +131,7 @@ def _contacts_filename(extension: str) -> str:
 
 
 @require_safe
-@shared_page
+@public_page
 def contacts_csv(request):
     buffer = io.StringIO()
     # Semicolons and a BOM: what Excel in a Russian locale opens correctly by double-click.
@@ -171,7 +146,7 @@ def contacts_csv(request):
 
 
 @require_safe
-@shared_page
+@public_page
 def contacts_xlsx(request):
     workbook = Workbook()
     sheet = workbook.active

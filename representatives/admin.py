@@ -1,8 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from regions.admin import RegionAdmin
-from regions.models import Region
+from regions.admin import add_region_inline
 
 from .hours import Interval, check_intervals
 from .models import ReceptionHours, Representative
@@ -68,11 +67,4 @@ class RepresentativeInline(admin.StackedInline):
     )
 
 
-# The regions app knows nothing of representatives: the inline is added here, on top of the
-# regions app's admin, by registering it again with one more inline.
-admin.site.unregister(Region)
-
-
-@admin.register(Region)
-class RegionWithRepresentativesAdmin(RegionAdmin):
-    inlines = (*RegionAdmin.inlines, RepresentativeInline)
+add_region_inline(RepresentativeInline)

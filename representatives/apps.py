@@ -6,7 +6,7 @@ class RepresentativesConfig(AppConfig):
     verbose_name = "Страховые представители"
 
     def ready(self):
-        from omsportal.caching import watch
+        from regions.caching import watch
 
         from .models import ReceptionHours, Representative
 

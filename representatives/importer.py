@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from regions.caching import bump_content_version
 from regions.models import Region
 
 from .hours import Interval, parse_hours
@@ -300,6 +301,8 @@ def apply_plan(plan: Plan, progress: Progress = _no_progress) -> None:
 
     for batch in batched((representative.pk for representative in plan.remove), BATCH):
         Representative.objects.filter(pk__in=batch).delete()
+    # Bulk writes send no signals: drop what pages cached from the old rows, in this transaction.
+    bump_content_version()
 
 
 def import_file(

@@ -2,14 +2,14 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from omsportal.caching import shared_page
+from regions.caching import public_page
 from regions.views import region_from_slug
 
 from .models import Level, Representative
 
 
 @require_safe
-@shared_page
+@public_page
 def region_representatives(request, slug):
     region = region_from_slug(slug)
     levels = {level: [] for level in Level}

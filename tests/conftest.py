@@ -5,25 +5,31 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Pages and data are cached across requests (and copied per process): no test may see
-    # another's.
+    # Pages and data are cached across requests: no test may see another's.
     from django.contrib.contenttypes.models import ContentType
 
-    from omsportal.caching import forget_local_copies
-
     cache.clear()
-    forget_local_copies()
     # Content type ids are cached per process too; flushes by live-server tests (sequences
     # kept) and by `manage.py flush` in test_instances.py's subprocesses (sequences reset)
     # renumber the rows, and a stale id breaks the admin's LogEntry foreign key on PostgreSQL.
     ContentType.objects.clear_cache()
     yield
     cache.clear()
-    forget_local_copies()
+
+
+@pytest.fixture
+def client():
+    """A current browser on this site: its POSTs say they come from the same origin.
+
+    Region choice is protected by that header rather than a CSRF token (regions/same_origin.py);
+    tests of cross-site requests make their own clients.
+    """
+    return Client(headers={"Sec-Fetch-Site": "same-origin"})
 
 
 @pytest.fixture

@@ -17,6 +17,14 @@ os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="omsportal-static-"
 from omsportal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# pytest-xdist: each worker process clears the cache between tests, and a Redis cache is
+# cleared by flushing its database, so each worker gets a database of its own (12, 13, …; the
+# tests that start their own servers use 5 to 11).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker and CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":  # noqa: F405
+    _location = CACHES["default"]["LOCATION"].rsplit("/", 1)[0]  # noqa: F405
+    CACHES["default"]["LOCATION"] = f"{_location}/{12 + int(_worker.removeprefix('gw'))}"  # noqa: F405
 # Tests read templates and static names without running collectstatic first.
 STORAGES = {
     **STORAGES,  # noqa: F405

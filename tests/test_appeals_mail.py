@@ -41,7 +41,7 @@ def test_a_confirmation_is_sent_through_smtp(client, regions, smtp, settings):
     assert message["To"] == EMAIL and message["From"] == "oms-sait@example.com"
     assert message["Subject"].strip() == f"Обращение {appeal.number} получено"
     body = message.get_content()
-    assert f"http://testserver/obrashchenie/status/?t={token}" in body
+    assert f"{settings.SITE_URL}/obrashchenie/status/?t={token}" in body
     mail = OutboxMail.objects.get()
     assert mail.status == OutboxMail.Status.SENT and mail.sent_at and mail.attempts == 1
     # The link in the mail opens the status page.

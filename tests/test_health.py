@@ -37,7 +37,7 @@ def test_readyz_when_database_and_cache_answer(client):
 
 
 def test_readyz_with_the_real_redis(client, settings, redis_server):
-    settings.CACHES = redis_caches(f"{redis_server}/5")
+    settings.CACHES = redis_caches(f"{redis_server}/11")
     assert client.get("/readyz").status_code == HTTPStatus.OK
 
 

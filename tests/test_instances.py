@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "пароль-для-двух-копий"
 
 # Asks pytest-django for the test database; the test process itself writes nothing to it.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.server]
 
 
 def free_port() -> int:
@@ -174,6 +174,21 @@ def form_fields(html: str) -> dict[str, str]:
     return parser.fields
 
 
+def deployment_env(workdir: Path, database: str, **overrides: str) -> dict[str, str]:
+    """What a deployment sets, for processes started by a test on this machine."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "DATABASE_URL": database,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(workdir / "static"),
+        "MEDIA_ROOT": str(workdir / "media"),
+        "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+    } | overrides
+
+
 def manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -189,18 +204,7 @@ def production_env(django_db_setup, django_db_blocker, redis_server, tmp_path_fa
         pytest.skip("several instances share PostgreSQL: run with DATABASE_URL=postgres://…")
     workdir = tmp_path_factory.mktemp("instances")
     cache_url = f"{redis_server}/7"
-    env = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "DATABASE_URL": database_url(),
-        "CACHE_URL": cache_url,
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "STATIC_ROOT": str(workdir / "static"),
-        "MEDIA_ROOT": str(workdir / "media"),
-        "HOST": "127.0.0.1",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "2",
-    }
+    env = deployment_env(workdir, database_url(), CACHE_URL=cache_url)
     redis.Redis.from_url(cache_url).flushdb()
     # What the image build does (the manifest storage needs it before the site can start),
     # then what the README tells an operator to do on a new database.
@@ -237,12 +241,11 @@ def test_a_visitor_chooses_a_region_on_one_instance_and_keeps_it_on_the_other(in
     response, page = visitor.get(first, "/")
     assert response.status == 200
     assert "Ваш регион Город Москва?" in page
-    token = form_fields(page)["csrfmiddlewaretoken"]
+    assert "csrfmiddlewaretoken" not in page
+    assert not visitor.cookies  # a newcomer's page sets no cookie
 
     response, _ = visitor.submit(
-        first,
-        "/regions/choose/",
-        {"csrfmiddlewaretoken": token, "region": "tomsk-oblast", "next": "/zashchita-prav/"},
+        first, "/regions/choose/", {"region": "tomsk-oblast", "next": "/zashchita-prav/"}
     )
     assert response.status == 302
     assert response.getheader("Location") == "/zashchita-prav/"

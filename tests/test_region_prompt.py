@@ -47,11 +47,13 @@ def test_choosing_another_region_returns_to_the_same_page(client, regions):
     assert PROMPT not in page
 
 
-def test_region_list_offers_every_region_as_a_post_form(client, regions):
+def test_region_list_offers_every_region_as_a_button_of_one_form(client, regions):
     page = client.get("/regions/?next=/zashchita-prav/").content.decode()
-    assert page.count('<form method="post" action="/regions/choose/">') == 23
-    assert page.count('name="next" value="/zashchita-prav/"') == 23
+    assert page.count('<form method="post" action="/regions/choose/">') == 1
+    assert page.count('name="next" value="/zashchita-prav/"') == 1
+    assert "csrfmiddlewaretoken" not in page
     for region in regions.regions:
+        assert f'name="region" value="{region.slug}"' in page
         assert f">{region.name}</button>" in page
         assert f'href="/regions/{region.slug}/representatives/"' in page
 
@@ -97,23 +99,58 @@ def test_choose_refuses_get(client, regions):
     )
 
 
-def test_post_without_csrf_token_is_403_in_russian(regions):
+def test_pages_carry_no_per_visitor_token_and_set_no_cookie(regions):
     client = Client(enforce_csrf_checks=True)
+    for url in ["/", "/zashchita-prav/", "/regions/", "/regions/?next=/zashchita-prav/"]:
+        response = client.get(url)
+        assert "csrfmiddlewaretoken" not in response.text
+        assert not response.cookies
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+        {},
+    ],
+    ids=["fetch-cross-site", "fetch-same-site", "origin", "null-origin", "referer", "nothing"],
+)
+def test_cross_site_choice_is_a_403_in_russian_and_changes_nothing(regions, headers):
+    client = Client(enforce_csrf_checks=True, headers=headers)
     response = client.post("/regions/choose/", {"region": "tomsk-oblast", "next": "/"})
     assert response.status_code == HTTPStatus.FORBIDDEN
-    assert "Форма устарела" in response.content.decode()
-    assert SESSION_KEY not in client.session
+    assert "Запрос отклонён" in response.text
+    assert "Ничего не изменилось" in response.text
+    assert not response.cookies
+    assert Session.objects.count() == 0
 
 
-def test_post_with_csrf_token_from_the_page_works(regions):
-    client = Client(enforce_csrf_checks=True)
-    client.get("/")
-    token = client.cookies["csrftoken"].value
-    response = client.post(
-        "/regions/choose/", {"region": "tomsk-oblast", "next": "/", "csrfmiddlewaretoken": token}
-    )
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},
+        {"Origin": "http://testserver"},
+        {"Referer": "http://testserver/regions/"},
+    ],
+    ids=["fetch-same-origin", "fetch-none", "origin", "referer"],
+)
+def test_same_origin_choice_needs_no_token(regions, headers):
+    client = Client(enforce_csrf_checks=True, headers=headers)
+    response = client.post("/regions/choose/", {"region": "tomsk-oblast", "next": "/"})
     assert response.status_code == HTTPStatus.FOUND
     assert client.session[SESSION_KEY] == "70"
+
+
+def test_configured_site_origin_is_trusted_behind_a_proxy(regions, settings):
+    settings.SITE_URL = "https://oms.example.ru"
+    client = Client(enforce_csrf_checks=True, headers={"Origin": "https://oms.example.ru"})
+    response = client.post("/regions/choose/", {"region": "tomsk-oblast", "next": "/"})
+    assert response.status_code == HTTPStatus.FOUND
 
 
 def test_visitors_who_never_answer_get_no_session_row(client, regions):
@@ -131,16 +168,14 @@ def test_visitors_who_never_answer_get_no_session_row(client, regions):
         "/files/",
         "/files/contacts.csv",
         "/sitemap.xml",
-        "/robots.txt",
-        "/healthz",
     ],
 )
-def test_pages_that_need_no_region_do_not_read_the_session(client, regions, url):
+def test_public_pages_set_no_cookie_for_a_visitor_with_a_session(client, regions, url):
     choose(client, "tomsk-oblast")
     response = client.get(url)
     assert response.status_code == HTTPStatus.OK
-    assert "Cookie" not in response.get("Vary", "")
     assert not response.cookies
+    assert response["Cache-Control"] == "private, max-age=0"
 
 
 def test_trusted_header_suggests_a_region(client, regions, settings):

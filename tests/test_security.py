@@ -47,7 +47,7 @@ def test_no_hsts_over_plain_http(client, regions):
 
 
 def test_cookies_are_secure_httponly_and_samesite(client, regions):
-    client.get("/", secure=True)  # the prompt's form sets the CSRF cookie
+    client.get("/admin/login/", secure=True)  # the login form sets the CSRF cookie
     client.post(reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"}, secure=True)
     session, csrf = client.cookies["sessionid"], client.cookies["csrftoken"]
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"

@@ -80,6 +80,8 @@ def test_plain_http_is_redirected_to_https(client, regions, settings):
 @pytest.mark.django_db
 def test_the_proxy_header_marks_requests_secure(client, regions, settings):
     settings.SECURE_SSL_REDIRECT = True
-    response = client.get("/zashchita-prav/", HTTP_X_FORWARDED_PROTO="https")
-    assert response.status_code == HTTPStatus.OK
-    assert response.cookies["csrftoken"]["secure"]
+    response = client.post(
+        "/regions/choose/", {"region": "perm-krai", "next": "/"}, HTTP_X_FORWARDED_PROTO="https"
+    )
+    assert response.status_code == HTTPStatus.FOUND  # not the redirect to HTTPS
+    assert response.cookies["sessionid"]["secure"]

@@ -48,8 +48,14 @@ def test_every_page_and_stylesheet_is_valid(content, tmp_path):
     command = checker()
     client = Client()
     rendered = {name: client.get(path) for name, path in PAGES.items()}
-    rendered["bad-region"] = client.post("/regions/choose/", {"region": "atlantis"})
-    rendered["csrf-failure"] = Client(enforce_csrf_checks=True).post("/special/", {"mode": "on"})
+    same_origin = Client(headers={"Sec-Fetch-Site": "same-origin"})
+    rendered["bad-region"] = same_origin.post("/regions/choose/", {"region": "atlantis"})
+    rendered["cross-site"] = Client(headers={"Sec-Fetch-Site": "cross-site"}).post(
+        "/regions/choose/", {"region": "moscow"}
+    )
+    rendered["csrf-failure"] = Client(enforce_csrf_checks=True).post(
+        "/admin/login/", {"username": "editor", "password": "x"}
+    )
     rendered["server-error"] = server_error(RequestFactory().get("/"))
     for name, response in rendered.items():
         assert response.status_code < 500 or name == "server-error", name

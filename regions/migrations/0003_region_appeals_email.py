@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0001_initial'),
+        ('regions', '0002_content_version'),
     ]
 
     operations = [

@@ -1,0 +1,171 @@
+"""nginx with deploy/nginx.conf in front of a gunicorn of the site: what a shared cache keeps,
+what it never keeps, and how soon a staff edit reaches newcomers through it."""
+
+import re
+import time
+
+import pytest
+
+from .proxy import Nginx, nginx_available, require_nginx
+from .test_instances import Instance, Visitor, deployment_env, form_fields, manage
+
+PASSWORD = "пароль-для-прокси"
+# Short, so that the test can wait for a newcomer's copy to expire.
+MAX_AGE = 2
+
+pytestmark = pytest.mark.server
+
+if not nginx_available() and not require_nginx():
+    pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("nginx")
+    env = deployment_env(
+        workdir,
+        f"sqlite:///{workdir / 'db.sqlite3'}",
+        PUBLIC_PAGE_MAX_AGE=str(MAX_AGE),
+        PUBLIC_PAGE_STALE="30",
+        SECURE_SSL_REDIRECT="0",
+        LOG_FORMAT="text",
+        GUNICORN_LOGLEVEL="warning",
+    )
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "loaddata", "fixtures/regions.json", "fixtures/representatives.json", "-v0")
+    manage(
+        env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+        *("createsuperuser", "--noinput", "--username=editor", "--email=editor@example.ru"),
+    )
+    web = Instance(env, workdir / "web.log")
+    try:
+        web.wait_until_healthy()
+        nginx = Nginx([web.port])
+        try:
+            yield nginx
+        finally:
+            nginx.stop()
+    finally:
+        web.stop()
+
+
+def status(response) -> str:
+    return response.getheader("X-Cache-Status") or ""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/zashchita-prav/",
+        "/regions/",
+        "/regions/?next=/zashchita-prav/",
+        "/regions/perm-krai/",
+        "/regions/perm-krai/representatives/",
+        "/files/",
+        "/files/contacts.csv",
+    ],
+)
+def test_a_newcomers_second_request_is_a_hit(proxy, path):
+    first, page = proxy.request("GET", path)
+    assert first.status == 200
+    assert first.getheader("Set-Cookie") is None
+    second, again = proxy.request("GET", path)
+    assert status(second) == "HIT"
+    assert again == page
+
+
+def test_head_is_answered_from_the_cache_too(proxy):
+    proxy.request("GET", "/files/")
+    response, body = proxy.request("HEAD", "/files/")
+    assert (response.status, status(response), body) == (200, "HIT", "")
+
+
+def choose_region(proxy, slug: str = "tomsk-oblast") -> dict[str, str]:
+    response, _ = proxy.request(
+        "POST",
+        "/regions/choose/",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Sec-Fetch-Site": "same-origin",
+        },
+        body=f"region={slug}&next=/",
+    )
+    assert response.status == 302
+    assert status(response) not in {"HIT", "STALE"}
+    cookie = response.getheader("Set-Cookie")
+    assert cookie.startswith("sessionid=")
+    return {"Cookie": cookie.split(";")[0]}
+
+
+def test_a_request_with_the_session_cookie_never_comes_from_the_cache(proxy):
+    proxy.request("GET", "/zashchita-prav/")
+    assert status(proxy.request("GET", "/zashchita-prav/")[0]) == "HIT"
+    session = choose_region(proxy)
+    for _ in range(3):
+        response, page = proxy.request("GET", "/zashchita-prav/", headers=session)
+        assert status(response) == "BYPASS"
+        assert "Ваш регион: <strong>Томская область</strong>" in page
+    # ...and what it got was not stored for anybody else.
+    response, page = proxy.request("GET", "/zashchita-prav/")
+    assert "Ваш регион Город Москва?" in page
+    assert "Томская область</strong>" not in page
+
+
+def test_responses_that_set_a_cookie_are_never_stored(proxy):
+    for _ in range(3):
+        response, _ = proxy.request("GET", "/admin/login/")
+        assert response.getheader("Set-Cookie", "").startswith("csrftoken=")
+        assert status(response) != "HIT"
+    for _ in range(3):
+        response, _ = proxy.request(
+            "POST",
+            "/regions/choose/",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Sec-Fetch-Site": "same-origin",
+            },
+            body="region=perm-krai&next=/",
+        )
+        assert response.getheader("Set-Cookie", "").startswith("sessionid=")
+        assert status(response) not in {"HIT", "STALE"}
+
+
+def test_admin_and_error_pages_are_never_cached(proxy):
+    for path in ["/admin/", "/regions/atlantis/"]:
+        for _ in range(3):
+            response, _ = proxy.request("GET", path)
+            assert status(response) != "HIT", path
+
+
+def test_a_staff_edit_reaches_newcomers_once_s_maxage_has_passed(proxy):
+    page_url = "/regions/perm-krai/"
+    proxy.request("GET", page_url)
+    assert status(proxy.request("GET", page_url)[0]) == "HIT"
+
+    editor = Visitor()  # speaks to nginx as it would to an instance
+    _, login = editor.get(proxy, "/admin/login/?next=/admin/")
+    response, _ = editor.submit(
+        proxy,
+        "/admin/login/?next=/admin/",
+        {**form_fields(login), "username": "editor", "password": PASSWORD},
+    )
+    assert response.status == 302
+    _, changelist = editor.get(proxy, "/admin/regions/region/?q=59")
+    change_url = re.search(r'href="(/admin/regions/region/\d+/change/)', changelist).group(1)
+    _, form_page = editor.get(proxy, change_url)
+    fields = form_fields(form_page) | {"tfoms_name": "ТФОМС (правка через nginx)"}
+    for button in ("_addanother", "_continue"):
+        fields.pop(button, None)
+    response, text = editor.submit(proxy, change_url, fields)
+    assert response.status == 302, text[:2000]
+
+    deadline = time.monotonic() + MAX_AGE + 5
+    while time.monotonic() < deadline:
+        response, page = proxy.request("GET", page_url)
+        if "ТФОМС (правка через nginx)" in page:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the edit did not reach newcomers")
