@@ -12,7 +12,9 @@ from appeals.models import Appeal, OutboxMail
 
 from .test_instances import Instance, Visitor, form_fields, production_env  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.server]
+# production_env's Redis database for this module (test_instances.py uses 7).
+REDIS_DB = 8
 
 CLIENTS, EACH = 20, 10
 

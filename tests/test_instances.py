@@ -194,7 +194,7 @@ def manage(env: dict, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def production_env(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
+def production_env(request, django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
     """The environment of a deployment over the test database, prepared as an operator would.
 
     The data is written by manage.py in other processes and committed, so the tests of this
@@ -203,7 +203,8 @@ def production_env(django_db_setup, django_db_blocker, redis_server, tmp_path_fa
     if connection.vendor != "postgresql":
         pytest.skip("several instances share PostgreSQL: run with DATABASE_URL=postgres://…")
     workdir = tmp_path_factory.mktemp("instances")
-    cache_url = f"{redis_server}/7"
+    # A Redis database per test module that uses this fixture: they run at once (xdist).
+    cache_url = f"{redis_server}/{getattr(request.module, 'REDIS_DB', 7)}"
     env = deployment_env(workdir, database_url(), CACHE_URL=cache_url)
     redis.Redis.from_url(cache_url).flushdb()
     # What the image build does (the manifest storage needs it before the site can start),

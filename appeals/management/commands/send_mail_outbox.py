@@ -24,11 +24,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, limit, loop, **options):
         while True:
-            # As after a request: a connection the server dropped meanwhile is replaced.
-            close_old_connections()
             result = send_due(limit=limit)
             if result.sent or result.failed or options["verbosity"] > 1:
                 self.stdout.write(f"Отправлено: {result.sent}, не удалось: {result.failed}")
             if loop is None:
                 return
             time.sleep(loop)
+            # As between requests: a connection the server dropped meanwhile is replaced.
+            close_old_connections()
