@@ -95,22 +95,6 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
     list_filter = ("status", OverdueFilter, "region", "topic", "assignee")
     search_fields = ("=number", "name", "email", "phone")
     list_select_related = ("region", "assignee")
-    readonly_fields = (
-        "number",
-        "created_at",
-        "deadline",
-        "region",
-        "place_name",
-        "topic",
-        "text",
-        "name",
-        "email",
-        "phone",
-        "consent_at",
-        "answered_at",
-        "closed_at",
-        "personal_data_removed_at",
-    )
     fieldsets = (
         (
             "Обращение",
@@ -136,6 +120,13 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
             },
         ),
         (None, {"fields": ("personal_data_removed_at",)}),
+    )
+    # Everything but the work on the appeal is shown as written, never edited.
+    readonly_fields = tuple(
+        name
+        for _, options in fieldsets
+        for name in options["fields"]
+        if name not in AppealAdminForm.Meta.fields
     )
 
     def get_queryset(self, request):

@@ -126,9 +126,11 @@ def _appeal_page(template: str):
         if appeal is None:
             # The same page as any unknown address: nothing says whether the appeal exists.
             return not_indexed(render(request, "404.html", status=HTTPStatus.NOT_FOUND))
+        status_path = _with_token("appeals:status", token)
         context = {
             "appeal": appeal,
-            "status_url": _absolute(_with_token("appeals:status", token)),
+            "status_path": status_path,
+            "status_url": _absolute(status_path),
         }
         return not_indexed(render(request, template, context))
 

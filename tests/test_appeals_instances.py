@@ -10,39 +10,26 @@ import pytest
 
 from appeals.models import Appeal, OutboxMail
 
-from .test_instances import Instance, Visitor, form_fields, production_env  # noqa: F401
+from .test_instances import Visitor, form_fields, instances, production_env  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.server]
 # production_env's Redis database for this module (test_instances.py uses 7).
 REDIS_DB = 8
+# The rate limits' test setting: every client here is 127.0.0.1.
+DEPLOYMENT_ENV = {
+    "APPEALS_RATE_PER_ADDRESS": "10000/m",
+    "APPEALS_RATE_PER_CONTACT": "10000/m",
+    "APPEALS_MIN_FILL_SECONDS": "0",
+}
 
 CLIENTS, EACH = 20, 10
 
 
-@pytest.fixture(scope="module")
-def appeal_instances(production_env):  # noqa: F811
-    env, workdir = production_env
-    # The rate limits' test setting: every client here is 127.0.0.1.
-    env = env | {
-        "APPEALS_RATE_PER_ADDRESS": "10000/m",
-        "APPEALS_RATE_PER_CONTACT": "10000/m",
-        "APPEALS_MIN_FILL_SECONDS": "0",
-    }
-    started = [Instance(env, workdir / f"appeals-{n}.log") for n in (1, 2)]
-    try:
-        for instance in started:
-            instance.wait_until_healthy()
-        yield started
-    finally:
-        for instance in started:
-            instance.stop()
-
-
-def write_appeals(instances, client: int) -> list[int]:
+def write_appeals(pair, client: int) -> list[int]:
     visitor = Visitor()
     statuses = []
     for n in range(EACH):
-        instance = instances[(client + n) % 2]  # the balancer sends each request anywhere
+        instance = pair[(client + n) % 2]  # the balancer sends each request anywhere
         response, page = visitor.get(instance, "/obrashchenie/")
         statuses.append(response.status)
         fields = form_fields(page) | {
@@ -54,14 +41,14 @@ def write_appeals(instances, client: int) -> list[int]:
             "email": f"test-{client}-{n}@example.com",
             "consent": "on",
         }
-        response, _ = visitor.submit(instances[(client + n + 1) % 2], "/obrashchenie/", fields)
+        response, _ = visitor.submit(pair[(client + n + 1) % 2], "/obrashchenie/", fields)
         statuses.append(response.status)
     return statuses
 
 
-def test_200_appeals_from_20_clients_at_once_are_all_kept(appeal_instances):
+def test_200_appeals_from_20_clients_at_once_are_all_kept(instances):  # noqa: F811
     with ThreadPoolExecutor(CLIENTS) as pool:
-        runs = list(pool.map(lambda c: write_appeals(appeal_instances, c), range(CLIENTS)))
+        runs = list(pool.map(lambda c: write_appeals(instances, c), range(CLIENTS)))
     statuses = [status for run in runs for status in run]
     assert statuses == [200, 303] * (CLIENTS * EACH)  # no 5xx, nothing refused
 
@@ -73,6 +60,6 @@ def test_200_appeals_from_20_clients_at_once_are_all_kept(appeal_instances):
     assert set(mails.values_list("to", flat=True)) == {
         f"test-{c}-{n}@example.com" for c in range(CLIENTS) for n in range(EACH)
     }
-    for instance in appeal_instances:
+    for instance in instances:
         log = instance.log_path.read_text()
         assert "Тестовое обращение" not in log and "@example.com" not in log

@@ -1,9 +1,7 @@
 """Written appeals in Chromium, JavaScript on and off: a person writes, staff answer in admin,
 the person reads the answer. axe-core and the Nu HTML checker on the three public pages."""
 
-import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from appeals.models import GROUP_NAME, Appeal
 
 from ..appeals_support import form_data, make_appeal
 from .test_accessibility import assert_no_axe_violations
-from .test_html_valid import checker
+from .test_html_valid import checker, nu_errors
 
 PASSWORD = "пароль-для-браузера-2026"
 TEXT = "Тест: в поликлинике Томска отказали в приёме, сказали, что полис не местный."
@@ -133,18 +131,5 @@ def test_the_appeal_pages_are_valid_html(regions, tmp_path, settings):
         assert response.status_code in {200, 413, 429}, name
         (tmp_path / f"{name}.html").write_bytes(response.content)
     css = Path(__file__).resolve().parents[2] / "static" / "appeals" / "appeals.css"
-
-    run = subprocess.run(
-        [*command, *sorted(map(str, tmp_path.glob("*.html"))), str(css)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    messages = json.loads(run.stderr or run.stdout)["messages"]
-    errors = [
-        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
-        for m in messages
-        if m["type"] != "info"
-    ]
+    errors = nu_errors(command, [*sorted(tmp_path.glob("*.html")), css])
     assert errors == [], "\n".join(errors)
