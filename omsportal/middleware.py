@@ -1,11 +1,57 @@
 """The site's middleware: the request log, Permissions-Policy and cache headers."""
 
+import logging
 import time
+from http import HTTPStatus
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpResponse
+from django.template import loader
 from django.utils.cache import patch_cache_control
 
+from .context_processors import hotline
 from .logs import log_request, request_id_from, request_id_var
+
+# Django's own logger for this refusal, so that existing log filters keep working.
+disallowed_host_logger = logging.getLogger("django.security.DisallowedHost")
+
+
+class HostMiddleware:
+    """Health probes answered whatever the Host; any other unknown Host refused with a 400.
+
+    Right after the request log, before anything that reads the host. Load balancers probe
+    instances by address, not by the site's name, so /healthz and /readyz are answered here
+    (they carry no page, cookie or session, so they need nothing the middleware below adds).
+    For every other request the Host is checked once, here: left to Django, a Host missing
+    from ALLOWED_HOSTS surfaces as an ERROR with a traceback on every scanner's request, and
+    its 400 page could not be rendered with a request whose host cannot be read.
+    """
+
+    def __init__(self, get_response):
+        from . import views  # views import models: not at module level, before apps load
+
+        self.get_response = get_response
+        self.probes = {"/healthz": views.healthz, "/readyz": views.readyz}
+
+    def __call__(self, request):
+        probe = self.probes.get(request.path_info)
+        if probe is not None:
+            return probe(request)
+        try:
+            request.get_host()
+        except DisallowedHost:
+            # A warning without a traceback, and without the header's value: it comes from
+            # whoever sent the request.
+            disallowed_host_logger.warning("Refused a request for a host not in ALLOWED_HOSTS")
+            return self.bad_host_response()
+        return self.get_response(request)
+
+    @staticmethod
+    def bad_host_response() -> HttpResponse:
+        # Rendered without the request, as the 500 page is: nothing in it may ask for the host.
+        html = loader.get_template("400.html").render(hotline(None))
+        return HttpResponse(html, status=HTTPStatus.BAD_REQUEST)
 
 
 class RequestLogMiddleware:
@@ -89,3 +135,30 @@ class CacheHeadersMiddleware:
                     stale_while_revalidate=settings.PUBLIC_PAGE_STALE,
                 )
         return response
+
+
+class StaffSessionMiddleware:
+    """A logged-in staff member's session ends after settings.ADMIN_SESSION_IDLE without use.
+
+    Visitors' sessions (their region) last SESSION_COOKIE_AGE, a year; a staff session left
+    open on a shared computer must not. Each admin page pushes the end back, at most once every
+    few minutes so that browsing the admin does not write the session on every click.
+    """
+
+    refresh_after = 300  # seconds
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path_info.startswith("/admin/") and user and user.is_authenticated:
+            self.extend(request.session)
+        return response
+
+    def extend(self, session) -> None:
+        now = int(time.time())
+        if now - session.get("_staff_seen", 0) >= self.refresh_after:
+            session["_staff_seen"] = now
+            session.set_expiry(settings.ADMIN_SESSION_IDLE)

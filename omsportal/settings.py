@@ -61,6 +61,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: times every request and gives it the id its log lines and response carry.
     "omsportal.middleware.RequestLogMiddleware",
+    # Before anything that reads the host name: answers the health probes whatever the Host,
+    # and refuses any other request for a host not in ALLOWED_HOSTS with a Russian 400 and a
+    # warning (no traceback).
+    "omsportal.middleware.HostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "omsportal.middleware.PermissionsPolicyMiddleware",
     # Static files are answered before sessions, CSRF or the region are looked at.
@@ -75,10 +79,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: staff sessions end after ADMIN_SESSION_IDLE_HOURS without use.
+    "omsportal.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After sessions: the visitor's region lives in the session (read lazily).
     "regions.middleware.RegionMiddleware",
+    # Turns django-ratelimit's refusal into the Russian 429 page (RATELIMIT_VIEW).
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -116,6 +124,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reuse connections between requests; the health check drops ones the server closed.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that hangs must cost a request seconds, never a thread for good: libpq gives
+    # up connecting after DATABASE_CONNECT_TIMEOUT, the server cancels a statement after
+    # DATABASE_STATEMENT_TIMEOUT (0: never, e.g. for a long migration), keepalives and
+    # tcp_user_timeout notice a peer that vanished from the network, and the backend cuts any
+    # wait for an answer after DATABASE_CLIENT_TIMEOUT (a server that accepts but never
+    # answers: omsportal/postgresql/deadline.py).
+    DATABASES["default"]["ENGINE"] = "omsportal.postgresql"
+    statement_timeout = env.float("DATABASE_STATEMENT_TIMEOUT", default=10.0)
+    DATABASES["default"]["CLIENT_TIMEOUT"] = env.float(
+        "DATABASE_CLIENT_TIMEOUT", default=statement_timeout + 5 if statement_timeout else 0
+    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # libpq's minimum is 2 seconds.
+            "connect_timeout": max(2, env.int("DATABASE_CONNECT_TIMEOUT", default=3)),
+            "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+            "keepalives": 1,
+            "keepalives_idle": env.int("DATABASE_KEEPALIVES_IDLE", default=30),
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": env.int("DATABASE_TCP_USER_TIMEOUT", default=30) * 1000,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://omsportal")}
@@ -240,9 +271,24 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_CLIENT_IP_CALLABLE = "omsportal.security.client_ip"
 AXES_CLIENT_STR_CALLABLE = "omsportal.security.axes_client_str"
 AXES_VERBOSE = False
-# The trusted proxy header with the visitor's address, e.g. "HTTP_X_FORWARDED_FOR" when the
-# load balancer sets it. Unset: REMOTE_ADDR.
-CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+# The visitor's address (omsportal/security.py): CLIENT_IP_HEADER, which nginx sets from its
+# own view of the peer (deploy/nginx.conf), is believed only from the addresses or networks in
+# TRUSTED_PROXIES (our nginx); from anywhere else, and with TRUSTED_PROXIES empty, REMOTE_ADDR.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="HTTP_X_REAL_IP")
+# Failed admin logins for one user name from all addresses together before that name waits
+# for the rest of the window (omsportal/security.py says why).
+ADMIN_LOGIN_FAILURES_RATE = env.str("ADMIN_LOGIN_FAILURES_RATE", default="10/m")
+# Staff sessions end after this long without an admin page; visitors keep their region a year.
+ADMIN_SESSION_IDLE = int(env.float("ADMIN_SESSION_IDLE_HOURS", default=4) * 3600)
+
+# django-ratelimit: counts in the shared cache, by the address above. A cache outage lets
+# requests through (the limits protect capacity; readiness reports the outage).
+RATELIMIT_IP_META_KEY = "omsportal.security.client_ip"
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_VIEW = "omsportal.views.too_many_requests"
+# Region choices per address: each one writes a session (a database row and a Redis key).
+REGION_CHOICE_RATE = env.str("REGION_CHOICE_RATE", default="20/m")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -278,13 +324,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost"
 # Written appeals (appeals/). The answer deadline is the insurer's own target, shown to staff
 # only (the site states no legal deadline: data/legal.md).
 APPEALS_ANSWER_DAYS = env.int("APPEALS_ANSWER_DAYS", default=30)
-# django-ratelimit rates ("5/h", "20/d"), counted in the default (shared) cache. The client
-# address is REMOTE_ADDR until RATELIMIT_IP_META_KEY names the trusted proxy's.
+# django-ratelimit rates ("5/h", "20/d"), counted like the others above (shared cache, the
+# trusted proxy's client address). With the cache away appeals are still accepted, unlimited:
+# refusing every citizen is worse than a robot let through a while (honeypot and fill time hold).
 APPEALS_RATE_PER_ADDRESS = env.str("APPEALS_RATE_PER_ADDRESS", default="10/h")
 APPEALS_RATE_PER_CONTACT = env.str("APPEALS_RATE_PER_CONTACT", default="5/d")
-# While the shared cache is unreachable appeals are still accepted, unlimited: refusing every
-# citizen is worse than letting a robot through for a while (the honeypot and fill time hold).
-RATELIMIT_FAIL_OPEN = True
 APPEALS_MIN_FILL_SECONDS = env.float("APPEALS_MIN_FILL_SECONDS", default=3)
 # The form's 5,000 characters are at most about 60 KB URL-encoded; larger bodies are refused.
 APPEALS_MAX_BODY_BYTES = env.int("APPEALS_MAX_BODY_BYTES", default=128 * 1024)

@@ -5,7 +5,7 @@ from django.views.generic import TemplateView
 
 from regions.caching import public_page
 
-from . import special, views
+from . import security, special, views
 from .sitemaps import SITEMAPS
 
 admin.site.site_header = "Управление сайтом ОМС"
@@ -35,6 +35,8 @@ urlpatterns = [
     ),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    # The admin's own login view, with failed logins per user name counted across addresses.
+    path("admin/login/", security.throttled(admin.site.login)),
     path("admin/", admin.site.urls),
 ]
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from .caching import cached_content, content_key
 from .phones import phone_tel, validate_phone
-from .validators import validate_registry_file
+from .validators import validate_not_formula, validate_registry_file
 
 
 def validate_time_zone(value: str) -> None:
@@ -76,7 +76,9 @@ class RegionManager(models.Manager.from_queryset(RegionQuerySet)):
 
 class Region(models.Model):
     order = models.PositiveSmallIntegerField("порядок в списке", default=0)
-    name = models.CharField("название", max_length=100, unique=True)
+    name = models.CharField(
+        "название", max_length=100, unique=True, validators=[validate_not_formula]
+    )
     code = models.CharField(
         "код субъекта РФ",
         max_length=2,
@@ -101,11 +103,13 @@ class Region(models.Model):
     name_in = models.CharField(
         "название в предложном падеже",
         max_length=120,
+        validators=[validate_not_formula],
         help_text="С предлогом, для фраз вида «… в Пермском крае».",
     )
     name_of = models.CharField(
         "название в родительном падеже",
         max_length=120,
+        validators=[validate_not_formula],
         help_text="Для фраз вида «страховые представители Пермского края».",
     )
     is_default = models.BooleanField(
@@ -114,19 +118,33 @@ class Region(models.Model):
         help_text="Его предлагают посетителю, который ещё не выбрал регион. Только один регион.",
     )
 
-    tfoms_name = models.CharField("ТФОМС: название", max_length=255, blank=True)
+    tfoms_name = models.CharField(
+        "ТФОМС: название", max_length=255, blank=True, validators=[validate_not_formula]
+    )
     tfoms_phone = models.CharField(
         "ТФОМС: телефон", max_length=40, blank=True, validators=[validate_phone]
     )
     tfoms_site = models.URLField("ТФОМС: сайт", blank=True)
-    tfoms_address = models.CharField("ТФОМС: адрес", max_length=255, blank=True)
+    tfoms_address = models.CharField(
+        "ТФОМС: адрес", max_length=255, blank=True, validators=[validate_not_formula]
+    )
 
-    health_name = models.CharField("орган здравоохранения: название", max_length=255, blank=True)
+    health_name = models.CharField(
+        "орган здравоохранения: название",
+        max_length=255,
+        blank=True,
+        validators=[validate_not_formula],
+    )
     health_phone = models.CharField(
         "орган здравоохранения: телефон", max_length=40, blank=True, validators=[validate_phone]
     )
     health_site = models.URLField("орган здравоохранения: сайт", blank=True)
-    health_address = models.CharField("орган здравоохранения: адрес", max_length=255, blank=True)
+    health_address = models.CharField(
+        "орган здравоохранения: адрес",
+        max_length=255,
+        blank=True,
+        validators=[validate_not_formula],
+    )
 
     hotline_phone = models.CharField(
         "региональная горячая линия",

@@ -98,3 +98,22 @@ def validate_registry_file(file) -> None:
             code="content",
             params={"ext": extension},
         )
+
+
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, «CSV
+# Injection»): the equals, plus, minus and at signs, and a tab or a carriage return before them.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def starts_like_formula(value: str) -> bool:
+    return value.startswith(FORMULA_TRIGGERS)
+
+
+def validate_not_formula(value: str) -> None:
+    """Names and addresses go into the spreadsheets citizens download: never a formula."""
+    if starts_like_formula(value or ""):
+        raise ValidationError(
+            "Значение не может начинаться со знаков =, +, -, @, табуляции или перевода строки: "
+            "в таблицах Excel такое значение становится формулой.",
+            code="formula",
+        )

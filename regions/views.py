@@ -1,8 +1,7 @@
-import csv
-import io
 import mimetypes
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,13 +9,19 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_POST, require_safe
-from openpyxl import Workbook
+from django_ratelimit.decorators import ratelimit
 
+from . import spreadsheets
 from .caching import NEXT_MARK, mark_public, public_page
 from .middleware import remember_region
 from .models import Region, RegistryFile
 from .redirects import safe_next
 from .same_origin import same_origin_only
+
+
+def choice_rate(group, request) -> str:
+    # Each choice writes a session: a database row and a cache key, kept a year.
+    return settings.REGION_CHOICE_RATE
 
 
 def region_from_slug(slug: str) -> Region:
@@ -38,6 +43,7 @@ def region_list(request):
 
 @require_POST
 @same_origin_only
+@ratelimit(key="ip", rate="regions.views.choice_rate", method="POST", block=True)
 def choose_region(request):
     region = Region.objects.index().by_slug.get(request.POST.get("region", ""))
     if region is None:
@@ -98,27 +104,6 @@ def download(request, pk):
     return mark_public(response)
 
 
-CONTACT_COLUMNS = (
-    ("Регион", "name"),
-    ("Код субъекта", "code"),
-    ("ТФОМС", "tfoms_name"),
-    ("Телефон ТФОМС", "tfoms_phone"),
-    ("Сайт ТФОМС", "tfoms_site"),
-    ("Адрес ТФОМС", "tfoms_address"),
-    ("Орган здравоохранения", "health_name"),
-    ("Телефон органа здравоохранения", "health_phone"),
-    ("Сайт органа здравоохранения", "health_site"),
-    ("Адрес органа здравоохранения", "health_address"),
-)
-
-
-def contact_rows() -> list[list[str]]:
-    return [
-        [getattr(region, attr) for _, attr in CONTACT_COLUMNS]
-        for region in Region.objects.index().regions
-    ]
-
-
 def _attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -133,13 +118,8 @@ def _contacts_filename(extension: str) -> str:
 @require_safe
 @public_page
 def contacts_csv(request):
-    buffer = io.StringIO()
-    # Semicolons and a BOM: what Excel in a Russian locale opens correctly by double-click.
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([title for title, _ in CONTACT_COLUMNS])
-    writer.writerows(contact_rows())
     return _attachment(
-        buffer.getvalue().encode("utf-8-sig"),
+        spreadsheets.contacts_csv(),
         filename=_contacts_filename("csv"),
         content_type="text/csv; charset=utf-8",
     )
@@ -148,16 +128,8 @@ def contacts_csv(request):
 @require_safe
 @public_page
 def contacts_xlsx(request):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Контакты"
-    sheet.append([title for title, _ in CONTACT_COLUMNS])
-    for row in contact_rows():
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     return _attachment(
-        buffer.getvalue(),
+        spreadsheets.contacts_xlsx(),
         filename=_contacts_filename("xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=spreadsheets.XLSX_CONTENT_TYPE,
     )

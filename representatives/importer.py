@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from regions.caching import bump_content_version
 from regions.models import Region
+from regions.validators import starts_like_formula
 
 from .hours import Interval, parse_hours
 from .models import Level, ReceptionHours, Representative
@@ -24,6 +25,8 @@ from .spreadsheets import COLUMNS, NO, YES, Table, read_table
 
 FIELDS = ("level", "role", "person", "phones", "email", "address", "notes", "order", "is_active")
 TEXT_FIELDS = ("role", "person", "phones", "email", "address", "notes")
+# Columns whose values are checked strictly anyway (a phone may well start with «+»).
+STRICT_COLUMNS = ("phones", "level", "order", "is_active")
 SAMPLE_MARK = "ОБРАЗЕЦ"
 BATCH = 500
 TRUE_WORDS = {YES, "1", "true", "yes", "+", ""}
@@ -138,6 +141,13 @@ def parse_row(number: int, cells: dict[str, str], regions: dict[str, Region]) ->
     for key, text in cells.items():
         if SAMPLE_MARK in text.upper():
             fail(key, f"«{SAMPLE_MARK}» — это данные из файла-образца, а не настоящий контакт.")
+        elif key not in STRICT_COLUMNS and starts_like_formula(text):
+            fail(
+                key,
+                "значение начинается со знака =, +, -, @, табуляции или перевода строки: "
+                "в таблицах, которые скачивают граждане, оно стало бы формулой. "
+                "Уберите этот знак в начале.",
+            )
 
     region_text = cells["region"]
     region = regions.get(region_text.lower()) or regions.get(region_text.zfill(2))

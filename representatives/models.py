@@ -5,6 +5,7 @@ from django.db import models
 
 from regions.models import Region
 from regions.phones import phone_tel, validate_phone
+from regions.validators import validate_not_formula
 
 from .hours import DayGroup, Interval, check_intervals, group_days
 
@@ -68,9 +69,13 @@ class Representative(models.Model):
         "По нему загрузка таблицы узнаёт контакт.",
     )
     level = models.PositiveSmallIntegerField("уровень", choices=Level.choices)
-    role = models.CharField("должность или роль", max_length=255)
+    role = models.CharField("должность или роль", max_length=255, validators=[validate_not_formula])
     person = models.CharField(
-        "ФИО", max_length=255, blank=True, help_text="Только если человек согласился."
+        "ФИО",
+        max_length=255,
+        blank=True,
+        validators=[validate_not_formula],
+        help_text="Только если человек согласился.",
     )
     phones = models.TextField(
         "телефоны",
@@ -79,7 +84,9 @@ class Representative(models.Model):
         help_text="По одному номеру в строке, например 8 (342) 200-00-00.",
     )
     email = models.EmailField("электронная почта", blank=True)
-    address = models.CharField("адрес офиса", max_length=255, blank=True)
+    address = models.CharField(
+        "адрес офиса", max_length=255, blank=True, validators=[validate_not_formula]
+    )
     notes = models.TextField("примечание", blank=True)
     order = models.PositiveSmallIntegerField("порядок", default=0)
     is_active = models.BooleanField(

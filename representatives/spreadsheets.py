@@ -3,6 +3,10 @@
 One row per contact. Every column must be present (an absent column would be ambiguous: empty
 values or values to keep?). Rows whose first cell starts with «#» are comments, and empty rows
 are skipped; row numbers are counted as a spreadsheet program shows them, header = 1.
+
+A file that cannot be read as a table is refused as a whole with one message that says what is
+wrong and what to do: empty, too large, binary, an encoding other than UTF-8, UTF-16 (with its
+byte order mark) or Windows-1251, a cell or a row count over the limits below, no contacts.
 """
 
 import csv
@@ -12,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
+
+from regions import spreadsheets
 
 from .hours import format_hours
 from .models import Representative, split_phones
@@ -33,6 +39,25 @@ COLUMNS = {
 }
 YES, NO = "да", "нет"
 COMMENT = "#"
+
+# Far above the few thousand contacts of all regions together; these keep a wrong or hostile
+# file from costing the server minutes and memory.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_CELL_CHARS = 10_000
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", "\u00a0")  # 50 000, as Russian text writes it
+
+
+LIMITS = (
+    f"Наибольший размер файла — {MAX_FILE_BYTES // (1024 * 1024)} МБ, строк — не больше "
+    f"{_number(MAX_ROWS)}, ячейка — не длиннее {_number(MAX_CELL_CHARS)} знаков."
+)
+SAVE_AS = "Сохраните таблицу как «CSV UTF-8» или «Книга Excel (.xlsx)» и загрузите снова."
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 class SpreadsheetError(Exception):
@@ -59,6 +84,18 @@ def _cell_text(value) -> str:
 def _table(numbered_rows: Iterable[tuple[int, list[str]]]) -> Table:
     header_row, header, rows = 0, None, []
     for number, cells in numbered_rows:
+        if number > MAX_ROWS + 1:
+            raise SpreadsheetError(f"В файле больше {_number(MAX_ROWS)} строк. {LIMITS}")
+        for position, cell in enumerate(cells):
+            if len(cell) > MAX_CELL_CHARS:
+                column = (
+                    f"столбец «{header[position]}»"
+                    if header and position < len(header)
+                    else f"ячейка {position + 1}"
+                )
+                raise SpreadsheetError(
+                    f"Строка {number}, {column}: длиннее {_number(MAX_CELL_CHARS)} знаков. {LIMITS}"
+                )
         if not any(cells) or cells[0].startswith(COMMENT):
             continue
         if header is None:
@@ -67,38 +104,84 @@ def _table(numbered_rows: Iterable[tuple[int, list[str]]]) -> Table:
             rows.append((number, cells))
     if header is None:
         raise SpreadsheetError("В файле нет строки заголовка со столбцами.")
+    if not rows:
+        raise SpreadsheetError(
+            "В файле только строка заголовка, контактов в нём нет. Ничего не изменено."
+        )
     while header and not header[-1]:
         header.pop()
     return Table(header_row, header, rows)
 
 
+def _position(data: bytes, offset: int) -> str:
+    line = data.count(b"\n", 0, offset) + 1
+    return f"байт 0x{data[offset]:02X} в строке {line}"
+
+
 def _decode(data: bytes) -> str:
+    """The text of a CSV file, in the encodings spreadsheet programs save, or a clear refusal."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's «Unicode text»: UTF-16 with a byte order mark.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise SpreadsheetError(
+                f"Файл в кодировке UTF-16 повреждён ({_position(data, error.start)}). {SAVE_AS}"
+            ) from error
+    if (nul := data.find(b"\x00")) >= 0:
+        raise SpreadsheetError(
+            f"Это не таблица CSV: в файле двоичные данные ({_position(data, nul)}). {SAVE_AS}"
+        )
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # What Excel in a Russian locale writes when asked for plain «CSV».
-        return data.decode("cp1251")
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            # What Excel in a Russian locale writes when asked for plain «CSV».
+            text = data.decode("cp1251")
+        except UnicodeDecodeError as error:
+            raise SpreadsheetError(
+                "Не удалось определить кодировку файла: это не UTF-8 "
+                f"({_position(data, utf8_error.start)}) и не Windows-1251 "
+                f"({_position(data, error.start)}). {SAVE_AS}"
+            ) from error
+    control = next((c for c in text if c < " " and c not in "\t\r\n"), None)
+    if control is not None:
+        raise SpreadsheetError(
+            f"Это не таблица CSV: в файле управляющий символ 0x{ord(control):02X}. {SAVE_AS}"
+        )
+    return text
 
 
 def _delimiter(text: str) -> str:
-    # Column titles contain neither «;» nor «,», so the header line tells which one separates.
+    # Column titles contain none of «;», «,» and tab, so the header line tells which one
+    # separates (tab: Excel's «Unicode text»).
     for line in text.splitlines():
         if line.strip() and not line.lstrip('"').startswith(COMMENT):
-            return ";" if line.count(";") >= line.count(",") else ","
+            return max(";,\t", key=line.count)
     return ";"
 
 
 def read_csv(data: bytes) -> Table:
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    return _table(
-        (number, [cell.strip() for cell in cells]) for number, cells in enumerate(reader, 1)
-    )
+
+    def rows():
+        try:
+            for number, cells in enumerate(reader, 1):
+                yield number, [spreadsheets.unneutralise(cell.strip()) for cell in cells]
+        except csv.Error as error:
+            # The csv module's own limit on a cell (131 072 characters) is above ours.
+            raise SpreadsheetError(
+                f"Строка {reader.line_num}: файл CSV не читается ({error}). {LIMITS}"
+            ) from error
+
+    return _table(rows())
 
 
 def read_xlsx(path: Path) -> Table:
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        # Formulas as written («=…»), not their last results: the import refuses them.
+        workbook = load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
         raise SpreadsheetError(f"Не удалось прочитать файл XLSX: {error}") from error
     try:
@@ -112,12 +195,21 @@ def read_xlsx(path: Path) -> Table:
 
 
 def read_table(path: Path) -> Table:
+    size = path.stat().st_size
+    if size == 0:
+        raise SpreadsheetError("Файл пустой.")
+    if size > MAX_FILE_BYTES:
+        raise SpreadsheetError(
+            f"Файл слишком большой: {size / (1024 * 1024):.1f} МБ. {LIMITS}".replace(".", ",", 1)
+        )
     with open(path, "rb") as handle:
         data = handle.read()
-    if data.startswith(b"PK\x03\x04"):
+    if data.startswith(ZIP_MAGIC):
         return read_xlsx(path)
+    if data.startswith(OLE2_MAGIC):
+        raise SpreadsheetError(f"Это файл старого формата Excel (.xls). {SAVE_AS}")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raise SpreadsheetError("Файл назван .xlsx, но это не таблица XLSX.")
+        raise SpreadsheetError(f"Файл назван .xlsx, но это не таблица XLSX. {SAVE_AS}")
     return read_csv(data)
 
 
@@ -141,17 +233,8 @@ def export_rows(representatives: Iterable[Representative]) -> Iterator[list]:
 
 
 def write_csv(rows: Iterable[list], handle) -> None:
-    # Semicolons (and a BOM, written by the caller's encoding): what Excel in a Russian locale
-    # opens by double-click, as the contacts download does.
-    writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS.values())
-    writer.writerows(rows)
+    spreadsheets.write_csv(handle, list(COLUMNS.values()), rows)
 
 
 def write_xlsx(rows: Iterable[list], path) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Представители")
-    sheet.append(list(COLUMNS.values()))
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
+    spreadsheets.write_xlsx(path, title="Представители", header=list(COLUMNS.values()), rows=rows)

@@ -25,7 +25,11 @@ def redis_caches(location: str) -> dict:
 
 
 class TcpProxy:
-    """A TCP forwarder that a test can cut and restore: a network outage, Redis untouched."""
+    """A TCP forwarder that a test can cut and restore: a network outage, Redis untouched.
+
+    stall() keeps every connection open and accepts new ones but forwards nothing until
+    resume(): a server that accepts connections but never answers.
+    """
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
@@ -33,6 +37,8 @@ class TcpProxy:
         self.port = self.listener.getsockname()[1]
         self.connections: list[socket.socket] = []
         self.open = True
+        self.flowing = threading.Event()
+        self.flowing.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -49,10 +55,10 @@ class TcpProxy:
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source, sink):
+    def _pipe(self, source, sink):
         try:
             while data := source.recv(65536):
+                self.flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
@@ -70,6 +76,13 @@ class TcpProxy:
     def restore(self):
         self.open = True
 
+    def stall(self):
+        self.flowing.clear()
+
+    def resume(self):
+        self.flowing.set()
+
     def close(self):
+        self.resume()
         self.cut()
         self.listener.close()

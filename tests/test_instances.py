@@ -96,15 +96,30 @@ class Instance:
 
 
 class Visitor:
-    """One browser: its cookies, sent to whichever instance the balancer picks."""
+    """One browser: its cookies, sent to whichever instance the balancer picks.
 
-    def __init__(self):
+    ``address``: the loopback address it connects from (127.0.0.0/8 is all local on Linux),
+    so that tests can tell clients apart by address.
+    """
+
+    def __init__(self, address: str = "127.0.0.1"):
         self.cookies: dict[str, str] = {}
         self.set_cookie_headers: list[str] = []
+        self.address = address
+        self.spoofed: dict[str, str] = {}  # headers a client may send about itself
 
-    def request(self, instance: Instance, method: str, path: str, form: dict | None = None):
+    def request(
+        self,
+        instance: Instance,
+        method: str,
+        path: str,
+        form: dict | None = None,
+        *,
+        host: str | None = None,
+    ):
         origin = f"https://127.0.0.1:{instance.port}"
-        headers = {"X-Forwarded-Proto": "https", "Host": f"127.0.0.1:{instance.port}"}
+        host = host or f"127.0.0.1:{instance.port}"
+        headers = {"X-Forwarded-Proto": "https", "Host": host, **self.spoofed}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -115,7 +130,9 @@ class Visitor:
                 "Origin": origin,
                 "Referer": origin + path,
             }
-        conn = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=15)
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", instance.port, timeout=15, source_address=(self.address, 0)
+        )
         try:
             conn.request(method, path, body, headers)
             response = conn.getresponse()
@@ -203,8 +220,10 @@ def production_env(request, django_db_setup, django_db_blocker, redis_server, tm
     if connection.vendor != "postgresql":
         pytest.skip("several instances share PostgreSQL: run with DATABASE_URL=postgres://…")
     workdir = tmp_path_factory.mktemp("instances")
-    # A Redis database per test module that uses this fixture: they run at once (xdist).
-    cache_url = f"{redis_server}/{getattr(request.module, 'REDIS_DB', 7)}"
+    # Engineers sharing one Redis give each run its own database; a module using this fixture
+    # alongside test_instances.py (they run at once under xdist) names its own (REDIS_DB).
+    redis_db = getattr(request.module, "REDIS_DB", None)
+    cache_url = f"{redis_server}/{redis_db or os.environ.get('TEST_INSTANCES_REDIS_DB', '7')}"
     # A module may add settings of its own (DEPLOYMENT_ENV).
     extra = getattr(request.module, "DEPLOYMENT_ENV", {})
     env = deployment_env(workdir, database_url(), CACHE_URL=cache_url, **extra)

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -59,8 +60,53 @@ def test_database_and_cache_come_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     engine, cache = result.stdout.split()[-2:]
-    assert engine == "django.db.backends.postgresql"
+    assert engine == "omsportal.postgresql"  # Django's, with a deadline on every wait
     assert "redis" in cache.lower()
+
+
+def database_settings(**env) -> dict:
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE']='omsportal.settings';"
+        "from django.conf import settings; print(json.dumps(settings.DATABASES['default']))"
+    )
+    clean = {"PATH": os.environ["PATH"], "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "a.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean | {"DATABASE_URL": "postgres://u@127.0.0.1:5432/db"} | env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_database_timeouts_have_sane_defaults():
+    db = database_settings()
+    assert db["OPTIONS"] == {
+        "connect_timeout": 3,
+        "options": "-c statement_timeout=10000",
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 30000,
+    }
+    assert db["CLIENT_TIMEOUT"] == 15
+
+
+def test_database_timeouts_come_from_the_environment():
+    db = database_settings(
+        DATABASE_CONNECT_TIMEOUT="5",
+        DATABASE_STATEMENT_TIMEOUT="0",
+        DATABASE_KEEPALIVES_IDLE="60",
+        DATABASE_TCP_USER_TIMEOUT="20",
+    )
+    assert db["OPTIONS"]["connect_timeout"] == 5
+    assert db["OPTIONS"]["options"] == "-c statement_timeout=0"  # a long migration
+    assert db["OPTIONS"]["keepalives_idle"] == 60
+    assert db["OPTIONS"]["tcp_user_timeout"] == 20000
+    assert db["CLIENT_TIMEOUT"] == 0
 
 
 def test_development_needs_no_secret():

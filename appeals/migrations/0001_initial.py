@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('regions', '0003_region_appeals_email'),
+        ('regions', '0004_region_appeals_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.test import Client, RequestFactory
 
-from omsportal.views import server_error
+from omsportal.views import server_error, too_many_requests
 
 from .conftest import REQUIRED
 
@@ -57,6 +57,8 @@ def test_every_page_and_stylesheet_is_valid(content, tmp_path):
         "/admin/login/", {"username": "editor", "password": "x"}
     )
     rendered["server-error"] = server_error(RequestFactory().get("/"))
+    rendered["bad-host"] = client.get("/", headers={"Host": "scanner.invalid"})
+    rendered["too-many-requests"] = too_many_requests(RequestFactory().post("/regions/choose/"))
     for name, response in rendered.items():
         assert response.status_code < 500 or name == "server-error", name
         (tmp_path / f"{name}.html").write_bytes(response.content)

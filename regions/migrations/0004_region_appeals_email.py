@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0002_content_version'),
+        ('regions', '0003_names_and_addresses_never_formulas'),
     ]
 
     operations = [

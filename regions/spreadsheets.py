@@ -1,0 +1,105 @@
+"""Every spreadsheet the site writes (CSV and XLSX), safe to open in Excel.
+
+Values come from admin and imports, so a name like «=HYPERLINK(…)» must reach a citizen's
+spreadsheet program as text, never as a formula (OWASP, «CSV Injection»):
+- CSV has no cell types: a text value starting with =, +, -, @, a tab or a carriage return
+  gets a leading apostrophe, which spreadsheet programs read as «this is text».
+- XLSX has them: every text cell is written as a string, and such a value also carries
+  Excel's own «quote prefix» mark, so it stays text when someone edits the cell, without a
+  visible apostrophe.
+CSV files use semicolons and a BOM (written by the caller's encoding): what Excel in a Russian
+locale opens correctly by double-click.
+
+The public contacts download (CONTACT_COLUMNS, contact_rows) and representatives/spreadsheets.py
+both write through here.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from .models import Region
+from .validators import starts_like_formula
+
+QUOTE = "'"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralise(value):
+    """A CSV cell value that no spreadsheet program runs as a formula."""
+    if isinstance(value, str) and starts_like_formula(value):
+        return QUOTE + value
+    return value
+
+
+def unneutralise(text: str) -> str:
+    """The value a neutralised CSV cell stands for (files this site wrote, read back)."""
+    if text.startswith(QUOTE) and starts_like_formula(text[1:]):
+        return text[1:]
+    return text
+
+
+def write_csv(handle, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([neutralise(value) for value in row] for row in rows)
+
+
+def write_xlsx(target, *, title: str, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Writes the workbook to ``target``, a path or a binary file."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.append([_xlsx_cell(sheet, value) for value in header])
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    workbook.save(target)
+
+
+def _xlsx_cell(sheet, value):
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet)
+    # Set after the value: openpyxl itself types a string starting with «=» as a formula.
+    cell.value = value
+    cell.data_type = "s"
+    if starts_like_formula(value):
+        cell.quotePrefix = True
+    return cell
+
+
+# The public download of every region's ТФОМС and health authority contacts.
+CONTACT_COLUMNS = (
+    ("Регион", "name"),
+    ("Код субъекта", "code"),
+    ("ТФОМС", "tfoms_name"),
+    ("Телефон ТФОМС", "tfoms_phone"),
+    ("Сайт ТФОМС", "tfoms_site"),
+    ("Адрес ТФОМС", "tfoms_address"),
+    ("Орган здравоохранения", "health_name"),
+    ("Телефон органа здравоохранения", "health_phone"),
+    ("Сайт органа здравоохранения", "health_site"),
+    ("Адрес органа здравоохранения", "health_address"),
+)
+
+
+def contact_rows() -> list[list[str]]:
+    return [
+        [getattr(region, attr) for _, attr in CONTACT_COLUMNS]
+        for region in Region.objects.index().regions
+    ]
+
+
+def contacts_csv() -> bytes:
+    buffer = io.StringIO()
+    write_csv(buffer, [title for title, _ in CONTACT_COLUMNS], contact_rows())
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def contacts_xlsx() -> bytes:
+    header = [title for title, _ in CONTACT_COLUMNS]
+    buffer = io.BytesIO()
+    write_xlsx(buffer, title="Контакты", header=header, rows=contact_rows())
+    return buffer.getvalue()
