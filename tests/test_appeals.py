@@ -209,6 +209,19 @@ def test_too_many_appeals_from_one_address_get_a_russian_429(client, regions, se
     assert Appeal.objects.count() == 4
 
 
+def test_behind_our_proxy_the_limit_counts_the_client_address(client, regions, settings):
+    settings.APPEALS_RATE_PER_ADDRESS = "1/h"
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    via_proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    first = client.post(FORM, form_data(), HTTP_X_REAL_IP="198.51.100.1", **via_proxy)
+    assert first.status_code == 303
+    other = form_data(email="other@example.com")
+    assert client.post(FORM, other, HTTP_X_REAL_IP="198.51.100.2", **via_proxy).status_code == 303
+    again = form_data(email="third@example.com")
+    assert client.post(FORM, again, HTTP_X_REAL_IP="198.51.100.1", **via_proxy).status_code == 429
+
+
 def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
     settings.APPEALS_RATE_PER_CONTACT = "2/d"
     for n in range(2):
