@@ -43,6 +43,7 @@ SPACINGS = {
     "wide": {"line": "2", "letter": "0.12em", "word": "0.16em"},
 }
 IMAGES = ("show", "hide")
+PANEL_ID = "sv-settings"
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,10 @@ def settings_page(request):
     choice = (current_choice(request) or Choice()).updated(request.POST)
     if choice is None:
         return render(request, "400.html", status=HTTPStatus.BAD_REQUEST)
-    response = redirect(safe_next(request))
+    # A setting changed from the panel: back to the panel, which the fragment opens (browsers
+    # unfold a <details> holding the target) for the next choice to take one click too.
+    changed = any(name in request.POST for name in Choice.FIELDS)
+    response = redirect(safe_next(request) + ("#" + PANEL_ID if changed else ""))
     response.set_cookie(
         COOKIE_NAME,
         choice.to_cookie(),
