@@ -19,10 +19,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import condition, require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_cookie
 
+from regions.caching import public_page
+from regions.same_origin import same_origin_only
 from regions.views import safe_next
 
 COOKIE_NAME = "special"
@@ -89,13 +90,19 @@ def current_choice(request) -> Choice | None:
     return Choice.from_cookie(request.COOKIES.get(COOKIE_NAME))
 
 
-# Form submissions change only how the site looks, so they carry no per-visitor token (that
+@public_page
+def _settings_page(request):
+    # Both states are in the page; the stylesheet shows the one in force.
+    return render(request, "pages/special.html")
+
+
+# The settings change only how the site looks, so their forms carry no per-visitor token (that
 # would make every page's HTML differ per visitor); same_origin_only refuses cross-site posts.
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
+@same_origin_only
 def settings_page(request):
-    if request.method == "GET":
-        return render(request, "pages/special.html")
+    if request.method != "POST":
+        return _settings_page(request)
     if request.POST.get("mode") == "off":
         response = redirect(safe_next(request))
         response.delete_cookie(COOKIE_NAME, samesite="Lax")
