@@ -103,7 +103,10 @@ def _settings_page(request):
 def settings_page(request):
     if request.method != "POST":
         return _settings_page(request)
-    if request.POST.get("mode") == "off":
+    mode = request.POST.get("mode", "on")
+    if mode not in ("on", "off"):
+        return render(request, "400.html", status=HTTPStatus.BAD_REQUEST)
+    if mode == "off":
         response = redirect(safe_next(request))
         response.delete_cookie(COOKIE_NAME, samesite="Lax")
         return response

@@ -59,6 +59,7 @@ def test_switching_off_clears_the_cookie_in_one_step(client):
 @pytest.mark.parametrize(
     "data",
     [
+        {"mode": "maybe"},
         {"size": "4"},
         {"size": "100%"},
         {"scheme": "red"},
