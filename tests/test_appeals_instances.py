@@ -13,7 +13,7 @@ from appeals.models import Appeal, OutboxMail
 from .test_instances import Visitor, form_fields, instances, production_env  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.server]
-# production_env's Redis database for this module (test_instances.py uses 7).
+# production_env's Redis database for this module (test_instances uses 7, the lockout 9).
 REDIS_DB = 8
 # The rate limits' test setting: every client here is 127.0.0.1.
 DEPLOYMENT_ENV = {

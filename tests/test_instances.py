@@ -215,15 +215,13 @@ def production_env(request, django_db_setup, django_db_blocker, redis_server, tm
     """The environment of a deployment over the test database, prepared as an operator would.
 
     The data is written by manage.py in other processes and committed, so the tests of this
-    module use no test transaction; the database is flushed again at the end.
+    module use no test transaction; the database is flushed again at the end. Each module using
+    it names its own Redis database (REDIS_DB), since modules run at once under pytest-xdist.
     """
     if connection.vendor != "postgresql":
         pytest.skip("several instances share PostgreSQL: run with DATABASE_URL=postgres://…")
     workdir = tmp_path_factory.mktemp("instances")
-    # Engineers sharing one Redis give each run its own database; a module using this fixture
-    # alongside test_instances.py (they run at once under xdist) names its own (REDIS_DB).
-    redis_db = getattr(request.module, "REDIS_DB", None)
-    cache_url = f"{redis_server}/{redis_db or os.environ.get('TEST_INSTANCES_REDIS_DB', '7')}"
+    cache_url = f"{redis_server}/{getattr(request.module, 'REDIS_DB', 7)}"
     # A module may add settings of its own (DEPLOYMENT_ENV).
     extra = getattr(request.module, "DEPLOYMENT_ENV", {})
     env = deployment_env(workdir, database_url(), CACHE_URL=cache_url, **extra)
