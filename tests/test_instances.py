@@ -222,7 +222,9 @@ def production_env(request, django_db_setup, django_db_blocker, redis_server, tm
         pytest.skip("several instances share PostgreSQL: run with DATABASE_URL=postgres://…")
     workdir = tmp_path_factory.mktemp("instances")
     cache_url = f"{redis_server}/{getattr(request.module, 'REDIS_DB', 7)}"
-    env = deployment_env(workdir, database_url(), CACHE_URL=cache_url)
+    # A module may add settings of its own (DEPLOYMENT_ENV).
+    extra = getattr(request.module, "DEPLOYMENT_ENV", {})
+    env = deployment_env(workdir, database_url(), CACHE_URL=cache_url, **extra)
     redis.Redis.from_url(cache_url).flushdb()
     # What the image build does (the manifest storage needs it before the site can start),
     # then what the README tells an operator to do on a new database.

@@ -64,18 +64,22 @@ def test_every_page_and_stylesheet_is_valid(content, tmp_path):
         (tmp_path / f"{name}.html").write_bytes(response.content)
     stylesheets = sorted((ROOT / "static" / "css").glob("*.css"))
 
+    errors = nu_errors(command, [*sorted(tmp_path.glob("*.html")), *stylesheets])
+    assert errors == [], "\n".join(errors)
+
+
+def nu_errors(command: list[str], files: list[Path]) -> list[str]:
+    """The checker's errors and warnings on the files, one «file:line: message» each."""
     run = subprocess.run(
-        [*command, *sorted(map(str, tmp_path.glob("*.html"))), *map(str, stylesheets)],
+        [*command, *map(str, files)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-
     messages = json.loads(run.stderr or run.stdout)["messages"]
-    errors = [
+    return [
         f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
         for m in messages
         if m["type"] != "info"
     ]
-    assert errors == [], "\n".join(errors)

@@ -14,6 +14,7 @@ PAGES = [
     "/regions/tomsk-oblast/representatives/",
     "/files/",
     "/special/",
+    "/obrashchenie/",
     "/no-such-page/",
 ]
 
