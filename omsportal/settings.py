@@ -52,9 +52,11 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "csp",
     "axes",
+    "simple_history",
     "regions",
     "representatives",
     "journey",
+    "appeals",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +308,35 @@ CONTENT_SECURITY_POLICY = {
 
 # Uploaded registry files: what staff may publish.
 REGISTRY_MAX_UPLOAD_BYTES = env.int("REGISTRY_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+
+# Mail. Every message leaves through the appeals outbox (`manage.py send_mail_outbox`), never
+# from a request. EMAIL_URL: smtp://user:password@host:587 (STARTTLS: smtp+tls://, TLS:
+# smtp+ssl://). Without it, development prints mails to the console; with DEBUG off nothing is
+# sent (mails carry personal data, the console is the log): the sender records each attempt as
+# failed and the mails wait in the outbox until EMAIL_URL is set.
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
+if EMAIL_URL:
+    vars().update(env.email_url_config(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "appeals.mail.NotConfiguredBackend"
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+
+# Written appeals (appeals/). The answer deadline is the insurer's own target, shown to staff
+# only (the site states no legal deadline: data/legal.md).
+APPEALS_ANSWER_DAYS = env.int("APPEALS_ANSWER_DAYS", default=30)
+# django-ratelimit rates ("5/h", "20/d"), counted like the others above (shared cache, the
+# trusted proxy's client address). With the cache away appeals are still accepted, unlimited:
+# refusing every citizen is worse than a robot let through a while (honeypot and fill time hold).
+APPEALS_RATE_PER_ADDRESS = env.str("APPEALS_RATE_PER_ADDRESS", default="10/h")
+APPEALS_RATE_PER_CONTACT = env.str("APPEALS_RATE_PER_CONTACT", default="5/d")
+APPEALS_MIN_FILL_SECONDS = env.float("APPEALS_MIN_FILL_SECONDS", default=3)
+# The form's 5,000 characters are at most about 60 KB URL-encoded; larger bodies are refused.
+APPEALS_MAX_BODY_BYTES = env.int("APPEALS_MAX_BODY_BYTES", default=128 * 1024)
+# `manage.py purge_appeals` removes the personal data of appeals closed longer ago than this.
+APPEALS_PURGE_AFTER_DAYS = env.int("APPEALS_PURGE_AFTER_DAYS", default=365)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+OUTBOX_RETRY_SECONDS = env.int("OUTBOX_RETRY_SECONDS", default=60)
 
 # The federal hotline, shown on every page. One place to change it.
 HOTLINE_DISPLAY = "8 (800) 333-60-03"

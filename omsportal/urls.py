@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from regions.caching import public_page
 
@@ -19,6 +20,13 @@ urlpatterns = [
     path("", include("regions.urls")),
     path("", include("representatives.urls")),
     path("", include("journey.urls")),
+    path("", include("appeals.urls")),
+    # Placeholder until the privacy page (issue 11) is merged; it keeps the name.
+    path(
+        "konfidencialnost/",
+        TemplateView.as_view(template_name="pages/privacy.html"),
+        name="privacy",
+    ),
     path("robots.txt", views.robots_txt, name="robots"),
     path(
         "sitemap.xml",
@@ -33,4 +41,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "omsportal.views.bad_request"
 handler500 = "omsportal.views.server_error"

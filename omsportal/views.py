@@ -4,6 +4,7 @@ import uuid
 from http import HTTPStatus
 
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
@@ -126,6 +127,13 @@ def _cache_answers() -> bool:
     if not answered:
         logger.warning("Readiness: the cache does not keep what is stored in it")
     return answered
+
+
+def bad_request(request, exception):
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (a pasted book in the appeal form) says so.
+    if isinstance(exception, RequestDataTooBig):
+        return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    return render(request, "400.html", status=HTTPStatus.BAD_REQUEST)
 
 
 def too_many_requests(request, exception=None):

@@ -38,6 +38,7 @@ class RegionAdmin(admin.ModelAdmin):
             "Орган здравоохранения",
             {"fields": ("health_name", "health_phone", "health_site", "health_address")},
         ),
+        ("Письменные обращения", {"fields": ("appeals_email",)}),
         (None, {"fields": ("updated_at",)}),
     )
 

@@ -161,6 +161,12 @@ class Region(models.Model):
         validators=[validate_phone],
         help_text="Если пусто, показывается единая горячая линия.",
     )
+    appeals_email = models.EmailField(
+        "адрес для уведомлений о новых обращениях",
+        blank=True,
+        help_text="Сюда приходит уведомление о каждом новом письменном обращении жителя региона"
+        " (только номер и тема, без текста и контактов). Если пусто, уведомлений нет.",
+    )
     updated_at = models.DateTimeField("изменён", auto_now=True)
 
     objects = RegionManager()

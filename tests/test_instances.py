@@ -211,18 +211,20 @@ def manage(env: dict, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def production_env(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
+def production_env(request, django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
     """The environment of a deployment over the test database, prepared as an operator would.
 
     The data is written by manage.py in other processes and committed, so the tests of this
-    module use no test transaction; the database is flushed again at the end.
+    module use no test transaction; the database is flushed again at the end. Each module using
+    it names its own Redis database (REDIS_DB), since modules run at once under pytest-xdist.
     """
     if connection.vendor != "postgresql":
         pytest.skip("several instances share PostgreSQL: run with DATABASE_URL=postgres://…")
     workdir = tmp_path_factory.mktemp("instances")
-    # Engineers sharing one Redis give each run its own database.
-    cache_url = f"{redis_server}/{os.environ.get('TEST_INSTANCES_REDIS_DB', '7')}"
-    env = deployment_env(workdir, database_url(), CACHE_URL=cache_url)
+    cache_url = f"{redis_server}/{getattr(request.module, 'REDIS_DB', 7)}"
+    # A module may add settings of its own (DEPLOYMENT_ENV).
+    extra = getattr(request.module, "DEPLOYMENT_ENV", {})
+    env = deployment_env(workdir, database_url(), CACHE_URL=cache_url, **extra)
     redis.Redis.from_url(cache_url).flushdb()
     # What the image build does (the manifest storage needs it before the site can start),
     # then what the README tells an operator to do on a new database.

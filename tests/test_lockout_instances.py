@@ -5,6 +5,7 @@ nginx tells the instances the address it saw (X-Real-IP); they believe it from n
 """
 
 import pytest
+import redis
 
 from .proxy import Nginx, nginx_available, require_nginx
 from .test_instances import PASSWORD, Instance, Visitor, form_fields, production_env  # noqa: F401
@@ -16,6 +17,8 @@ pytestmark = pytest.mark.django_db
 
 FAILURE_LIMIT = 3
 NAME_FAILURES = 8
+# tests/test_instances.py uses 7; the modules may run at the same time.
+REDIS_DB = 9
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +36,18 @@ def site(production_env):  # noqa: F811
             instance.wait_until_healthy()
         nginx = Nginx([instance.port for instance in instances])
         try:
-            yield nginx, instances
+            yield nginx, instances, env
         finally:
             nginx.stop()
     finally:
         for instance in instances:
             instance.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counts(site):
+    """Each test counts its own failures: the per-name counts live in the shared cache."""
+    redis.Redis.from_url(site[2]["CACHE_URL"]).flushdb()
 
 
 def log_in(visitor: Visitor, server, password: str, username: str = "editor"):
@@ -49,7 +58,7 @@ def log_in(visitor: Visitor, server, password: str, username: str = "editor"):
 
 
 def test_a_stranger_cannot_lock_staff_out_through_nginx(site):
-    nginx, instances = site
+    nginx, instances, _ = site
     attacker = Visitor("127.0.0.66")
     for _ in range(FAILURE_LIMIT - 1):
         assert log_in(attacker, nginx, "угадываю")[0] == 200
@@ -68,7 +77,7 @@ def test_a_stranger_cannot_lock_staff_out_through_nginx(site):
 
 
 def test_a_client_reaching_an_instance_directly_cannot_pick_its_address(site):
-    nginx, instances = site
+    nginx, instances, _ = site
     direct = Visitor("127.0.0.77")
     for n in range(FAILURE_LIMIT):
         # X-Real-IP and X-Forwarded-For from the client itself, new each time: ignored.
@@ -82,7 +91,7 @@ def test_a_client_reaching_an_instance_directly_cannot_pick_its_address(site):
 
 
 def test_guesses_from_many_addresses_are_throttled_per_name(site):
-    nginx, _ = site
+    nginx, _, _ = site
     for n in range(NAME_FAILURES):
         assert log_in(Visitor(f"127.0.1.{n + 1}"), nginx, "угадываю", "auditor")[0] == 200
     status, page = log_in(Visitor("127.0.1.200"), nginx, "угадываю", "auditor")

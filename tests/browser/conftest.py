@@ -104,9 +104,9 @@ def site(live_server, regions, new_context):
     return open_page
 
 
-def turn_on_special_version(page) -> None:
-    page.goto("/special/")
-    page.get_by_role("button", name="Включить версию для слабовидящих").click()
+def turn_on_special_version(page, path: str = "/special/") -> None:
+    page.goto(path)
+    page.get_by_role("button", name="Версия для слабовидящих").click()
     page.wait_for_load_state()
 
 

@@ -140,15 +140,3 @@ def test_the_prompt_can_be_answered_with_the_keyboard(site):
     press_enter_and_wait(page)
     expect(page.get_by_text("Ваш регион Город Москва?")).to_have_count(0)
     expect(page.locator(".region-current")).to_contain_text("Ваш регион: Город Москва")
-
-
-def test_the_special_version_can_be_switched_on_with_the_keyboard(site, live_server):
-    page = site()
-    page.goto("/files/")
-    tab_to(page, "Версия для слабовидящих")
-    press_enter_and_wait(page)
-    tab_to(page, "Включить версию для слабовидящих")
-    press_enter_and_wait(page)
-
-    expect(page).to_have_url(f"{live_server.url}/files/")
-    expect(page.locator("body")).to_have_css("color", "rgb(0, 0, 0)")

@@ -63,14 +63,15 @@ def test_every_page_and_stylesheet_is_valid(content, tmp_path):
         assert response.status_code < 500 or name == "server-error", name
         (tmp_path / f"{name}.html").write_bytes(response.content)
     stylesheets = sorted((ROOT / "static" / "css").glob("*.css"))
-    errors = nu_errors([*sorted(tmp_path.glob("*.html")), *stylesheets], command=command)
+
+    errors = nu_errors(command, [*sorted(tmp_path.glob("*.html")), *stylesheets])
     assert errors == [], "\n".join(errors)
 
 
-def nu_errors(paths: list[Path], *, command: list[str]) -> list[str]:
-    """The checker's errors for these files, one «file:line: message» each."""
+def nu_errors(command: list[str], files: list[Path]) -> list[str]:
+    """The checker's errors and warnings on the files, one «file:line: message» each."""
     run = subprocess.run(
-        [*command, *map(str, paths)],
+        [*command, *map(str, files)],
         capture_output=True,
         text=True,
         timeout=120,

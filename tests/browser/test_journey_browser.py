@@ -130,7 +130,7 @@ def test_journey_pages_are_valid_html(client, content, subjects, tmp_path):
     (tmp_path / "form-errors.html").write_bytes(
         client.get("/v-drugom-regione/otvet/", {"policy": "moscow"}).content
     )
-    errors = nu_errors(sorted(tmp_path.glob("*.html")), command=command)
+    errors = nu_errors(command, sorted(tmp_path.glob("*.html")))
     assert errors == [], "\n".join(errors)
 
 

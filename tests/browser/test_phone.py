@@ -14,12 +14,18 @@ PAGES = [
     "/regions/tomsk-oblast/representatives/",
     "/files/",
     "/special/",
+    "/obrashchenie/",
     "/no-such-page/",
 ]
 
 NO_SIDEWAYS_SCROLL = (
     "document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth"
 )
+# What sticks out on the right, for the failure message.
+OVERFLOWING = """() => [...document.querySelectorAll("body *")]
+    .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+    .map(el => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.trim().slice(0, 30)}`)
+    .slice(0, 5)"""
 
 # Links and buttons smaller than 44 × 44 CSS px. Links inside a sentence are exempt, as WCAG
 # 2.5.8 exempts inline targets: their size is the line's, and padding would break the text.
@@ -68,4 +74,4 @@ def test_text_enlarged_to_200_percent_still_fits_a_320_px_phone(site):
     for path in ["/", "/zashchita-prav/", "/regions/", "/regions/tomsk-oblast/representatives/"]:
         page.goto(path)
         page.add_style_tag(content="html { font-size: 200% !important; }")
-        assert page.evaluate(NO_SIDEWAYS_SCROLL), f"sideways scroll on {path}"
+        assert page.evaluate(NO_SIDEWAYS_SCROLL), (path, page.evaluate(OVERFLOWING))

@@ -8,7 +8,14 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-HIDDEN_IN_PRINT = [".site-nav", ".special-link", ".region-prompt", ".skip-link", ".site-footer"]
+HIDDEN_IN_PRINT = [
+    ".site-nav",
+    ".special-link",
+    ".sv-bar",
+    ".region-prompt",
+    ".skip-link",
+    ".site-footer",
+]
 
 
 @pytest.mark.parametrize("path", ["/zashchita-prav/", "/regions/tomsk-oblast/representatives/"])

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0003_names_and_addresses_never_formulas'),
+        ('regions', '0004_region_appeals_email'),
     ]
 
     operations = [

@@ -1,0 +1,237 @@
+"""Appeals in admin, for the members of the «Обращения» group only.
+
+Membership is checked on every view, for every user: `is_staff` alone, and even
+`is_superuser`, is not enough. A superuser who needs the appeals adds themselves to the group,
+a deliberate step that admin's own log records.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import GROUP_NAME, AccessLog, Appeal, OutboxFailure, OutboxMail
+from .services import answer_given, status_changed
+
+
+def is_appeals_member(request) -> bool:
+    member = getattr(request, "_appeals_member", None)
+    if member is None:
+        user = request.user
+        member = bool(
+            user.is_active and user.is_staff and user.groups.filter(name=GROUP_NAME).exists()
+        )
+        request._appeals_member = member
+    return member
+
+
+class MembersOnly:
+    """Group members see and edit; nobody adds or deletes (people write, the purge erases)."""
+
+    def has_module_permission(self, request):
+        return is_appeals_member(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_appeals_member(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_appeals_member(request)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AppealAdminForm(forms.ModelForm):
+    class Meta:
+        model = Appeal
+        fields = ("status", "assignee", "answer")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "assignee" in self.fields:
+            self.fields["assignee"].queryset = (
+                get_user_model()
+                .objects.filter(is_active=True, groups__name=GROUP_NAME)
+                .order_by("username")
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        answered = {Appeal.Status.ANSWERED}
+        if cleaned.get("status") in answered and not (cleaned.get("answer") or "").strip():
+            self.add_error("answer", "Напишите ответ: статус «дан ответ» без ответа не ставится.")
+        return cleaned
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "срок"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "просрочено"), ("no", "в срок")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(is_overdue=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Appeal)
+class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
+    form = AppealAdminForm
+    list_display = (
+        "number",
+        "created_at",
+        "status",
+        "region",
+        "topic",
+        "deadline_shown",
+        "assignee",
+    )
+    list_filter = ("status", OverdueFilter, "region", "topic", "assignee")
+    search_fields = ("=number", "name", "email", "phone")
+    list_select_related = ("region", "assignee")
+    fieldsets = (
+        (
+            "Обращение",
+            {
+                "fields": (
+                    "number",
+                    "created_at",
+                    "deadline",
+                    "region",
+                    "place_name",
+                    "topic",
+                    "text",
+                )
+            },
+        ),
+        ("Заявитель", {"fields": ("name", "email", "phone", "consent_at")}),
+        (
+            "Работа с обращением",
+            {
+                "fields": ("status", "assignee", "answer", "answered_at", "closed_at"),
+                "description": "Ответ уходит заявителю письмом (если он указал почту) и"
+                " появляется на странице обращения, когда вы сохраните его.",
+            },
+        ),
+        (None, {"fields": ("personal_data_removed_at",)}),
+    )
+    # Everything but the work on the appeal is shown as written, never edited.
+    readonly_fields = tuple(
+        name
+        for _, options in fieldsets
+        for name in options["fields"]
+        if name not in AppealAdminForm.Meta.fields
+    )
+
+    def get_queryset(self, request):
+        # Annotated before ordering: ModelAdmin.get_queryset orders by get_ordering().
+        return Appeal.objects.with_overdue().order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        return ("-is_overdue", "deadline", "pk")
+
+    @admin.display(description="срок ответа", ordering="deadline")
+    def deadline_shown(self, appeal):
+        date = appeal.deadline.strftime("%d.%m.%Y")
+        return f"{date} — просрочено" if appeal.is_overdue else date
+
+    @admin.display(description="где это случилось")
+    def place_name(self, appeal):
+        return appeal.place_name or "—"
+
+    def revert_disabled(self, request, obj=None):
+        # An old version would bring back an answer already sent or data already purged.
+        return True
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data:
+            status_changed(obj)
+        if "answer" in form.changed_data and obj.answer.strip():
+            answer_given(obj)
+            if obj.email:
+                messages.info(request, f"Ответ на обращение {obj} поставлен в очередь писем.")
+        super().save_model(request, obj, form, change)
+
+    def _log(self, request, object_id, action, response):
+        if response.status_code < 400 and str(object_id).isdigit():
+            AccessLog.objects.create(
+                appeal_id=int(object_id),
+                user=request.user,
+                username=request.user.get_username(),
+                action=action,
+                at=timezone.now(),
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        action = AccessLog.Action.CHANGE if request.method == "POST" else AccessLog.Action.VIEW
+        return self._log(request, object_id, action, response)
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        return self._log(request, object_id, AccessLog.Action.HISTORY, response)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        return self._log(request, object_id, AccessLog.Action.HISTORY, response)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(MembersOnly, admin.ModelAdmin):
+    list_display = ("at", "username", "appeal", "action")
+    list_filter = ("action", "at")
+    search_fields = ("=appeal__number", "username")
+    list_select_related = ("appeal",)
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class FailureInline(admin.TabularInline):
+    model = OutboxFailure
+    fields = ("at", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMail)
+class OutboxMailAdmin(MembersOnly, admin.ModelAdmin):
+    list_display = ("created_at", "kind", "appeal", "status", "attempts", "next_attempt_at")
+    list_filter = ("status", "kind")
+    search_fields = ("=appeal__number",)
+    list_select_related = ("appeal",)
+    fields = (
+        "appeal",
+        "kind",
+        "to",
+        "subject",
+        "body",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    readonly_fields = fields
+    inlines = [FailureInline]
+    actions = ["send_again"]
+
+    @admin.action(description="Отправить ещё раз при следующем запуске отправки")
+    def send_again(self, request, queryset):
+        count = queryset.exclude(status=OutboxMail.Status.SENT).update(
+            status=OutboxMail.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        self.message_user(request, f"Писем поставлено в очередь: {count}.")

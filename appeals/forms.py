@@ -1,0 +1,156 @@
+import time
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.core import signing
+
+from regions.models import Region
+from regions.phones import parse_phone
+
+from .models import TEXT_MAX_LENGTH, Appeal
+from .subjects import subject_choices
+
+STARTED_SALT = "appeals.form-started"
+# A form kept open longer than this is refused as stale (and given a fresh timestamp).
+STARTED_MAX_AGE = 24 * 3600
+
+
+def started_stamp() -> str:
+    return signing.dumps(time.time(), salt=STARTED_SALT)
+
+
+class AppealForm(forms.Form):
+    region = forms.ChoiceField(
+        label="Регион, где выдан ваш полис ОМС",
+        error_messages={"required": "Выберите регион, где выдан ваш полис ОМС."},
+    )
+    place = forms.ChoiceField(
+        label="Где это случилось",
+        help_text="Регион, где вам отказали или где вы лечились, если это другой регион.",
+        required=False,
+    )
+    topic = forms.ChoiceField(
+        label="Тема обращения",
+        choices=Appeal.Topic.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Выберите тему обращения."},
+    )
+    text = forms.CharField(
+        label="Что случилось",
+        help_text=f"Когда, где и что произошло, чего вы просите. До {TEXT_MAX_LENGTH} знаков.",
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        error_messages={
+            "required": "Напишите, что случилось.",
+            "max_length": "Текст длиннее %(limit_value)d знаков (сейчас %(show_value)d).",
+        },
+    )
+    name = forms.CharField(
+        label="Как к вам обращаться",
+        help_text="Фамилия, имя и отчество или только имя.",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Напишите, как к вам обращаться."},
+    )
+    email = forms.EmailField(
+        label="Электронная почта",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": "Проверьте адрес: он должен быть вида ivanova@example.ru."},
+    )
+    phone = forms.CharField(
+        label="Телефон",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    consent = forms.BooleanField(
+        label="Я согласен (согласна) на обработку моих персональных данных, в том числе"
+        " сведений о здоровье, чтобы рассмотреть обращение и ответить на него.",
+        error_messages={
+            "required": "Без согласия на обработку данных мы не можем рассмотреть обращение."
+        },
+    )
+    # A field people never see (hidden by the stylesheet) and robots fill in.
+    website = forms.CharField(
+        label="Оставьте это поле пустым",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, regions: list[Region], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.regions = {region.slug: region for region in regions}
+        self.fields["region"].choices = [("", "— выберите регион —")] + [
+            (region.slug, region.name) for region in regions
+        ]
+        self.fields["place"].choices = [
+            ("", "— тот же регион или не указывать —"),
+            *subject_choices(),
+        ]
+        # Not cut off by the browser on paste: the person sees how much is over and keeps it.
+        self.fields["text"].widget.attrs.pop("maxlength", None)
+        self.started = self._valid_started()
+
+    def _valid_started(self) -> str:
+        """The submitted timestamp while it is valid, so that correcting a mistake does not
+        restart the clock; otherwise a fresh one."""
+        value = self.data.get("started", "") if self.is_bound else ""
+        try:
+            signing.loads(value, salt=STARTED_SALT, max_age=STARTED_MAX_AGE)
+        except signing.BadSignature:
+            return started_stamp()
+        return value
+
+    def clean_region(self):
+        return self.regions[self.cleaned_data["region"]]
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        if not value:
+            return ""
+        try:
+            number = parse_phone(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                "Проверьте номер телефона: например, 8 912 345-67-89.", code="invalid_phone"
+            ) from None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    def clean(self):
+        cleaned = super().clean()
+        contact_errors = "email" in self.errors or "phone" in self.errors
+        if not contact_errors and not cleaned.get("email") and not cleaned.get("phone"):
+            message = "Укажите электронную почту или телефон, чтобы мы могли ответить."
+            self.add_error("email", message)
+            self.add_error("phone", message)
+        if cleaned.get("website"):
+            raise forms.ValidationError(
+                "Обращение не отправлено: заполнено поле «Оставьте это поле пустым».",
+                code="honeypot",
+            )
+        try:
+            started = signing.loads(
+                self.data.get("started", ""), salt=STARTED_SALT, max_age=STARTED_MAX_AGE
+            )
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                "Страница с формой устарела. Проверьте данные и нажмите «Отправить» ещё раз.",
+                code="stale",
+            ) from None
+        if time.time() - started < settings.APPEALS_MIN_FILL_SECONDS:
+            raise forms.ValidationError(
+                "Форма отправлена слишком быстро. Проверьте данные и нажмите «Отправить» ещё раз.",
+                code="too_fast",
+            )
+        return cleaned
+
+    def contact_keys(self) -> list[str]:
+        """What the per-contact rate limit counts: the e-mail and the phone, normalised."""
+        keys = []
+        if email := self.cleaned_data.get("email"):
+            keys.append("email:" + email.strip().lower())
+        if phone := self.cleaned_data.get("phone"):
+            keys.append("phone:" + "".join(ch for ch in phone if ch.isdigit()))
+        return keys

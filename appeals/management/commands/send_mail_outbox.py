@@ -1,0 +1,34 @@
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from appeals.outbox import send_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Отправляет письма из очереди (подтверждения, ответы, уведомления). Неудачные попытки"
+        " записываются, письмо ждёт следующей попытки. Запускайте по расписанию (cron) или с"
+        " --loop как постоянный процесс; несколько копий одновременно не отправят письмо дважды."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=100, help="писем за один проход")
+        parser.add_argument(
+            "--loop",
+            type=float,
+            metavar="SECONDS",
+            help="не завершаться: новый проход через столько секунд после предыдущего",
+        )
+
+    def handle(self, *args, limit, loop, **options):
+        while True:
+            result = send_due(limit=limit)
+            if result.sent or result.failed or options["verbosity"] > 1:
+                self.stdout.write(f"Отправлено: {result.sent}, не удалось: {result.failed}")
+            if loop is None:
+                return
+            time.sleep(loop)
+            # As between requests: a connection the server dropped meanwhile is replaced.
+            close_old_connections()

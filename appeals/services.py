@@ -1,0 +1,122 @@
+"""Writes: an appeal received, an answer given, personal data removed. Each in one transaction."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from regions.models import Region
+
+from . import outbox
+from .models import Appeal, OutboxMail, new_token
+
+
+@dataclass(frozen=True)
+class Received:
+    appeal: Appeal
+    token: str  # shown once, on the confirmation page and in the confirmation mail
+
+
+@sensitive_variables("name", "email", "phone", "text")
+def receive_appeal(
+    *,
+    region: Region,
+    place_code: str,
+    topic: str,
+    text: str,
+    name: str,
+    email: str,
+    phone: str,
+    status_url: Callable[[str], str],
+    admin_url: Callable[[Appeal], str],
+) -> Received:
+    """Saves the appeal and queues its mails, all or nothing.
+
+    `status_url(token)` and `admin_url(appeal)` make the absolute links the mails carry.
+    """
+    token, token_hash = new_token()
+    now = timezone.now()
+    appeal = Appeal(
+        region=region,
+        place_code=place_code,
+        topic=topic,
+        text=text,
+        name=name,
+        email=email,
+        phone=phone,
+        consent_at=now,
+        created_at=now,
+        deadline=timezone.localdate(now) + timedelta(days=settings.APPEALS_ANSWER_DAYS),
+        token_hash=token_hash,
+    )
+    appeal.full_clean(exclude=["number"])
+    with transaction.atomic():
+        appeal.save()
+        appeal.number = f"О-{timezone.localdate(now).year}-{appeal.pk:06d}"
+        Appeal.objects.filter(pk=appeal.pk).update(number=appeal.number)
+        # The history row written by save() predates the number; give it the number too.
+        appeal.history.filter(id=appeal.pk).update(number=appeal.number)
+        if email:
+            outbox.enqueue(
+                kind=OutboxMail.Kind.CONFIRMATION,
+                to=email,
+                template="appeals/mail/confirmation.txt",
+                context={"appeal": appeal, "status_url": status_url(token)},
+                appeal=appeal,
+            )
+        # Read now, not from the cached region index: a changed address counts at once.
+        notify = Region.objects.filter(pk=region.pk).values_list("appeals_email", flat=True)
+        if notify_to := notify.first():
+            outbox.enqueue(
+                kind=OutboxMail.Kind.NOTIFICATION,
+                to=notify_to,
+                template="appeals/mail/notification.txt",
+                context={"appeal": appeal, "admin_url": admin_url(appeal)},
+                appeal=appeal,
+            )
+    return Received(appeal=appeal, token=token)
+
+
+def answer_given(appeal: Appeal) -> None:
+    """Called in the admin's save transaction when the answer text was written or changed."""
+    appeal.answered_at = timezone.now()
+    if appeal.status in {Appeal.Status.NEW, Appeal.Status.IN_PROGRESS}:
+        appeal.status = Appeal.Status.ANSWERED
+    if appeal.email:
+        outbox.enqueue(
+            kind=OutboxMail.Kind.ANSWER,
+            to=appeal.email,
+            template="appeals/mail/answer.txt",
+            context={"appeal": appeal},
+            appeal=appeal,
+        )
+
+
+def status_changed(appeal: Appeal) -> None:
+    if appeal.status == Appeal.Status.CLOSED:
+        appeal.closed_at = appeal.closed_at or timezone.now()
+    else:
+        appeal.closed_at = None
+
+
+def purge_personal_data(*, days: int, now=None) -> list[str]:
+    """Removes the person's data from appeals closed more than `days` days ago.
+
+    Kept: number, dates, region, topic, status. The history rows and the mails of those
+    appeals held the same data: history is blanked the same way, mails are deleted.
+    """
+    now = now or timezone.now()
+    blank = dict.fromkeys(Appeal.PERSONAL_FIELDS, "")
+    with transaction.atomic():
+        appeals = Appeal.objects.purgeable(days=days, now=now).select_for_update()
+        numbers = {pk: number for pk, number in appeals.values_list("pk", "number")}
+        if not numbers:
+            return []
+        Appeal.objects.filter(pk__in=numbers).update(**blank, personal_data_removed_at=now)
+        Appeal.history.filter(id__in=numbers).update(**blank)
+        OutboxMail.objects.filter(appeal__in=numbers).delete()
+    return sorted(numbers.values())

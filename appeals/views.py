@@ -1,0 +1,141 @@
+from functools import wraps
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.core import is_ratelimited
+
+from regions.models import Region
+
+from .forms import AppealForm
+from .models import Appeal
+from .services import receive_appeal
+from .subjects import subjects
+
+
+def private_page(view):
+    """What a person sends or is told about their appeal is never kept by any cache."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapper
+
+
+def not_indexed(response):
+    response["X-Robots-Tag"] = "noindex"
+    # The address carries the status token: other sites are never told it.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def too_many(request):
+    return render(request, "appeals/too_many.html", status=HTTPStatus.TOO_MANY_REQUESTS)
+
+
+def _initial(request) -> dict:
+    index = Region.objects.index()
+    initial = {}
+    if region := index.by_slug.get(request.GET.get("region", "")):
+        initial["region"] = region.slug
+    elif request.region_confirmed and request.region:
+        initial["region"] = request.region.slug
+    if (place := request.GET.get("mesto", "")) in subjects():
+        initial["place"] = place
+    return initial
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "HEAD", "POST"])
+@private_page
+def new(request):
+    regions = Region.objects.index().regions
+    if request.method != "POST":
+        form = AppealForm(initial=_initial(request), regions=regions)
+        return render(request, "appeals/form.html", {"form": form})
+
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEALS_MAX_BODY_BYTES:
+        return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    # Every POST from an address counts, valid or not: a robot guessing costs it the same.
+    if is_ratelimited(
+        request,
+        group="appeals:address",
+        key="ip",
+        rate=settings.APPEALS_RATE_PER_ADDRESS,
+        method="POST",
+        increment=True,
+    ):
+        return too_many(request)
+    form = AppealForm(request.POST, regions=regions)
+    if not form.is_valid():
+        return render(request, "appeals/form.html", {"form": form}, status=HTTPStatus.OK)
+    for contact in form.contact_keys():
+        if is_ratelimited(
+            request,
+            group="appeals:contact",
+            key=lambda group, request, c=contact: c,
+            rate=settings.APPEALS_RATE_PER_CONTACT,
+            method="POST",
+            increment=True,
+        ):
+            return too_many(request)
+
+    data = form.cleaned_data
+    received = receive_appeal(
+        region=data["region"],
+        place_code=data["place"],
+        topic=data["topic"],
+        text=data["text"],
+        name=data["name"],
+        email=data["email"],
+        phone=data["phone"],
+        status_url=lambda token: _absolute(_with_token("appeals:status", token)),
+        admin_url=lambda appeal: _absolute(
+            reverse("admin:appeals_appeal_change", args=[appeal.pk])
+        ),
+    )
+    response = HttpResponseRedirect(_with_token("appeals:sent", received.token))
+    response.status_code = HTTPStatus.SEE_OTHER  # the browser GETs the page after the POST
+    return response
+
+
+def _absolute(path: str) -> str:
+    # The configured origin, never the request's Host: a forged Host must not reach a mail.
+    return settings.SITE_URL + path
+
+
+def _with_token(name: str, token: str) -> str:
+    # In the query string: the request log writes the path only (omsportal/logs.py).
+    return f"{reverse(name)}?{urlencode({'t': token})}"
+
+
+def _appeal_page(template: str):
+    @require_safe
+    @private_page
+    def view(request):
+        token = request.GET.get("t", "")
+        appeal = Appeal.objects.by_token(token)
+        if appeal is None:
+            # The same page as any unknown address: nothing says whether the appeal exists.
+            return not_indexed(render(request, "404.html", status=HTTPStatus.NOT_FOUND))
+        status_path = _with_token("appeals:status", token)
+        context = {
+            "appeal": appeal,
+            "status_path": status_path,
+            "status_url": _absolute(status_path),
+        }
+        return not_indexed(render(request, template, context))
+
+    return view
+
+
+sent = _appeal_page("appeals/sent.html")
+status = _appeal_page("appeals/status.html")

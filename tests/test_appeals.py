@@ -1,0 +1,301 @@
+"""Written appeals: the form, the confirmation and status pages, abuse, what reaches the logs."""
+
+import json
+import re
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
+
+from appeals.models import Appeal, OutboxMail
+from regions.models import Region
+
+from .appeals_support import EMAIL, NAME, TEXT, form_data, make_appeal, started
+from .test_logs import json_log  # noqa: F401  (the production log handler, as a fixture)
+
+pytestmark = pytest.mark.django_db
+
+FORM = "/obrashchenie/"
+NUMBER = re.compile(r"^О-\d{4}-\d{6}$")
+
+
+def test_links_in_mails_use_the_site_address_not_the_host_header(client, regions, settings):
+    client.post(FORM, form_data(), HTTP_HOST="localhost:8123")  # allowed, yet not the site
+    body = OutboxMail.objects.get().body
+    assert "localhost" not in body
+    assert f"{settings.SITE_URL}/obrashchenie/status/?t=" in body
+
+
+def submit(client, **overrides):
+    return client.post(FORM, form_data(**overrides))
+
+
+def test_the_form_is_private_carries_a_csrf_token_and_is_linked(client, regions):
+    response = client.get(FORM)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    page = response.content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert "Регион, где выдан ваш полис ОМС" in page
+    assert "сведения о здоровье" in page and reverse("privacy") in page
+    assert 'action="/obrashchenie/"' in page
+    assert reverse("appeals:new") == FORM
+    assert f'href="{FORM}"' in client.get("/").content.decode()  # the footer
+    representatives = client.get("/regions/tomsk-oblast/representatives/").content.decode()
+    assert f'href="{FORM}?region=tomsk-oblast"' in representatives
+
+
+def test_the_form_is_prefilled_from_the_link(client, regions):
+    page = client.get(FORM, {"region": "tomsk-oblast", "mesto": "70"}).content.decode()
+    assert '<option value="tomsk-oblast" selected>' in page
+    assert '<option value="70" selected>Томская область</option>' in page
+    # All 89 subjects for «где это случилось», the 23 regions for the policy.
+    assert len(re.findall(r'<option value="\d\d"', page)) == 89
+    assert page.count('<option value="') == 23 + 89 + 2  # and the two empty choices
+
+
+def test_the_form_page_costs_one_query_once_regions_are_cached(
+    client, regions, django_assert_num_queries
+):
+    client.get(FORM)
+    with django_assert_num_queries(1):  # the content version (regions.caching)
+        assert client.get(FORM).status_code == 200
+
+
+def test_a_valid_appeal_is_saved_with_a_number_and_a_private_status_link(client, regions, settings):
+    response = submit(client, phone="8 (900) 000-00-00")
+    assert response.status_code == 303
+    sent_url = response["Location"]
+    assert sent_url.startswith("/obrashchenie/otpravleno/?t=")
+    token = sent_url.split("?t=")[1]
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+
+    appeal = Appeal.objects.get()
+    assert NUMBER.match(appeal.number)
+    assert appeal.region.slug == "tomsk-oblast" and appeal.place_name == "Томская область"
+    assert (appeal.text, appeal.name, appeal.email) == (TEXT, NAME, EMAIL)
+    assert appeal.phone == "+7 900 000-00-00"
+    assert appeal.status == Appeal.Status.NEW and appeal.consent_at
+    # Only a hash of the token is stored.
+    assert token not in json.dumps(list(Appeal.objects.values()), default=str)
+
+    sent = client.get(sent_url)
+    assert sent.status_code == 200
+    assert sent["Cache-Control"] == "private, no-store"
+    assert sent["X-Robots-Tag"] == "noindex"
+    page = sent.content.decode()
+    assert appeal.number in page
+    assert '<meta name="robots" content="noindex">' in page
+    # The address to keep, in full; the link itself stays on whatever host served the page.
+    status_path = f"/obrashchenie/status/?t={token}"
+    assert f'href="{status_path}">{settings.SITE_URL}{status_path}</a>' in page
+
+    status = client.get(f"/obrashchenie/status/?t={token}")
+    assert status.status_code == 200
+    assert status["Cache-Control"] == "private, no-store"
+    assert status["X-Robots-Tag"] == "noindex"
+    page = status.content.decode()
+    assert '<meta name="robots" content="noindex">' in page
+    assert "Новое" in page and "Ответа пока нет" in page
+    assert TEXT not in page and EMAIL not in page  # a forwarded link shows no personal data
+
+    (mail,) = OutboxMail.objects.all()
+    assert mail.kind == OutboxMail.Kind.CONFIRMATION and mail.to == EMAIL
+    assert appeal.number in mail.subject and token in mail.body
+
+
+def test_numbers_are_unique_and_follow_the_insert_order(regions):
+    numbers = [make_appeal()[0].number for _ in range(3)]
+    assert len(set(numbers)) == 3
+    assert all(NUMBER.match(number) for number in numbers)
+    assert numbers == sorted(numbers)
+
+
+@pytest.mark.parametrize("token", ["", "x", "A" * 43, "A" * 500])
+def test_a_wrong_token_is_a_plain_not_found(client, regions, token):
+    make_appeal()
+    unknown = main_part(client.get("/no-such-page/"))
+    for url in (f"/obrashchenie/status/?t={token}", f"/obrashchenie/otpravleno/?t={token}"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response["Cache-Control"] == "private, no-store"
+        assert main_part(response) == unknown  # the site's own «Страница не найдена»
+
+
+def main_part(response) -> str:
+    page = response.content.decode()
+    return page[page.index("<main") : page.index("</main>")]
+
+
+def test_the_status_page_shows_the_answer_as_text(client, regions, django_assert_num_queries):
+    appeal, token = make_appeal()
+    appeal.answer = "Ответ (тест).\n<script>alert('x')</script><b>жирный</b>"
+    appeal.status = Appeal.Status.ANSWERED
+    appeal.save()
+    with django_assert_num_queries(1):
+        page = client.get(f"/obrashchenie/status/?t={token}").content.decode()
+    assert "Дан ответ" in page and "Ответ (тест)." in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&lt;b&gt;жирный&lt;/b&gt;" in page
+    assert "<script>alert" not in page and "<b>жирный" not in page
+
+
+def test_mistakes_are_shown_beside_the_fields_and_the_text_is_kept(client, regions):
+    response = submit(client, email="", phone="", topic="", name="")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    page = response.content.decode()
+    assert "<title>Ошибка: " in page
+    assert "Укажите электронную почту или телефон, чтобы мы могли ответить." in page
+    assert "Выберите тему обращения." in page and "Напишите, как к вам обращаться." in page
+    assert 'id="id_email_error"' in page and 'aria-invalid="true"' in page
+    assert 'href="#id_topic_0"' in page
+    assert TEXT in page  # kept in the textarea
+    assert not Appeal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "не-адрес"}, "Проверьте адрес"),
+        ({"email": "", "phone": "123"}, "Проверьте номер телефона"),
+        ({"text": "я" * 5001}, "Текст длиннее 5000 знаков (сейчас 5001)"),
+        ({"consent": ""}, "Без согласия на обработку данных"),
+        ({"region": "atlantis"}, "Выберите корректный вариант"),
+        ({"place": "00"}, "Выберите корректный вариант"),
+    ],
+)
+def test_invalid_values_are_refused_in_russian(client, regions, fields, message):
+    page = submit(client, **fields).content.decode()
+    assert message in page
+    assert not Appeal.objects.exists()
+
+
+def test_html_in_the_text_is_kept_as_text(client, regions):
+    script = "<script>alert(1)</script>"
+    page = submit(client, text=script, email="").content.decode()  # refused: no contact
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and script not in page
+    submit(client, text=script)
+    assert Appeal.objects.get().text == script
+
+
+def test_the_honeypot_refuses_a_robot(client, regions):
+    page = submit(client, website="http://spam.example.com/").content.decode()
+    assert "заполнено поле «Оставьте это поле пустым»" in page
+    assert not Appeal.objects.exists()
+
+
+def test_a_form_sent_too_fast_or_with_a_forged_time_is_refused(client, regions, settings):
+    settings.APPEALS_MIN_FILL_SECONDS = 5
+    page = submit(client, started=started(seconds_ago=1)).content.decode()
+    assert "Форма отправлена слишком быстро" in page
+    assert TEXT in page
+    page = submit(client, started="123:forged").content.decode()
+    assert "Страница с формой устарела" in page
+    assert not Appeal.objects.exists()
+    # The kept timestamp lets the person send again once enough time has passed.
+    assert submit(client, started=started(seconds_ago=6)).status_code == 303
+
+
+def test_too_many_appeals_from_one_address_get_a_russian_429(client, regions, settings):
+    settings.APPEALS_RATE_PER_ADDRESS = "3/h"
+    for n in range(3):
+        assert submit(client, email=f"test{n}@example.com").status_code == 303
+    response = submit(client, email="test9@example.com")
+    assert response.status_code == 429
+    assert "Слишком много обращений" in response.content.decode()
+    # Another address is not affected.
+    assert client.post(FORM, form_data(), REMOTE_ADDR="192.0.2.10").status_code == 303
+    assert Appeal.objects.count() == 4
+
+
+def test_behind_our_proxy_the_limit_counts_the_client_address(client, regions, settings):
+    settings.APPEALS_RATE_PER_ADDRESS = "1/h"
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    via_proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    first = client.post(FORM, form_data(), HTTP_X_REAL_IP="198.51.100.1", **via_proxy)
+    assert first.status_code == 303
+    other = form_data(email="other@example.com")
+    assert client.post(FORM, other, HTTP_X_REAL_IP="198.51.100.2", **via_proxy).status_code == 303
+    again = form_data(email="third@example.com")
+    assert client.post(FORM, again, HTTP_X_REAL_IP="198.51.100.1", **via_proxy).status_code == 429
+
+
+def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
+    settings.APPEALS_RATE_PER_CONTACT = "2/d"
+    for n in range(2):
+        address = f"192.0.2.{n + 1}"
+        assert client.post(FORM, form_data(), REMOTE_ADDR=address).status_code == 303
+    again = client.post(
+        FORM, form_data(email="ZAYAVITEL.test@example.com"), REMOTE_ADDR="192.0.2.9"
+    )
+    assert again.status_code == 429
+    phone_only = form_data(email="", phone="8 900 000-00-00")
+    assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.11").status_code == 303
+    assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.12").status_code == 303
+    assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.13").status_code == 429
+    assert Appeal.objects.count() == 4
+
+
+def test_the_rate_limits_live_in_the_shared_cache(client, regions, settings):
+    settings.APPEALS_RATE_PER_ADDRESS = "1/h"
+    assert submit(client).status_code == 303
+    cache.clear()  # another instance with an empty cache would count from zero: this one
+    assert submit(client, email="other@example.com").status_code == 303
+
+
+@pytest.mark.parametrize("size", [200 * 1024, 3 * 1024 * 1024])
+def test_a_body_over_the_limit_is_refused_cleanly(client, regions, size):
+    response = submit(client, text="я" * (size // 2))
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "Слишком большой запрос" in page and "5000 знаков" in page
+    assert not Appeal.objects.exists()
+
+
+def test_no_personal_data_in_the_request_log(client, regions, json_log):  # noqa: F811
+    secret_text = "Текст-который-нельзя-в-лог"
+    submit(client, text=secret_text, phone="+7 900 000-00-01")
+    token = Appeal.objects.get() and OutboxMail.objects.get().body.split("?t=")[1].split()[0]
+    client.get(f"/obrashchenie/status/?t={token}")
+    submit(client, text=secret_text, email="", phone="")  # refused, shown again
+    lines = json_log()
+    requests = [line for line in lines if line["logger"] == "omsportal.request"]
+    assert [(line["method"], line["path"]) for line in requests] == [
+        ("POST", FORM),
+        ("GET", "/obrashchenie/status/"),
+        ("POST", FORM),
+    ]
+    text = json.dumps(lines, ensure_ascii=False)
+    for private in (secret_text, NAME, EMAIL, "900 000-00-01", "9000000001", token):
+        assert private not in text
+
+
+def test_error_reports_hide_the_form_fields(client, regions):
+    response = submit(client)
+    request = response.wsgi_request
+    hidden = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert hidden["text"] == hidden["name"] == hidden["email"] == "********************"
+
+
+def test_new_appeals_notify_the_region_at_its_address(client, regions, settings):
+    Region.objects.filter(slug="tomsk-oblast").update(appeals_email="oms-tomsk@example.com")
+    submit(client)
+    notification = OutboxMail.objects.get(kind=OutboxMail.Kind.NOTIFICATION)
+    appeal = Appeal.objects.get()
+    assert notification.to == "oms-tomsk@example.com"
+    assert appeal.number in notification.subject
+    admin_url = f"{settings.SITE_URL}/admin/appeals/appeal/{appeal.pk}/change/"
+    assert admin_url in notification.body
+    for private in (TEXT, NAME, EMAIL):
+        assert private not in notification.body
+    # A region without an address: no notification.
+    submit(client, region="moscow", email="other@example.com")
+    assert OutboxMail.objects.filter(kind=OutboxMail.Kind.NOTIFICATION).count() == 1
+
+
+def test_a_phone_only_appeal_queues_no_mail(client, regions):
+    submit(client, email="", phone="8 900 000-00-00")
+    assert Appeal.objects.get().email == ""
+    assert not OutboxMail.objects.exists()

@@ -1,0 +1,217 @@
+"""Appeals in admin: the «Обращения» group only, overdue first, answers through the outbox,
+history, and a log of who opened what. Plus the purge command."""
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.utils import timezone
+
+from appeals.models import GROUP_NAME, AccessLog, Appeal, OutboxMail
+
+from .appeals_support import EMAIL, NAME, TEXT, make_appeal
+from .factories import region_form
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/appeals/appeal/"
+
+
+def change_url(appeal) -> str:
+    return f"{LIST}{appeal.pk}/change/"
+
+
+def staff_user(username: str, *, member: bool, superuser: bool = False) -> User:
+    user = User.objects.create_user(
+        username, password="пароль-теста", is_staff=True, is_superuser=superuser
+    )
+    if member:
+        user.groups.add(Group.objects.get_or_create(name=GROUP_NAME)[0])
+    return user
+
+
+@pytest.fixture
+def member(client):
+    user = staff_user("obrashcheniya-test", member=True)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def answer_form(appeal, **changes) -> dict:
+    return {
+        "status": appeal.status,
+        "assignee": appeal.assignee_id or "",
+        "answer": appeal.answer,
+    } | changes
+
+
+@pytest.mark.parametrize("superuser", [False, True], ids=["staff", "superuser"])
+def test_staff_outside_the_group_get_403_and_do_not_see_appeals(client, regions, superuser):
+    appeal, _ = make_appeal()
+    client.force_login(staff_user("redaktor-test", member=False, superuser=superuser))
+    for url in (
+        LIST,
+        change_url(appeal),
+        f"{change_url(appeal)[:-7]}history/",
+        "/admin/appeals/accesslog/",
+        "/admin/appeals/outboxmail/",
+    ):
+        assert client.get(url).status_code == HTTPStatus.FORBIDDEN, url
+    index = client.get("/admin/").content.decode()
+    assert "Обращения граждан" not in index
+    assert client.post(change_url(appeal), answer_form(appeal, answer="x")).status_code == 403
+    assert not AccessLog.objects.exists()
+
+
+def test_members_see_the_list_overdue_first(member, regions, django_assert_max_num_queries):
+    on_time, _ = make_appeal()
+    late, _ = make_appeal(region_slug="moscow")
+    answered_late, _ = make_appeal()
+    Appeal.objects.filter(pk__in=[late.pk, answered_late.pk]).update(
+        deadline=timezone.localdate() - timedelta(days=1)
+    )
+    Appeal.objects.filter(pk=answered_late.pk).update(status=Appeal.Status.ANSWERED, answer="Да")
+
+    page = member.get(LIST).content.decode()
+    order = [page.index(appeal.number) for appeal in (late, on_time, answered_late)]
+    assert order[0] < min(order[1:])
+    assert page.count("просрочено") >= 1 and "— просрочено" in page
+    for private in (TEXT, NAME, EMAIL):
+        assert private not in page  # the list shows no personal data
+    for filtered in ("?status__exact=new", "?overdue=yes", "?topic__exact=refused", "?q=Тестова"):
+        assert member.get(LIST + filtered).status_code == 200
+    overdue = member.get(LIST + "?overdue=yes").content.decode()
+    assert late.number in overdue and on_time.number not in overdue
+    with django_assert_max_num_queries(12):
+        member.get(LIST)
+
+
+def test_opening_an_appeal_is_logged_and_html_is_shown_as_text(member, regions):
+    appeal, _ = make_appeal(text="<script>alert(1)</script>\n<b>жирный</b>", name="<i>Тест</i>")
+    page = member.get(change_url(appeal)).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "&lt;b&gt;жирный&lt;/b&gt;" in page and "&lt;i&gt;Тест&lt;/i&gt;" in page
+    assert "Томская область" in page  # where it happened, by name
+    member.post(change_url(appeal), answer_form(appeal, answer="<script>alert(2)</script>"))
+    history = member.get(f"{LIST}{appeal.pk}/history/").content.decode()
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in history and "<script>alert(2)" not in history
+    entry = AccessLog.objects.order_by("pk").first()
+    assert (entry.appeal, entry.user, entry.action) == (appeal, member.user, "view")
+    log = member.get("/admin/appeals/accesslog/").content.decode()
+    assert appeal.number in log and member.user.username in log
+
+
+def test_an_answer_written_in_admin_is_mailed_shown_and_kept_in_history(client, member, regions):
+    appeal, token = make_appeal()
+    OutboxMail.objects.all().delete()
+    form = answer_form(
+        appeal,
+        status=Appeal.Status.IN_PROGRESS,
+        assignee=member.user.pk,
+        answer="Ответ (тест): вас примут в поликлинике по полису.",
+    )
+    response = member.post(change_url(appeal), form)
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:3000]
+
+    appeal.refresh_from_db()
+    assert appeal.status == Appeal.Status.ANSWERED and appeal.answered_at
+    assert appeal.assignee == member.user
+    (mail,) = OutboxMail.objects.all()
+    assert mail.kind == OutboxMail.Kind.ANSWER and mail.to == EMAIL
+    assert "вас примут в поликлинике" in mail.body and appeal.number in mail.subject
+
+    status = client.get(f"/obrashchenie/status/?t={token}").content.decode()
+    assert "Дан ответ" in status and "вас примут в поликлинике по полису" in status
+
+    history = member.get(f"{LIST}{appeal.pk}/history/").content.decode()
+    assert member.user.username in history and "new" in history and "answered" in history
+    assert appeal.history.count() == 2
+    assert [entry.action for entry in AccessLog.objects.order_by("pk")] == ["change", "history"]
+
+    # Closing later sets the date; saving without a new answer sends nothing more.
+    member.post(change_url(appeal), answer_form(appeal, status=Appeal.Status.CLOSED))
+    appeal.refresh_from_db()
+    assert appeal.status == Appeal.Status.CLOSED and appeal.closed_at
+    assert OutboxMail.objects.count() == 1
+
+
+def test_answered_needs_an_answer_and_only_members_can_be_assigned(member, regions):
+    appeal, _ = make_appeal()
+    outsider = staff_user("redaktor-test", member=False)
+    page = member.get(change_url(appeal)).content.decode()
+    assert f'<option value="{member.user.pk}">' in page
+    assert f'<option value="{outsider.pk}">' not in page
+    response = member.post(change_url(appeal), answer_form(appeal, status="answered"))
+    assert "Напишите ответ" in response.content.decode()
+    response = member.post(change_url(appeal), answer_form(appeal, assignee=outsider.pk))
+    assert response.status_code == 200
+    assert Appeal.objects.get().status == Appeal.Status.NEW
+
+
+def test_members_cannot_add_or_delete_appeals(member, regions):
+    appeal, _ = make_appeal()
+    assert member.get(f"{LIST}add/").status_code == 403
+    assert member.get(f"{LIST}{appeal.pk}/delete/").status_code == 403
+
+
+def test_the_region_notification_address_is_edited_in_admin(admin_client, regions):
+    region = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{region.pk}/change/"
+    page = admin_client.get(url).content.decode().lower()
+    assert "адрес для уведомлений о новых обращениях" in page
+    data = region_form(region, appeals_email="oms-tomsk@example.com")
+    assert admin_client.post(url, data).status_code == HTTPStatus.FOUND
+    region.refresh_from_db()
+    assert region.appeals_email == "oms-tomsk@example.com"
+
+
+def test_outbox_mails_are_listed_for_members_and_can_be_sent_again(member, regions):
+    make_appeal()
+    mail = OutboxMail.objects.get()
+    OutboxMail.objects.update(status=OutboxMail.Status.FAILED, attempts=12)
+    assert "подтверждение заявителю" in member.get("/admin/appeals/outboxmail/").content.decode()
+    member.post(
+        "/admin/appeals/outboxmail/",
+        {"action": "send_again", "_selected_action": [mail.pk]},
+    )
+    mail.refresh_from_db()
+    assert (mail.status, mail.attempts) == (OutboxMail.Status.PENDING, 0)
+
+
+def test_purge_removes_personal_data_of_old_closed_appeals(regions, settings):
+    settings.APPEALS_PURGE_AFTER_DAYS = 30
+    old, old_token = make_appeal()
+    recent, _ = make_appeal()
+    still_open, _ = make_appeal()
+    now = timezone.now()
+    Appeal.objects.filter(pk=old.pk).update(
+        status=Appeal.Status.CLOSED, closed_at=now - timedelta(days=31), answer="Ответ (тест)"
+    )
+    Appeal.objects.filter(pk=recent.pk).update(
+        status=Appeal.Status.CLOSED, closed_at=now - timedelta(days=29)
+    )
+    Appeal.objects.filter(pk=still_open.pk).update(created_at=now - timedelta(days=400))
+
+    call_command("purge_appeals", "--dry-run", verbosity=0)
+    assert Appeal.objects.get(pk=old.pk).name == NAME
+    call_command("purge_appeals", verbosity=0)
+
+    old.refresh_from_db()
+    for field in Appeal.PERSONAL_FIELDS:
+        assert getattr(old, field) == "", field
+    assert old.personal_data_removed_at
+    assert (old.number, old.region.slug, old.topic, old.status) == (
+        old.number, "tomsk-oblast", "refused", Appeal.Status.CLOSED,
+    )  # fmt: skip
+    assert old.created_at and old.closed_at and old.deadline
+    # Copies go too: history rows and mails.
+    assert not old.history.filter(name=NAME).exists() and not old.history.exclude(text="").exists()
+    assert not OutboxMail.objects.filter(appeal=old).exists()
+    for kept in (recent, still_open):
+        kept.refresh_from_db()
+        assert kept.name == NAME and kept.text == TEXT
+    assert Appeal.objects.by_token(old_token) == old  # the link still shows the status
+    call_command("purge_appeals", verbosity=0)  # again: nothing more to do

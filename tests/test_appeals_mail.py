@@ -1,0 +1,129 @@
+"""The outbox and its sender against a real SMTP server (aiosmtpd on 127.0.0.1)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from appeals.models import Appeal, OutboxFailure, OutboxMail
+from appeals.outbox import retry_delay, send_due
+
+from .appeals_support import EMAIL, SmtpServer, form_data, make_appeal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def smtp(settings):
+    server = SmtpServer()
+    server.start()
+    server.configure(settings)
+    yield server
+    server.stop()
+
+
+def send_outbox() -> None:
+    call_command("send_mail_outbox", verbosity=0)
+
+
+def test_a_confirmation_is_sent_through_smtp(client, regions, smtp, settings):
+    settings.DEFAULT_FROM_EMAIL = "oms-sait@example.com"
+    response = client.post("/obrashchenie/", form_data())
+    token = response["Location"].split("?t=")[1]
+    appeal = Appeal.objects.get()
+
+    send_outbox()
+
+    (message,) = smtp.messages
+    assert message["To"] == EMAIL and message["From"] == "oms-sait@example.com"
+    assert message["Subject"].strip() == f"Обращение {appeal.number} получено"
+    body = message.get_content()
+    assert f"{settings.SITE_URL}/obrashchenie/status/?t={token}" in body
+    mail = OutboxMail.objects.get()
+    assert mail.status == OutboxMail.Status.SENT and mail.sent_at and mail.attempts == 1
+    # The link in the mail opens the status page.
+    assert client.get(f"/obrashchenie/status/?t={token}").status_code == 200
+
+
+def test_smtp_refusing_keeps_the_appeal_and_the_mail_waits_then_goes_once(client, regions, smtp):
+    smtp.refuse = True
+    assert client.post("/obrashchenie/", form_data()).status_code == 303
+    send_outbox()
+
+    assert Appeal.objects.count() == 1
+    mail = OutboxMail.objects.get()
+    assert mail.status == OutboxMail.Status.PENDING and mail.attempts == 1
+    assert "451" in mail.last_error
+    (failure,) = OutboxFailure.objects.filter(mail=mail)
+    assert "451" in failure.error and EMAIL not in failure.error
+    assert mail.next_attempt_at > timezone.now()
+    assert smtp.messages == []
+
+    smtp.refuse = False
+    send_outbox()  # not due yet: backoff
+    assert smtp.messages == []
+
+    later = mail.next_attempt_at + timedelta(seconds=1)
+    assert send_due(now=later).sent == 1
+    assert send_due(now=later).sent == 0
+    send_outbox()
+    assert len(smtp.messages) == 1
+    mail.refresh_from_db()
+    assert mail.status == OutboxMail.Status.SENT and mail.attempts == 2
+
+
+def test_smtp_down_is_recorded_and_retried_later_each_time(regions, settings):
+    server = SmtpServer()  # never started: nothing listens on its port
+    server.configure(settings)
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    make_appeal()
+    mail = OutboxMail.objects.get()
+    now = timezone.now()
+    for attempt in (1, 2, 3):
+        send_due(now=now)
+        mail.refresh_from_db()
+        assert mail.attempts == attempt
+        if attempt < 3:
+            assert mail.next_attempt_at >= now + retry_delay(attempt)
+            now = mail.next_attempt_at
+    assert mail.status == OutboxMail.Status.FAILED  # given up: staff see it in admin
+    assert OutboxFailure.objects.filter(mail=mail).count() == 3
+    assert "ConnectionRefusedError" in mail.last_error
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+
+
+def test_without_email_url_production_sends_nothing_and_keeps_the_mail(regions, settings):
+    settings.EMAIL_BACKEND = "appeals.mail.NotConfiguredBackend"
+    make_appeal()
+    assert send_due().failed == 1
+    mail = OutboxMail.objects.get()
+    assert mail.status == OutboxMail.Status.PENDING
+    assert "EMAIL_URL не задан" in mail.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_send_each_mail_once(regions, smtp):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (SKIP LOCKED) need PostgreSQL: run with DATABASE_URL=postgres://…")
+    for n in range(20):
+        make_appeal(email=f"test{n}@example.com")
+    results = []
+
+    def sender():
+        results.append(send_due(limit=100))
+        connection.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(result.sent for result in results) == 20
+    assert sorted(m["To"] for m in smtp.messages) == sorted(
+        f"test{n}@example.com" for n in range(20)
+    )
+    assert not OutboxMail.objects.exclude(status=OutboxMail.Status.SENT).exists()
