@@ -174,6 +174,7 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
     assert -1 not in positions, [p for p, at in zip(order, positions, strict=True) if at < 0]
     assert positions == sorted(positions)
     assert f'href="{TFOMS_SITE}"' in response.content.decode()
+    assert '<a href="/obrashchenie/">письменное обращение</a>' in response.content.decode()
     assert "только в программе ОМС города Москвы, в Томской области не действует" in page
 
 

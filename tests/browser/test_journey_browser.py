@@ -38,6 +38,7 @@ def test_a_muscovite_in_tomsk_finds_help_within_two_phone_screens(
 ):
     page = site(js=js, viewport=TALL_PHONE, is_mobile=True, has_touch=True)
     page.goto("/")
+    page.locator(".site-nav").get_by_text("Меню").click()  # folded on a phone
     page.locator(".site-nav").get_by_role("link", name="Я не в своём регионе").click()
     answer(page, policy="Город Москва", place="Томская область")
 
