@@ -9,8 +9,9 @@ style, pre, code or textarea changes.
   that its hyphens do not break it either (site.css; the large type of the version for
   visually impaired people lets it wrap rather than run off a 320 px screen). Screen readers
   and the tel: link see the number unchanged;
-- a non-breaking space after «№», before «г.» and «гг.», between a number and its unit or
-  month, and before a dash; a spaced hyphen between words becomes a dash;
+- a non-breaking space after «№» and abbreviations like «ст.», «п.», «ул.», before «г.» and
+  «гг.», between a number and its unit or month, and before a dash; a spaced hyphen between
+  words becomes a dash;
 - «...» becomes «…»; straight double quotes become «ёлочки»;
 - nothing else: «ё» stays «ё».
 """
@@ -50,7 +51,6 @@ UNITS = (
     "мин",
     "минут",
     "минуты",
-    "ч",
     "час",
     "часа",
     "часов",
@@ -75,6 +75,7 @@ UNITS = (
     "месяцев",
     "год",
     "года",
+    "годов",
     "году",
     "лет",
     "января",
@@ -94,6 +95,8 @@ NUMBER_UNIT = re.compile(
     r"(\d)[ \t\r\n]+(?=(?:гг?\.|" + "|".join(map(re.escape, UNITS)) + r")(?![\w]))"
 )
 NUMERO = re.compile(r"№[ \t\r\n]+")
+# «п. 1 ч. 1 ст. 16», «гл. 16», «т. 2»: an abbreviation stays with its number.
+ABBREVIATION = re.compile(r"(?<!\w)(п|пп|ч|ст|гл|разд|т|с|стр|д|корп|кв|ул)\.[ \t\r\n]+(?=\d)")
 SPACED_HYPHEN = re.compile(r"(?<=[\w»)])[ \t]+-[ \t]+(?=[\w«(])")
 BEFORE_DASH = re.compile(r"[ \t\r\n]+(?=[—–])")
 QUOTE = re.compile(r'"|&quot;|&#34;')
@@ -121,6 +124,7 @@ def typeset_text(text: str, *, before: str = " ", markup: bool = True) -> str:
     text = text.replace("...", "…")
     text = _quotes(text, before)
     text = NUMERO.sub("№" + NBSP, text)
+    text = ABBREVIATION.sub(r"\1." + NBSP, text)
     text = NUMBER_UNIT.sub(r"\1" + NBSP, text)
     text = SPACED_HYPHEN.sub(NBSP + "— ", text)
     text = BEFORE_DASH.sub(NBSP, text)
