@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -10,6 +11,7 @@ class CompanyAdmin(admin.ModelAdmin):
     """One record: the list opens it straight away; it cannot be added twice or deleted."""
 
     readonly_fields = ("updated_at",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (
             None,

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from regions.checks import MarkCheckedAdmin
 
@@ -15,9 +16,11 @@ class LegalProvisionInline(admin.TabularInline):
 class LegalActAdmin(MarkCheckedAdmin):
     list_display = ("full_name", "kind", "in_force_from", "has_link", "check_status", "checked_by")
     list_filter = ("kind",)
+    list_select_related = ("checked_by",)
     search_fields = ("title", "document", "number", "slug")
     inlines = [LegalProvisionInline]
     readonly_fields = ("updated_at",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     mark_checked_label = (
         "Я сверил(а) реквизиты, положения и ссылку с официальным текстом акта сегодня"
     )

@@ -47,13 +47,21 @@ def management(prefix: str, *, total: int = 0, initial: int = 0) -> dict:
     }
 
 
+def form_value(value) -> str:
+    """A model value as a browser posts it in an admin form."""
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else value
+
+
 def region_form(region: Region, **changes) -> dict:
     fields = [
         "name", "order", "code", "okato", "iso_code", "slug", "time_zone", "name_in", "name_of",
         "tfoms_name", "tfoms_phone", "tfoms_site", "tfoms_address",
+        "tfoms_source", "tfoms_source_url", "tfoms_source_date",
         "health_name", "health_phone", "health_site", "health_address", "hotline_phone",
     ]  # fmt: skip
-    data = {field: getattr(region, field) for field in fields}
+    data = {field: form_value(getattr(region, field)) for field in fields}
     if region.is_default:
         data["is_default"] = "on"
     return data | management("representatives") | changes
