@@ -6,9 +6,9 @@ database gets it without being edited. Only text between tags changes: tags, att
 style, pre, code or textarea changes.
 
 - phone numbers: non-breaking spaces inside, and the number in ``<span class="nowrap">`` so
-  that its hyphens do not break it either (site.css; the large type of the version for
-  visually impaired people lets it wrap rather than run off a 320 px screen). Screen readers
-  and the tel: link see the number unchanged;
+  that its hyphens do not break it either (site.css: an inline block, which wraps inside only
+  when the number is wider than the line, as with text at 200 % on a 320 px screen). Screen
+  readers and the tel: link see the number unchanged;
 - a non-breaking space after «№» and abbreviations like «ст.», «п.», «ул.», before «г.» and
   «гг.», between a number and its unit or month, and before a dash; a spaced hyphen between
   words becomes a dash;

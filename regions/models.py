@@ -1,4 +1,3 @@
-import contextlib
 import datetime
 import hashlib
 import zoneinfo
@@ -265,15 +264,17 @@ class Region(models.Model):
 
 
 def site_label(url: str) -> str:
-    """A site as people read it: «фомс09.рф», not «https://www.xn--09-7lchqdo.xn--p1ai/»."""
+    """The address with an internationalised domain as people write it: «https://www.тфомс09.рф/»,
+    not «https://www.xn--09-7lchqdo.xn--p1ai/». Browsers follow either form."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    # Already Unicode, or not valid IDNA: shown as written.
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("ascii").decode("idna")
-    host = host.removeprefix("www.")
-    path = parts.path.rstrip("/")
-    return f"{host}{path}" if host else url
+    if "xn--" not in host:
+        return url
+    try:
+        readable = host.encode("ascii").decode("idna")
+    except UnicodeError:
+        return url  # not valid IDNA: shown as written
+    return parts._replace(netloc=parts.netloc.replace(host, readable)).geturl()
 
 
 # Pickled regions outlive a deploy in a shared cache: a new schema must not read old pickles.
