@@ -58,7 +58,7 @@ PAGES = [
     # ... the region index and when each region's contacts last changed.
     Page("sitemap", "/sitemap.xml", cold=3),
     Page("robots", "/robots.txt", cold=1),
-    Page("privacy", "/konfidencialnost/", cold=3),
+    Page("privacy", "/konfidencialnost/", cold=2),
 ]
 SHARED_PAGES = [page for page in PAGES if not page.regional]
 REGIONAL_PAGES = [page for page in PAGES if page.regional]
