@@ -15,6 +15,17 @@ def add_region_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
         _region_inlines.append(inline)
 
 
+TFOMS_FIELDS = (
+    "tfoms_name",
+    "tfoms_phone",
+    "tfoms_site",
+    "tfoms_address",
+    "tfoms_source",
+    "tfoms_source_url",
+    "tfoms_source_date",
+)
+
+
 @admin.register(Region)
 class RegionAdmin(MarkCheckedAdmin):
     list_display = (
@@ -33,15 +44,8 @@ class RegionAdmin(MarkCheckedAdmin):
     ordering = ("order", "name")
     readonly_fields = ("updated_at",)
     mark_checked_label = "Я сверил(а) контакты фонда с его официальным сайтом сегодня"
-    checked_content_fields = (
-        "tfoms_name",
-        "tfoms_phone",
-        "tfoms_site",
-        "tfoms_address",
-        "tfoms_source",
-        "tfoms_source_url",
-        "tfoms_source_date",
-    )
+    # What the «сверено» mark covers: editing any of these takes it away.
+    checked_content_fields = TFOMS_FIELDS
     # Staff paste bare domains; official sites are served over HTTPS.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
@@ -53,18 +57,7 @@ class RegionAdmin(MarkCheckedAdmin):
         (
             "Территориальный фонд ОМС",
             {
-                "fields": (
-                    "tfoms_name",
-                    "tfoms_phone",
-                    "tfoms_site",
-                    "tfoms_address",
-                    "tfoms_source",
-                    "tfoms_source_url",
-                    "tfoms_source_date",
-                    "mark_checked",
-                    "checked_on",
-                    "checked_by",
-                ),
+                "fields": (*TFOMS_FIELDS, "mark_checked", "checked_on", "checked_by"),
                 "description": "Телефон и адрес вносите только с официального сайта фонда "
                 "или из справочника ФФОМС F001, не по памяти. Сайт показывает гражданам "
                 "источник и дату; отметка «сверено» — что сотрудник проверил контакты "

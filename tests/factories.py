@@ -3,11 +3,12 @@
 import io
 import itertools
 import zipfile
-from datetime import time
+from datetime import date, time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
+from company.models import Company
 from regions.models import Region, RegistryFile
 from representatives.models import ReceptionHours, Representative
 
@@ -33,6 +34,26 @@ def make_representative(region, *, hours=(), **fields) -> Representative:
         for weekday, opens, closes in hours
     )
     return representative
+
+
+# «Сведения о компании» filled in full; all-zero ИНН and ОГРН pass their check digits.
+FICTITIOUS_COMPANY = {
+    "name": "Пример-Мед",
+    "legal_form": "акционерное общество",
+    "licence_number": "ОС № 0000-00",
+    "licence_date": date(2020, 1, 2),
+    "inn": "0000000000",
+    "ogrn": "0000000000000",
+    "postal_address": "000000, г. Образцов, ул. Тестовая, д. 1",
+    "email": "info@example.test",
+    "hotline_hours": "круглосуточно",
+    "disclosure_url": "https://company.example.test/raskrytie/",
+    "request_log_days": 30,
+}
+
+
+def make_company(**fields) -> Company:
+    return Company.objects.create(**(FICTITIOUS_COMPANY | fields))
 
 
 WORKDAYS = [(day, "09:00", "18:00") for day in range(1, 6)]

@@ -1,7 +1,6 @@
 """Whose site this is: the «Сведения о компании» record in the footer, the titles and the privacy
 page. Values here are obviously fictitious (all-zero ИНН and ОГРН pass the check digits)."""
 
-import datetime
 import re
 from http import HTTPStatus
 
@@ -12,21 +11,10 @@ from django.core.management import call_command
 
 from company.models import Company, days, validate_inn, validate_ogrn
 
+from .factories import make_company
+
 pytestmark = pytest.mark.django_db
 
-FILLED = {
-    "name": "Пример-Мед",
-    "legal_form": "акционерное общество",
-    "licence_number": "ОС № 0000-00",
-    "licence_date": datetime.date(2020, 1, 2),
-    "inn": "0000000000",
-    "ogrn": "0000000000000",
-    "postal_address": "000000, г. Образцов, ул. Тестовая, д. 1",
-    "email": "info@example.test",
-    "hotline_hours": "круглосуточно",
-    "disclosure_url": "https://company.example.test/raskrytie/",
-    "request_log_days": 30,
-}
 PAGES = ["/", "/zashchita-prav/", "/regions/", "/regions/perm-krai/", "/files/", "/special/"]
 
 
@@ -56,7 +44,7 @@ def test_an_empty_record_shows_nothing_but_the_privacy_link(client, regions, url
 
 @pytest.mark.parametrize("url", PAGES)
 def test_a_filled_record_appears_in_every_footer_and_title(client, regions, url):
-    Company.objects.create(**FILLED)
+    make_company()
     part = footer(client, url)
     assert "<p>Акционерное общество «Пример-Мед»</p>" in part
     assert "Лицензия ОС № 0000-00 от 2 января 2020 г." in part
@@ -69,7 +57,7 @@ def test_a_filled_record_appears_in_every_footer_and_title(client, regions, url)
 
 
 def test_each_field_vanishes_when_emptied(client, regions):
-    company = Company.objects.create(**FILLED)
+    company = make_company()
     client.get("/")  # cached with everything filled
     company.inn = ""
     company.email = ""
@@ -163,7 +151,7 @@ def test_privacy_page_says_what_is_kept_how_long_and_why(client, regions):
 
 
 def test_privacy_page_is_made_from_the_company_record(client, regions):
-    Company.objects.create(**FILLED)
+    make_company()
     page = privacy(client)
     assert "Журналы хранятся 30 дней, затем удаляются." in page
     assert '<a href="mailto:info@example.test">' in page

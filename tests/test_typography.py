@@ -7,10 +7,9 @@ from http import HTTPStatus
 import pytest
 from django.template import Context, Template
 
-from company.models import Company
 from omsportal.typography import PHONE, typograph
 
-from .factories import make_representative, registry_file
+from .factories import make_company, make_representative, registry_file
 
 NBSP = "\xa0"
 
@@ -135,13 +134,7 @@ def full_site(regions, media_root):
     make_representative(perm, level=2, phones="8 342 200 00 02\n+7 (342) 200-00-03")
     registry_file(title="Базовая программа ОМС на 2026 год", kind="programme", name="bp.pdf")
     registry_file(title="Реестр — Пермский край", region=perm)
-    Company.objects.create(
-        name="Пример-Мед",
-        legal_form="акционерное общество",
-        postal_address="000000, г. Образцов, ул. Тестовая, д. 1",
-        hotline_hours="пн – пт 9:00–18:00",
-        request_log_days=30,
-    )
+    make_company(hotline_hours="пн – пт 9:00–18:00")
     return regions
 
 

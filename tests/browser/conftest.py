@@ -14,10 +14,9 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 
-from company.models import Company
 from regions.models import Region, RegistryFile
 
-from ..factories import WORKDAYS, make_representative
+from ..factories import WORKDAYS, make_company, make_representative
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse its ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -86,17 +85,7 @@ def content(regions):
         hours=WORKDAYS,
     )
     make_representative(tomsk, level=3, role="Страховой представитель третьего уровня (тест)")
-    Company.objects.create(
-        name="Пример-Мед (тест)",
-        legal_form="акционерное общество",
-        licence_number="ОС № 0000-00",
-        inn="0000000000",
-        ogrn="0000000000000",
-        postal_address="000000, г. Образцов, ул. Тестовая, д. 1",
-        email="info@example.test",
-        hotline_hours="круглосуточно",
-        disclosure_url="https://company.example.test/",
-    )
+    make_company()
     cache.clear()  # the region index was cached before the contacts changed
 
 
