@@ -59,7 +59,8 @@ class MarkCheckedAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        form.base_fields["mark_checked"].label = self.mark_checked_label
+        if "mark_checked" in form.base_fields:
+            form.base_fields["mark_checked"].label = self.mark_checked_label
         return form
 
     def save_model(self, request, obj, form, change):
@@ -75,7 +76,7 @@ class MarkCheckedAdmin(admin.ModelAdmin):
             )
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Отметить: сверено сегодня мной")
+    @admin.action(description="Отметить: сверено сегодня мной", permissions=["change"])
     def mark_checked(self, request, queryset):
         # One save per row, so that the history and the cache see each of them.
         for obj in queryset:

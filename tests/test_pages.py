@@ -19,6 +19,7 @@ PUBLIC_PAGES = [
     "/regions/tomsk-oblast/",
     "/regions/tomsk-oblast/representatives/",
     "/files/",
+    "/konfidencialnost/",
 ]
 
 
@@ -150,7 +151,7 @@ def test_sitemap_lists_every_public_page_and_each_region(client, regions):
     tree = ElementTree.fromstring(response.content)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locations = {loc.text for loc in tree.findall("s:url/s:loc", ns)}
-    for url in ["/", "/zashchita-prav/", "/regions/", "/files/"]:
+    for url in ["/", "/zashchita-prav/", "/regions/", "/files/", "/konfidencialnost/"]:
         assert f"http://testserver{url}" in locations
     for region in regions.regions:
         assert f"http://testserver/regions/{region.slug}/" in locations
