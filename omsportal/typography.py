@@ -9,7 +9,7 @@ style, pre, code or textarea changes.
   that its hyphens do not break it either (site.css: an inline block, which wraps inside only
   when the number is wider than the line, as with text at 200 % on a 320 px screen). Screen
   readers and the tel: link see the number unchanged;
-- a non-breaking space after «№» and abbreviations like «ст.», «п.», «ул.», before «г.» and
+- a non-breaking space after «№» and abbreviations («ст. 16», «г. Томск»), before «г.» and
   «гг.», between a number and its unit or month, and before a dash; a spaced hyphen between
   words becomes a dash;
 - «...» becomes «…»; straight double quotes become «ёлочки»;
@@ -97,6 +97,8 @@ NUMBER_UNIT = re.compile(
 NUMERO = re.compile(r"№[ \t\r\n]+")
 # «п. 1 ч. 1 ст. 16», «гл. 16», «т. 2»: an abbreviation stays with its number.
 ABBREVIATION = re.compile(r"(?<!\w)(п|пп|ч|ст|гл|разд|т|с|стр|д|корп|кв|ул)\.[ \t\r\n]+(?=\d)")
+# «г. Томск», «ул. Ленина»: an address abbreviation stays with the name.
+ADDRESS = re.compile(r"(?<!\w)(г|ул|пр|пер|пл|наб|обл)\.[ \t\r\n]+(?=[А-ЯЁ])")
 SPACED_HYPHEN = re.compile(r"(?<=[\w»)])[ \t]+-[ \t]+(?=[\w«(])")
 BEFORE_DASH = re.compile(r"[ \t\r\n]+(?=[—–])")
 QUOTE = re.compile(r'"|&quot;|&#34;')
@@ -125,6 +127,7 @@ def typeset_text(text: str, *, before: str = " ", markup: bool = True) -> str:
     text = _quotes(text, before)
     text = NUMERO.sub("№" + NBSP, text)
     text = ABBREVIATION.sub(r"\1." + NBSP, text)
+    text = ADDRESS.sub(r"\1." + NBSP, text)
     text = NUMBER_UNIT.sub(r"\1" + NBSP, text)
     text = SPACED_HYPHEN.sub(NBSP + "— ", text)
     text = BEFORE_DASH.sub(NBSP, text)
