@@ -143,7 +143,8 @@ def test_privacy_page_says_what_is_kept_how_long_and_why(client, regions):
     assert "чтобы показывать страховых представителей и файлы вашего региона" in page
     # The version for visually impaired people: a cookie of its own.
     assert "cookie «special»" in page
-    assert "Срок хранения — 365 дней; выключите версию" in page
+    assert "размер шрифта, цветовую схему, интервалы и показ изображений" in page
+    assert "Срок хранения — 365 дней; вернитесь к обычной версии" in page
     # Request logs, without addresses.
     assert "IP-адрес, cookie и то, что вы ввели в формы, в журнал не попадают" in page
     assert "чтобы находить и исправлять ошибки" in page
