@@ -141,6 +141,7 @@ def full_site(regions, media_root):
 
 def public_urls(regions) -> list[str]:
     urls = ["/", "/zashchita-prav/", "/regions/", "/files/", "/konfidencialnost/", "/special/"]
+    urls.append("/obrashchenie/")  # a form: options, a textarea
     for region in regions.regions:
         urls += [region.get_absolute_url(), region.get_representatives_url()]
     return urls
