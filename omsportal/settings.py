@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "regions",
     "representatives",
     "appeals",
+    "legal",
+    "company",
 ]
 
 MIDDLEWARE = [
@@ -112,7 +114,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "omsportal.context_processors.hotline",
                 "omsportal.context_processors.site_url",
+                "company.context_processors.company",
             ],
+            # base.html sets the text of every page with it (omsportal/typography.py).
+            "libraries": {"typography": "omsportal.typography"},
         },
     },
 ]

@@ -10,7 +10,7 @@ class PageSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return ["home", "rights", "regions:list", "regions:files"]
+        return ["home", "rights", "regions:list", "regions:files", "privacy"]
 
     def location(self, item):
         return reverse(item)
