@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "representatives",
     "journey",
     "appeals",
+    "legal",
+    "company",
 ]
 
 MIDDLEWARE = [
@@ -113,7 +115,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "omsportal.context_processors.hotline",
                 "omsportal.context_processors.site_url",
+                "company.context_processors.company",
             ],
+            # base.html sets the text of every page with it (omsportal/typography.py).
+            "libraries": {"typography": "omsportal.typography"},
         },
     },
 ]

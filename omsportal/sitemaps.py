@@ -11,7 +11,7 @@ class PageSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return ["home", "rights", "journey:form", "regions:list", "regions:files"]
+        return ["home", "rights", "journey:form", "regions:list", "regions:files", "privacy"]
 
     def location(self, item):
         return reverse(item)

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 from regions.caching import public_page
 
@@ -15,18 +14,13 @@ admin.site.index_title = "Содержание сайта"
 urlpatterns = [
     path("", views.home, name="home"),
     path("zashchita-prav/", views.rights, name="rights"),
+    path("konfidencialnost/", views.privacy, name="privacy"),
     path("special/", special.settings_page, name="special"),
     path("special.css", special.stylesheet, name="special_css"),
     path("", include("regions.urls")),
     path("", include("representatives.urls")),
     path("", include("journey.urls")),
     path("", include("appeals.urls")),
-    # Placeholder until the privacy page (issue 11) is merged; it keeps the name.
-    path(
-        "konfidencialnost/",
-        TemplateView.as_view(template_name="pages/privacy.html"),
-        name="privacy",
-    ),
     path("robots.txt", views.robots_txt, name="robots"),
     path(
         "sitemap.xml",

@@ -3,6 +3,7 @@ import threading
 import uuid
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
@@ -13,10 +14,11 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from company.models import days
 from regions.caching import public_page
 from regions.models import Region, RegistryFile
 
-from . import legal
+from . import special
 from .context_processors import hotline
 from .postgresql.deadline import watchdog
 
@@ -41,10 +43,24 @@ def rights(request):
         {
             "programme_files": [f for f in files if f.kind == kinds.BASE_PROGRAMME],
             "registry_files": [f for f in files if f.kind != kinds.BASE_PROGRAMME],
-            "law": legal.LAW_326,
-            "rules": legal.OMS_RULES,
-            "current_on": legal.CURRENT_ON,
-            "contacts_known": Region.objects.index().has_contacts,
+            "contacts": Region.objects.index(),
+        },
+    )
+
+
+@require_safe
+@public_page
+def privacy(request):
+    """What the site keeps about a visitor, made from the settings that decide it."""
+    return render(
+        request,
+        "pages/privacy.html",
+        {
+            "session_period": days(settings.SESSION_COOKIE_AGE // 86400),
+            "session_cookie": settings.SESSION_COOKIE_NAME,
+            "special_period": days(special.COOKIE_MAX_AGE // 86400),
+            "special_cookie": special.COOKIE_NAME,
+            "appeals_period": days(settings.APPEALS_PURGE_AFTER_DAYS),
         },
     )
 

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
+from .checks import MarkCheckedAdmin
 from .models import Region, RegistryFile, Subject
 
 # Inlines other apps show on a region's page (representatives): regions knows none of them.
@@ -14,14 +15,37 @@ def add_region_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
         _region_inlines.append(inline)
 
 
+TFOMS_FIELDS = (
+    "tfoms_name",
+    "tfoms_phone",
+    "tfoms_site",
+    "tfoms_address",
+    "tfoms_source",
+    "tfoms_source_url",
+    "tfoms_source_date",
+)
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "iso_code", "time_zone", "is_default", "has_contacts", "files")
+class RegionAdmin(MarkCheckedAdmin):
+    list_display = (
+        "name",
+        "code",
+        "iso_code",
+        "time_zone",
+        "is_default",
+        "has_contacts",
+        "check_status",
+        "files",
+    )
     list_display_links = ("name",)
     list_filter = ("is_default", "time_zone")
     search_fields = ("name", "code", "iso_code", "slug", "okato")
     ordering = ("order", "name")
     readonly_fields = ("updated_at",)
+    mark_checked_label = "Я сверил(а) контакты фонда с его официальным сайтом сегодня"
+    # What the «сверено» mark covers: editing any of these takes it away.
+    checked_content_fields = TFOMS_FIELDS
     # Staff paste bare domains; official sites are served over HTTPS.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
@@ -32,7 +56,13 @@ class RegionAdmin(admin.ModelAdmin):
         ),
         (
             "Территориальный фонд ОМС",
-            {"fields": ("tfoms_name", "tfoms_phone", "tfoms_site", "tfoms_address")},
+            {
+                "fields": (*TFOMS_FIELDS, "mark_checked", "checked_on", "checked_by"),
+                "description": "Телефон и адрес вносите только с официального сайта фонда "
+                "или из справочника ФФОМС F001, не по памяти. Сайт показывает гражданам "
+                "источник и дату; отметка «сверено» — что сотрудник проверил контакты "
+                "на сайте фонда.",
+            },
         ),
         (
             "Орган здравоохранения",

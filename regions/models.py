@@ -1,8 +1,10 @@
+import datetime
 import hashlib
 import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .caching import cached_content, content_key
+from .checks import checked_by_field, checked_on_field
 from .phones import phone_tel, validate_phone
 from .validators import validate_not_formula, validate_registry_file
 from .zones import utc_label
@@ -47,6 +50,17 @@ class RegionIndex:
     @property
     def has_contacts(self) -> bool:
         return any(r.has_tfoms or r.has_health for r in self.regions)
+
+    @property
+    def has_health(self) -> bool:
+        return any(r.has_health for r in self.regions)
+
+    @property
+    def contacts_as_of(self) -> "datetime.date | None":
+        """The date the oldest of the regions' known contacts is as of: what a file of all
+        of them can honestly say."""
+        dates = [r.tfoms_as_of for r in self.regions if r.has_tfoms and r.tfoms_as_of]
+        return min(dates, default=None)
 
 
 class ContentVersion(models.Model):
@@ -136,6 +150,23 @@ class Region(models.Model):
     tfoms_address = models.CharField(
         "ТФОМС: адрес", max_length=255, blank=True, validators=[validate_not_formula]
     )
+    # Where the fund's contacts come from, shown to citizens beside them.
+    tfoms_source = models.CharField(
+        "ТФОМС: источник сведений",
+        max_length=255,
+        blank=True,
+        help_text="Откуда взяты сведения, например: официальный сайт фонда.",
+        validators=[validate_not_formula],
+    )
+    tfoms_source_url = models.URLField("ТФОМС: ссылка на источник", max_length=500, blank=True)
+    tfoms_source_date = models.DateField(
+        "ТФОМС: сведения на дату",
+        null=True,
+        blank=True,
+        help_text="Дата, на которую источник приводит сведения.",
+    )
+    checked_on = checked_on_field("контакты сверены с сайтом фонда")
+    checked_by = checked_by_field("кто сверил контакты")
 
     health_name = models.CharField(
         "орган здравоохранения: название",
@@ -209,6 +240,20 @@ class Region(models.Model):
         return phone_tel(self.hotline_phone)
 
     @property
+    def tfoms_site_label(self) -> str:
+        return site_label(self.tfoms_site)
+
+    @property
+    def health_site_label(self) -> str:
+        return site_label(self.health_site)
+
+    @property
+    def tfoms_as_of(self) -> datetime.date | None:
+        """The date the fund's contacts are known to be right on: staff's check, else the
+        date the source gives."""
+        return self.checked_on or self.tfoms_source_date
+
+    @property
     def has_tfoms(self) -> bool:
         return any((self.tfoms_name, self.tfoms_phone, self.tfoms_site, self.tfoms_address))
 
@@ -220,6 +265,20 @@ class Region(models.Model):
     def utc_offset_label(self) -> str:
         """«UTC+5» for the region's time now, for «время местное» notes."""
         return utc_label(self.time_zone)
+
+
+def site_label(url: str) -> str:
+    """The address with an internationalised domain as people write it: «https://www.тфомс09.рф/»,
+    not «https://www.xn--09-7lchqdo.xn--p1ai/». Browsers follow either form."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if "xn--" not in host:
+        return url
+    try:
+        readable = host.encode("ascii").decode("idna")
+    except UnicodeError:
+        return url  # not valid IDNA: shown as written
+    return parts._replace(netloc=parts.netloc.replace(host, readable)).geturl()
 
 
 @dataclass(frozen=True)

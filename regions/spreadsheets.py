@@ -10,11 +10,12 @@ spreadsheet program as text, never as a formula (OWASP, «CSV Injection»):
 CSV files use semicolons and a BOM (written by the caller's encoding): what Excel in a Russian
 locale opens correctly by double-click.
 
-The public contacts download (CONTACT_COLUMNS, contact_rows) and representatives/spreadsheets.py
+The public contacts download (CONTACT_COLUMNS, contact_table) and representatives/spreadsheets.py
 both write through here.
 """
 
 import csv
+import datetime
 import io
 from collections.abc import Iterable, Sequence
 
@@ -70,7 +71,8 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-# The public download of every region's ТФОМС and health authority contacts.
+# The public download of every region's ТФОМС and health authority contacts, with where the
+# fund's data comes from and its date.
 CONTACT_COLUMNS = (
     ("Регион", "name"),
     ("Код субъекта", "code"),
@@ -78,28 +80,45 @@ CONTACT_COLUMNS = (
     ("Телефон ТФОМС", "tfoms_phone"),
     ("Сайт ТФОМС", "tfoms_site"),
     ("Адрес ТФОМС", "tfoms_address"),
+    ("Источник сведений о ТФОМС", "tfoms_source"),
+    ("Ссылка на источник", "tfoms_source_url"),
+    ("Сведения о ТФОМС на дату", "tfoms_source_date"),
+    ("Сверено с сайтом ТФОМС", "checked_on"),
     ("Орган здравоохранения", "health_name"),
     ("Телефон органа здравоохранения", "health_phone"),
     ("Сайт органа здравоохранения", "health_site"),
     ("Адрес органа здравоохранения", "health_address"),
 )
+# Always there, so that a row says which region it is.
+KEY_COLUMNS = 2
 
 
-def contact_rows() -> list[list[str]]:
-    return [
-        [getattr(region, attr) for _, attr in CONTACT_COLUMNS]
-        for region in Region.objects.index().regions
+def _cell(value) -> str:
+    return f"{value:%d.%m.%Y}" if isinstance(value, datetime.date) else value or ""
+
+
+def contact_table() -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the contacts download: only regions with something known, and only
+    the columns where some region has a value; dates as people write them."""
+    regions = [r for r in Region.objects.index().regions if r.has_tfoms or r.has_health]
+    table = [[_cell(getattr(region, attr)) for _, attr in CONTACT_COLUMNS] for region in regions]
+    keep = [
+        index
+        for index in range(len(CONTACT_COLUMNS))
+        if index < KEY_COLUMNS or any(row[index] for row in table)
     ]
+    header = [CONTACT_COLUMNS[index][0] for index in keep]
+    return header, [[row[index] for index in keep] for row in table]
 
 
 def contacts_csv() -> bytes:
     buffer = io.StringIO()
-    write_csv(buffer, [title for title, _ in CONTACT_COLUMNS], contact_rows())
+    write_csv(buffer, *contact_table())
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def contacts_xlsx() -> bytes:
-    header = [title for title, _ in CONTACT_COLUMNS]
+    header, rows = contact_table()
     buffer = io.BytesIO()
-    write_xlsx(buffer, title="Контакты", header=header, rows=contact_rows())
+    write_xlsx(buffer, title="Контакты", header=header, rows=rows)
     return buffer.getvalue()

@@ -71,7 +71,7 @@ def file_list(request):
         {
             "files": [f for f in files if f.region_id is None],
             "regional_files": [f for f in files if f.region_id is not None],
-            "contacts_known": Region.objects.index().has_contacts,
+            "contacts": Region.objects.index(),
         },
     )
 

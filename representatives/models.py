@@ -88,7 +88,7 @@ class Representative(models.Model):
         "телефоны",
         blank=True,
         validators=[validate_phones],
-        help_text="По одному номеру в строке, например 8 (342) 200-00-00.",
+        help_text="По одному номеру в строке, в виде 8 (000) 000-00-00.",
     )
     email = models.EmailField("электронная почта", blank=True)
     address = models.CharField(

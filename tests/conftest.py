@@ -34,10 +34,12 @@ def client():
 
 @pytest.fixture
 def regions(db):
-    """The 23 regions of the shipped fixture, as the cached RegionIndex."""
+    """The 23 regions of the shipped fixture, as the cached RegionIndex; with the shipped legal
+    references the pages cite."""
     from regions.models import Region
 
-    call_command("loaddata", settings.BASE_DIR / "fixtures" / "regions.json", verbosity=0)
+    for fixture in ("regions.json", "legal.json"):
+        call_command("loaddata", settings.BASE_DIR / "fixtures" / fixture, verbosity=0)
     return Region.objects.index()
 
 

@@ -3,11 +3,12 @@
 import io
 import itertools
 import zipfile
-from datetime import time
+from datetime import date, time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
+from company.models import Company
 from regions.models import Region, RegistryFile
 from representatives.models import ReceptionHours, Representative
 
@@ -35,6 +36,26 @@ def make_representative(region, *, hours=(), **fields) -> Representative:
     return representative
 
 
+# «Сведения о компании» filled in full; all-zero ИНН and ОГРН pass their check digits.
+FICTITIOUS_COMPANY = {
+    "name": "Пример-Мед",
+    "legal_form": "акционерное общество",
+    "licence_number": "ОС № 0000-00",
+    "licence_date": date(2020, 1, 2),
+    "inn": "0000000000",
+    "ogrn": "0000000000000",
+    "postal_address": "000000, г. Образцов, ул. Тестовая, д. 1",
+    "email": "info@example.test",
+    "hotline_hours": "круглосуточно",
+    "disclosure_url": "https://company.example.test/raskrytie/",
+    "request_log_days": 30,
+}
+
+
+def make_company(**fields) -> Company:
+    return Company.objects.create(**(FICTITIOUS_COMPANY | fields))
+
+
 WORKDAYS = [(day, "09:00", "18:00") for day in range(1, 6)]
 
 
@@ -47,13 +68,21 @@ def management(prefix: str, *, total: int = 0, initial: int = 0) -> dict:
     }
 
 
+def form_value(value) -> str:
+    """A model value as a browser posts it in an admin form."""
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else value
+
+
 def region_form(region: Region, **changes) -> dict:
     fields = [
         "name", "order", "code", "okato", "iso_code", "slug", "time_zone", "name_in", "name_of",
         "tfoms_name", "tfoms_phone", "tfoms_site", "tfoms_address",
+        "tfoms_source", "tfoms_source_url", "tfoms_source_date",
         "health_name", "health_phone", "health_site", "health_address", "hotline_phone",
     ]  # fmt: skip
-    data = {field: getattr(region, field) for field in fields}
+    data = {field: form_value(getattr(region, field)) for field in fields}
     if region.is_default:
         data["is_default"] = "on"
     return data | management("representatives") | changes

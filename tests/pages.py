@@ -36,25 +36,29 @@ class Page:
         return dict(self.cold_with).get(kind, self.cold)
 
 
+# The content version comes first. Every page with the site's layout also reads the company
+# record for its title and footer (one query with an empty cache).
 PAGES = [
-    Page("home", "/", cold=2, regional=True),
-    Page("rights", "/zashchita-prav/", cold=3, regional=True),
-    Page("region list", "/regions/", cold=2, regional=True),
-    Page("region", f"/regions/{REGION}/", cold=3),
-    # The region index, the contacts and, when there are contacts, their reception hours.
+    Page("home", "/", cold=3, regional=True),
+    # ... the region index, the files, the company record, the legal acts and their provisions.
+    Page("rights", "/zashchita-prav/", cold=6, regional=True),
+    Page("region list", "/regions/", cold=3, regional=True),
+    Page("region", f"/regions/{REGION}/", cold=4),
+    # ... the region index, the contacts and, when there are contacts, their reception hours.
     Page(
         "representatives",
         f"/regions/{REGION}/representatives/",
-        cold=3,
-        cold_with=(("representatives", 4),),
+        cold=4,
+        cold_with=(("representatives", 5),),
     ),
-    Page("files", "/files/", cold=3),
+    Page("files", "/files/", cold=4),
     Page("download", "/files/{file}/", cold=2, warm=1),
     Page("contacts csv", "/files/contacts.csv", cold=2),
     Page("contacts xlsx", "/files/contacts.xlsx", cold=2),
-    # The region index, when each region's contacts last changed, the subjects (journey pairs).
+    # ... the region index, when each region's contacts last changed, the subjects (journey).
     Page("sitemap", "/sitemap.xml", cold=4),
     Page("robots", "/robots.txt", cold=1),
+    Page("privacy", "/konfidencialnost/", cold=2),
 ]
 SHARED_PAGES = [page for page in PAGES if not page.regional]
 REGIONAL_PAGES = [page for page in PAGES if page.regional]

@@ -1,13 +1,15 @@
 import csv
+import datetime
 import io
 from http import HTTPStatus
 from urllib.parse import quote
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from regions.models import RegistryFile
+from regions.models import Region, RegistryFile
 
 from .factories import PDF_BYTES, docx_like_zip, registry_file, upload, xlsx_bytes
 
@@ -113,6 +115,15 @@ def give_contacts(region):
     region.save()
 
 
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+
+
+def region_row(rows: list[list[str]], name: str) -> dict[str, str]:
+    """The row of one region, by column title."""
+    return dict(zip(rows[0], next(row for row in rows if row[0] == name), strict=True))
+
+
 def test_contacts_csv_matches_the_database(client, regions):
     give_contacts(regions.by_slug["tomsk-oblast"])
     response = client.get("/files/contacts.csv")
@@ -121,14 +132,55 @@ def test_contacts_csv_matches_the_database(client, regions):
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["Content-Length"] == str(len(response.content))
     assert response.content.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    rows = csv_rows(response)
     assert rows[0][:4] == ["Регион", "Код субъекта", "ТФОМС", "Телефон ТФОМС"]
     assert len(rows) == 24
-    tomsk = next(row for row in rows if row[0] == "Томская область")
-    assert tomsk[1:4] == ["70", "ТФОМС (тестовые данные)", "8 (3822) 12-34-56"]
-    assert tomsk[8] == "https://health.example.test/"
-    moscow = next(row for row in rows if row[0] == "Город Москва")
-    assert set(moscow[2:]) == {""}
+    tomsk = region_row(rows, "Томская область")
+    assert tomsk["Код субъекта"] == "70"
+    assert tomsk["ТФОМС"] == "ТФОМС (тестовые данные)"
+    assert tomsk["Телефон ТФОМС"] == "8 (3822) 12-34-56"
+    assert tomsk["Сайт органа здравоохранения"] == "https://health.example.test/"
+    moscow = region_row(rows, "Город Москва")
+    assert moscow["Сайт ТФОМС"] == "https://mgfoms.ru/"
+    assert moscow["Сведения о ТФОМС на дату"] == "14.05.2026"
+    assert moscow["Телефон ТФОМС"] == ""  # a column another region fills
+
+
+def test_contacts_downloads_carry_only_known_columns_and_the_date(client, regions):
+    """The shipped data: names and sites of the funds, with their source and its date."""
+    rows = csv_rows(client.get("/files/contacts.csv"))
+    assert rows[0] == [
+        "Регион",
+        "Код субъекта",
+        "ТФОМС",
+        "Сайт ТФОМС",
+        "Источник сведений о ТФОМС",
+        "Ссылка на источник",
+        "Сведения о ТФОМС на дату",
+    ]
+    assert len(rows) == 24
+    assert all(all(row) for row in rows[1:])  # no empty cell anywhere
+    assert {row[6] for row in rows[1:]} == {"14.05.2026"}
+
+    sheet = load_workbook(io.BytesIO(client.get("/files/contacts.xlsx").content)).active
+    assert [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)] == rows
+
+
+def test_contacts_downloads_leave_out_regions_with_nothing_known(client, regions):
+    Region.objects.exclude(slug="tomsk-oblast").update(tfoms_name="", tfoms_site="")
+    cache.clear()  # a bulk update sends no signal
+    rows = csv_rows(client.get("/files/contacts.csv"))
+    assert [row[0] for row in rows[1:]] == ["Томская область"]
+
+
+def test_contacts_downloads_say_when_staff_checked_a_fund(client, regions, admin_user):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    tomsk.checked_on = datetime.date(2026, 11, 20)
+    tomsk.checked_by = admin_user
+    tomsk.save()
+    rows = csv_rows(client.get("/files/contacts.csv"))
+    row = region_row(rows, "Томская область")
+    assert row["Сверено с сайтом ТФОМС"] == "20.11.2026"
 
 
 def test_contacts_xlsx_matches_the_database(client, regions):
@@ -138,8 +190,8 @@ def test_contacts_xlsx_matches_the_database(client, regions):
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)]
     assert len(rows) == 24
-    tomsk = next(row for row in rows if row[0] == "Томская область")
-    assert tomsk[1:4] == ["70", "ТФОМС (тестовые данные)", "8 (3822) 12-34-56"]
+    tomsk = region_row(rows, "Томская область")
+    assert tomsk["Телефон ТФОМС"] == "8 (3822) 12-34-56"
 
 
 def test_contacts_downloads_follow_a_change_at_once(client, regions):

@@ -16,11 +16,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 from django.utils import timezone
 
+from company.models import Company
 from tests.factories import WORKDAYS, make_representative, registry_file
 
 ROOT = Path(__file__).resolve().parents[1]
 # The content staff edit; users and sessions are backed up with the whole database.
-CONTENT_APPS = ("regions", "representatives")
+CONTENT_APPS = ("regions", "representatives", "legal", "company")
 # Bookkeeping, not content: the number cached pages are keyed by (regions/caching.py).
 NOT_CONTENT = "regions.ContentVersion"
 
@@ -59,6 +60,7 @@ def test_backup_and_restore_into_an_empty_database_loses_nothing(
     registry_file(region=tomsk)
     registry_file(title="Базовая программа ОМС", kind="programme")
     make_representative(tomsk, hours=WORKDAYS, email="office@example.ru")
+    Company.objects.create(name="Пример-Мед (тест)", inn="0000000000")
     for label in CONTENT_APPS[1:]:
         shipped = ROOT / "fixtures" / f"{label}.json"
         if shipped.exists():

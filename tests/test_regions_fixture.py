@@ -65,8 +65,24 @@ def test_fixture_carries_the_reference_data(regions):
 
 
 def test_fixture_invents_no_contacts(regions):
+    """Phones and addresses of the funds, and the health authorities, have no source yet."""
     for region in Region.objects.all():
-        assert not region.has_tfoms and not region.has_health and not region.hotline_phone
+        assert not region.tfoms_phone and not region.tfoms_address
+        assert not region.has_health and not region.hotline_phone
+        assert region.checked_on is None  # nobody has checked them against the fund's site
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "tfoms.csv").exists(), reason="no shared data")
+def test_fixture_carries_each_fund_with_its_source_and_date(regions):
+    with open(SHARED / "data" / "tfoms.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 23
+    for row in rows:
+        region = Region.objects.get(code=row["subject_code"])
+        assert (region.tfoms_name, region.tfoms_site) == (row["tfoms_name"], row["tfoms_site"])
+        assert region.tfoms_source_url == row["source"]
+        assert region.tfoms_source_date.isoformat() == row["source_date"]
+        assert "сторонняя" in region.tfoms_source
 
 
 def test_only_one_default_region(regions):

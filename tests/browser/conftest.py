@@ -16,7 +16,7 @@ from django.core.management import call_command
 
 from regions.models import Region, RegistryFile
 
-from ..factories import WORKDAYS, make_representative
+from ..factories import WORKDAYS, make_company, make_representative
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse its ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -85,6 +85,7 @@ def content(regions):
         hours=WORKDAYS,
     )
     make_representative(tomsk, level=3, role="Страховой представитель третьего уровня (тест)")
+    make_company()
     cache.clear()  # the region index was cached before the contacts changed
 
 

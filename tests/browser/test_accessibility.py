@@ -16,6 +16,7 @@ PAGES = {
     "representatives": "/regions/tomsk-oblast/representatives/",
     "files": "/files/",
     "special version settings": "/special/",
+    "privacy": "/konfidencialnost/",
     "not found": "/no-such-page/",
 }
 

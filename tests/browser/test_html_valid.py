@@ -27,6 +27,7 @@ PAGES = {
     "representatives": "/regions/tomsk-oblast/representatives/",
     "files": "/files/",
     "special": "/special/",
+    "privacy": "/konfidencialnost/",
     "not-found": "/no-such-page/",
 }
 

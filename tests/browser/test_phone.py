@@ -15,6 +15,7 @@ PAGES = [
     "/files/",
     "/special/",
     "/obrashchenie/",
+    "/konfidencialnost/",
     "/no-such-page/",
 ]
 
@@ -75,3 +76,19 @@ def test_text_enlarged_to_200_percent_still_fits_a_320_px_phone(site):
         page.goto(path)
         page.add_style_tag(content="html { font-size: 200% !important; }")
         assert page.evaluate(NO_SIDEWAYS_SCROLL), (path, page.evaluate(OVERFLOWING))
+
+
+# Phone numbers (wrapped by the typograph filter) taller than one line of their own text.
+BROKEN_PHONES = """() => [...document.querySelectorAll(".nowrap")]
+    .filter(el => el.getClientRects().length)
+    .filter(el => el.getBoundingClientRect().height
+        > 1.5 * parseFloat(getComputedStyle(el).lineHeight))
+    .map(el => el.textContent)"""
+
+
+@pytest.mark.parametrize("path", ["/", "/zashchita-prav/", "/regions/tomsk-oblast/"])
+def test_phone_numbers_are_never_split_across_lines_at_320_px(site, content, path):
+    page = site(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    page.goto(path)
+    assert page.locator(".nowrap").count() > 0
+    assert page.evaluate(BROKEN_PHONES) == []

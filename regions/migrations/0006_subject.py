@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0004_region_appeals_email'),
+        ('regions', '0005_region_fund_source_and_check'),
     ]
 
     operations = [

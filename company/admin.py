@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.db import models
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .models import Company
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    """One record: the list opens it straight away; it cannot be added twice or deleted."""
+
+    readonly_fields = ("updated_at",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("name", "legal_form"),
+                "description": "Всё, что заполнено, показывается внизу каждой страницы; "
+                "пустые поля не показываются. Вносите только сведения из документов компании.",
+            },
+        ),
+        ("Лицензия и реквизиты", {"fields": ("licence_number", "licence_date", "inn", "ogrn")}),
+        ("Связь", {"fields": ("postal_address", "email", "hotline_hours", "disclosure_url")}),
+        ("Политика конфиденциальности", {"fields": ("request_log_days",)}),
+        (None, {"fields": ("updated_at",)}),
+    )
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not Company.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if Company.objects.exists():
+            return redirect(reverse("admin:company_company_change", args=[Company.PK]))
+        return redirect(reverse("admin:company_company_add"))

@@ -1,0 +1,71 @@
+from django.contrib import admin
+from django.db import models
+
+from regions.checks import MarkCheckedAdmin
+
+from .models import LegalAct, LegalProvision
+
+
+class LegalProvisionInline(admin.TabularInline):
+    model = LegalProvision
+    extra = 0
+    fields = ("text", "slug", "summary", "order")
+
+
+@admin.register(LegalAct)
+class LegalActAdmin(MarkCheckedAdmin):
+    list_display = ("full_name", "kind", "in_force_from", "has_link", "check_status", "checked_by")
+    list_filter = ("kind",)
+    list_select_related = ("checked_by",)
+    search_fields = ("title", "document", "number", "slug")
+    inlines = [LegalProvisionInline]
+    readonly_fields = ("updated_at",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    mark_checked_label = (
+        "Я сверил(а) реквизиты, положения и ссылку с официальным текстом акта сегодня"
+    )
+    checked_content_fields = (
+        "kind",
+        "signed_on",
+        "number",
+        "title",
+        "document",
+        "document_genitive",
+        "url",
+        "in_force_from",
+    )
+    fieldsets = (
+        (None, {"fields": ("kind", "signed_on", "number", "title")}),
+        (
+            "Если акт утверждает документ",
+            {"fields": ("document", "document_genitive")},
+        ),
+        (None, {"fields": ("url", "in_force_from", "slug", "order")}),
+        (
+            "Проверка",
+            {
+                "fields": ("mark_checked", "checked_on", "checked_by", "updated_at"),
+                "description": "Отметку ставят, когда открыли официальный текст акта и "
+                "сверили с ним всё, что здесь записано. Изменение реквизитов снимает отметку.",
+            },
+        ),
+    )
+
+    @admin.display(description="ссылка", boolean=True)
+    def has_link(self, act):
+        return bool(act.url)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        act = form.instance
+        edited_provisions = any(formset.has_changed() for formset in formsets)
+        if (
+            change
+            and edited_provisions
+            and act.checked_on
+            and not form.cleaned_data.get("mark_checked")
+        ):
+            # The cited provisions are part of what was checked.
+            act.checked_on = None
+            act.checked_by = None
+            act.save(update_fields=["checked_on", "checked_by"])

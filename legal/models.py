@@ -1,0 +1,195 @@
+import datetime
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.formats import date_format
+
+from regions.caching import cached_content
+from regions.checks import checked_by_field, checked_on_field
+
+
+@dataclass(frozen=True)
+class KindForms:
+    nominative: str
+    genitive: str
+    instrumental: str
+
+
+class LegalActQuerySet(models.QuerySet):
+    def index(self) -> dict[str, "LegalAct"]:
+        """Every act with its provisions by slug, cached until a row changes (a few rows)."""
+        return cached_content(
+            "legal-acts",
+            build=lambda: {act.slug: act for act in self.prefetch_related("provisions")},
+        )
+
+    def checked_on(self, *slugs: str) -> datetime.date | None:
+        """The oldest check of these acts; None if one of them is unchecked or missing."""
+        index = self.index()
+        acts = [index.get(slug) for slug in slugs]
+        if not acts or any(act is None or act.checked_on is None for act in acts):
+            return None
+        return min(act.checked_on for act in acts)
+
+
+class LegalActManager(models.Manager.from_queryset(LegalActQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class LegalAct(models.Model):
+    class Kind(models.TextChoices):
+        FEDERAL_LAW = "federal-law", "Федеральный закон"
+        MINZDRAV_ORDER = "minzdrav-order", "Приказ Минздрава России"
+        GOVERNMENT_DECREE = "government-decree", "Постановление Правительства РФ"
+
+    slug = models.SlugField(
+        "код",
+        max_length=50,
+        unique=True,
+        help_text="Латиницей. По нему страницы сайта ссылаются на акт: не меняйте его.",
+    )
+    kind = models.CharField("вид акта", max_length=30, choices=Kind.choices)
+    signed_on = models.DateField(
+        "дата акта", null=True, blank=True, help_text="Пусто, пока дата не сверена с текстом."
+    )
+    number = models.CharField(
+        "номер", max_length=30, blank=True, help_text="Например, 000-ФЗ. Пусто, пока не известен."
+    )
+    title = models.CharField(
+        "название акта",
+        max_length=500,
+        blank=True,
+        help_text="Без кавычек, как в официальной публикации.",
+    )
+    document = models.CharField(
+        "утверждённый документ",
+        max_length=500,
+        blank=True,
+        help_text="Если акт утверждает документ (правила, программу), его название: "
+        "на сайте он называется по документу.",
+    )
+    document_genitive = models.CharField(
+        "утверждённый документ в родительном падеже",
+        max_length=500,
+        blank=True,
+        help_text="Для ссылок вида «п. 1 Правил …».",
+    )
+    url = models.URLField(
+        "ссылка на официальный текст",
+        max_length=500,
+        blank=True,
+        help_text="Только ссылка, которую вы открыли и где увидели сам акт. "
+        "Пока её нет, сайт называет акт полностью, чтобы его можно было найти.",
+    )
+    in_force_from = models.DateField("действует с", null=True, blank=True)
+    checked_on = checked_on_field("проверено")
+    checked_by = checked_by_field("кто проверил")
+    order = models.PositiveSmallIntegerField("порядок", default=0)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    objects = LegalActManager()
+
+    class Meta:
+        ordering = ["order", "slug"]
+        verbose_name = "нормативный акт"
+        verbose_name_plural = "нормативные акты"
+
+    def __str__(self):
+        return self.full_name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def kind_forms(self) -> KindForms:
+        return KIND_FORMS.get(self.kind, KindForms(self.get_kind_display(), "", ""))
+
+    @property
+    def _act_details(self) -> str:
+        """«от 29.11.2010 № 326-ФЗ «…»»: what is known, in the order the act is cited."""
+        parts = []
+        if self.signed_on:
+            parts.append(f"от {self.signed_on:%d.%m.%Y}")
+        if self.number:
+            parts.append(f"№ {self.number}")
+        if self.title:
+            parts.append(f"«{self.title}»")
+        return " ".join(parts)
+
+    def _name(self, case: str) -> str:
+        details = self._act_details
+        if self.document:
+            document = (case == "genitive" and self.document_genitive) or self.document
+            name = f"{document}, утв. {self.kind_forms.instrumental}"
+        else:
+            kind = getattr(self.kind_forms, case) or self.get_kind_display()
+            name = kind[0].upper() + kind[1:]
+        name = f"{name} {details}" if details else name
+        if self.in_force_from:
+            name += f" (в силе с {date_format(self.in_force_from, 'j E Y')} г.)"
+        return name
+
+    @property
+    def full_name(self) -> str:
+        return self._name("nominative")
+
+    @property
+    def full_name_genitive(self) -> str:
+        return self._name("genitive")
+
+
+KIND_FORMS = {
+    LegalAct.Kind.FEDERAL_LAW: KindForms(
+        "федеральный закон", "федерального закона", "федеральным законом"
+    ),
+    LegalAct.Kind.MINZDRAV_ORDER: KindForms(
+        "приказ Минздрава России", "приказа Минздрава России", "приказом Минздрава России"
+    ),
+    LegalAct.Kind.GOVERNMENT_DECREE: KindForms(
+        "постановление Правительства Российской Федерации",
+        "постановления Правительства Российской Федерации",
+        "постановлением Правительства Российской Федерации",
+    ),
+}
+
+
+class LegalProvisionManager(models.Manager):
+    def get_by_natural_key(self, slug, act_slug):
+        return self.get(slug=slug, act__slug=act_slug)
+
+
+class LegalProvision(models.Model):
+    act = models.ForeignKey(
+        LegalAct, verbose_name="акт", on_delete=models.CASCADE, related_name="provisions"
+    )
+    slug = models.SlugField(
+        "код",
+        max_length=50,
+        help_text="Латиницей, уникален в акте. По нему страницы ссылаются на положение.",
+    )
+    text = models.CharField("положение", max_length=100, help_text="Например, «п. 1 ч. 1 ст. 16».")
+    summary = models.TextField("о чём", blank=True, help_text="Для сотрудников: что оно говорит.")
+    order = models.PositiveSmallIntegerField("порядок", default=0)
+
+    objects = LegalProvisionManager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = "положение акта"
+        verbose_name_plural = "положения, на которые ссылается сайт"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["act", "slug"],
+                name="legal_provision_slug_unique_in_act",
+                violation_error_message="У этого акта уже есть положение с таким кодом.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+    def natural_key(self):
+        return (self.slug, *self.act.natural_key())
+
+    natural_key.dependencies = ["legal.legalact"]

@@ -1,0 +1,165 @@
+"""Whose site this is: the «Сведения о компании» record in the footer, the titles and the privacy
+page. Values here are obviously fictitious (all-zero ИНН and ОГРН pass the check digits)."""
+
+import re
+from http import HTTPStatus
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from company.models import Company, days, validate_inn, validate_ogrn
+
+from .factories import make_company
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/zashchita-prav/", "/regions/", "/regions/perm-krai/", "/files/", "/special/"]
+
+
+def footer(client, url="/") -> str:
+    page = client.get(url).content.decode().replace("\xa0", " ")
+    return page[page.index('<footer class="site-footer">') :]
+
+
+def title(client, url="/") -> str:
+    return re.search(r"<title>([^<]*)</title>", client.get(url).content.decode()).group(1)
+
+
+def test_no_fixture_invents_the_company(regions):
+    for fixture in sorted((settings.BASE_DIR / "fixtures").glob("*.json")):
+        call_command("loaddata", fixture, verbosity=0)
+    assert not Company.objects.exists()
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_an_empty_record_shows_nothing_but_the_privacy_link(client, regions, url):
+    part = footer(client, url)
+    for word in ("Лицензия", "ИНН", "ОГРН", "Почтовый адрес", "Электронная почта", "Часы работы"):
+        assert word not in part
+    assert 'href="/konfidencialnost/">Политика конфиденциальности</a>' in part
+    assert title(client, url).endswith(" — ОМС: защита прав застрахованных")
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_filled_record_appears_in_every_footer_and_title(client, regions, url):
+    make_company()
+    part = footer(client, url)
+    assert "<p>Акционерное общество «Пример-Мед»</p>" in part
+    assert "Лицензия ОС № 0000-00 от 2 января 2020 г." in part
+    assert "ИНН 0000000000, ОГРН 0000000000000" in part
+    assert "Почтовый адрес: 000000, г. Образцов, ул. Тестовая, д. 1" in part
+    assert '<a href="mailto:info@example.test">info@example.test</a>' in part
+    assert "звонок бесплатный. Часы работы: круглосуточно." in part
+    assert 'href="https://company.example.test/raskrytie/">Раскрытие информации' in part
+    assert title(client, url).endswith(" — Пример-Мед")
+
+
+def test_each_field_vanishes_when_emptied(client, regions):
+    company = make_company()
+    client.get("/")  # cached with everything filled
+    company.inn = ""
+    company.email = ""
+    company.disclosure_url = ""
+    company.save()
+    part = footer(client)
+    assert "ИНН" not in part and "ОГРН 0000000000000" in part
+    assert "mailto:" not in part and "Раскрытие информации" not in part
+
+
+def test_footer_keeps_emergency_numbers_and_the_oms_hotline_apart(client, regions):
+    part = footer(client)
+    emergency, oms = part.split("Вопросы по ОМС")
+    assert 'href="tel:103"' in emergency and 'href="tel:112"' in emergency
+    assert "tel:+78003336003" not in emergency
+    assert "tel:+78003336003" in oms and "tel:103" not in oms
+
+
+def test_the_record_is_one_and_admin_opens_it_directly(admin_client, regions):
+    response = admin_client.get("/admin/company/company/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/admin/company/company/add/"
+    Company.objects.create(name="Пример-Мед")
+    assert admin_client.get("/admin/company/company/")["Location"] == (
+        f"/admin/company/company/{Company.PK}/change/"
+    )
+    assert admin_client.get("/admin/company/company/add/").status_code == HTTPStatus.FORBIDDEN
+    page = admin_client.get(f"/admin/company/company/{Company.PK}/change/").content.decode()
+    assert "Сведения о компании" in page
+    assert "deletelink" not in page
+    Company(name="Второй").save()
+    assert Company.objects.count() == 1
+
+
+def test_admin_refuses_a_mistyped_inn_or_ogrn(admin_client, regions):
+    data = {"name": "Пример-Мед", "inn": "0000000001", "ogrn": "123"}
+    page = admin_client.post("/admin/company/company/add/", data).content.decode()
+    assert "не сходится контрольная цифра" in page
+    assert "ОГРН — 13 цифр." in page
+    assert not Company.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["0000000000", "1234567894"])
+def test_valid_inn(value):
+    validate_inn(value)
+
+
+@pytest.mark.parametrize("value", ["1234567895", "123456789", "12345678a4"])
+def test_invalid_inn(value):
+    with pytest.raises(ValidationError):
+        validate_inn(value)
+
+
+def test_ogrn_check_digit():
+    validate_ogrn("1111111111110")
+    with pytest.raises(ValidationError):
+        validate_ogrn("1111111111111")
+
+
+@pytest.mark.parametrize(
+    ("count", "label"),
+    [(1, "1 день"), (3, "3 дня"), (11, "11 дней"), (21, "21 день"), (30, "30 дней")],
+)
+def test_days(count, label):
+    assert days(count) == label
+
+
+# The privacy page
+
+
+def privacy(client) -> str:
+    response = client.get("/konfidencialnost/")
+    assert response.status_code == HTTPStatus.OK
+    return response.content.decode().replace("\xa0", " ")
+
+
+def test_privacy_page_says_what_is_kept_how_long_and_why(client, regions):
+    page = privacy(client)
+    assert "<h1>Политика конфиденциальности</h1>" in page
+    # The chosen region: in the session, for as long as the settings keep it.
+    assert f"cookie «{settings.SESSION_COOKIE_NAME}»" in page
+    assert f"Срок хранения — {settings.SESSION_COOKIE_AGE // 86400} дней со дня ответа" in page
+    assert "чтобы показывать страховых представителей и файлы вашего региона" in page
+    # The version for visually impaired people: a cookie of its own.
+    assert "cookie «special»" in page
+    assert "размер шрифта, цветовую схему, интервалы и показ изображений" in page
+    assert "Срок хранения — 365 дней; вернитесь к обычной версии" in page
+    # Request logs, without addresses.
+    assert "IP-адрес, cookie и то, что вы ввели в формы, в журнал не попадают" in page
+    assert "чтобы находить и исправлять ошибки" in page
+    assert "Журналы хранятся" not in page  # not said until the company says it
+
+
+def test_privacy_page_is_made_from_the_company_record(client, regions):
+    make_company()
+    page = privacy(client)
+    assert "Журналы хранятся 30 дней, затем удаляются." in page
+    assert '<a href="mailto:info@example.test">' in page
+    assert "Оператор сайта: Акционерное общество «Пример-Мед», ИНН 0000000000" in page
+
+
+def test_privacy_page_is_a_public_page_without_a_cookie(client, regions):
+    response = client.get("/konfidencialnost/")
+    assert not response.cookies
+    assert "public" in response["Cache-Control"]

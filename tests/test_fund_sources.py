@@ -1,0 +1,113 @@
+"""Each region's ТФОМС from a third-party compilation, shown with its source and date; staff
+mark a fund checked against its own site."""
+
+import datetime
+from http import HTTPStatus
+
+import pytest
+from django.utils import timezone
+
+from regions.models import Region, site_label
+
+from .factories import region_form
+
+pytestmark = pytest.mark.django_db
+
+SOURCE_URL = (
+    "https://github.com/infoculture/finguide/blob/d87540a90eb23c17e56ab1f3e8364615df0efa52/"
+    "_dev/rf_finance_sources_table_full.md"
+)
+
+
+def fund_card(client, region: Region) -> str:
+    page = client.get(region.get_absolute_url()).content.decode().replace("\xa0", " ")
+    start = page.index("Территориальный фонд ОМС</h3>")
+    return page[start : page.index("</div>", start)]
+
+
+def test_every_region_page_shows_its_fund_with_the_source_and_date(client, regions):
+    assert len(regions.regions) == 23
+    for region in regions.regions:
+        card = fund_card(client, region)
+        assert f"<p>{region.tfoms_name}</p>" in card, region.slug
+        site = region.tfoms_site_label
+        assert f'<a href="{site}" rel="noopener">{site}</a>' in card
+        assert "По данным на 14.05.2026" in card
+        assert f'<a href="{SOURCE_URL}" rel="noopener">' in card
+        assert "С сайтом фонда пока не сверено." in card
+        # Never a guessed phone or address.
+        assert "Телефон:" not in card and "Адрес:" not in card
+
+
+def test_representatives_pages_show_the_fund_too(client, regions):
+    page = client.get("/regions/tomsk-oblast/representatives/").content.decode()
+    assert "ТФОМС Томской области" in page
+    assert "По данным на 14.05.2026" in page.replace("\xa0", " ")
+
+
+def test_a_region_page_without_phones_says_where_to_find_them(client, regions):
+    page = client.get("/regions/perm-krai/").content.decode().replace("\xa0", " ")
+    assert "Телефон и адрес фонда смотрите на его сайте" in page
+    assert (
+        "Контакты органа здравоохранения Пермского края на нашем сайте пока не опубликованы" in page
+    )
+    assert 'href="tel:+78003336003"' in page
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://www.xn--09-7lchqdo.xn--p1ai/", "https://www.тфомс09.рф/"),
+        ("http://псковский-тфомс.рф/", "http://псковский-тфомс.рф/"),
+        ("https://mgfoms.ru/", "https://mgfoms.ru/"),
+        ("https://fund.example.test/contacts/", "https://fund.example.test/contacts/"),
+    ],
+)
+def test_sites_are_shown_as_people_read_them(url, label):
+    assert site_label(url) == label
+
+
+def test_staff_mark_a_fund_checked_and_citizens_see_it(admin_client, admin_user, client, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    client.get(tomsk.get_absolute_url())  # cached before the check
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    response = admin_client.post(url, region_form(tomsk, mark_checked="on"))
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:3000]
+    tomsk.refresh_from_db()
+    assert (tomsk.checked_on, tomsk.checked_by) == (timezone.localdate(), admin_user)
+    card = fund_card(client, tomsk)
+    assert f"Сверено с официальным сайтом фонда {timezone.localdate():%d.%m.%Y}." in card
+    assert "пока не сверено" not in card
+
+
+def test_changing_the_fund_takes_the_check_away(admin_client, admin_user, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    tomsk.checked_on, tomsk.checked_by = datetime.date(2026, 11, 1), admin_user
+    tomsk.save()
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    response = admin_client.post(url, region_form(tomsk, tfoms_site="https://fund.example.test/"))
+    assert response.status_code == HTTPStatus.FOUND
+    tomsk.refresh_from_db()
+    assert tomsk.checked_on is None and tomsk.checked_by is None
+
+
+def test_changing_something_else_keeps_the_check(admin_client, admin_user, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    tomsk.checked_on, tomsk.checked_by = datetime.date(2026, 11, 1), admin_user
+    tomsk.save()
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    admin_client.post(url, region_form(tomsk, order=99))
+    tomsk.refresh_from_db()
+    assert tomsk.checked_on == datetime.date(2026, 11, 1)
+
+
+def test_the_region_list_marks_several_funds_checked(admin_client, admin_user, regions):
+    chosen = [regions.by_slug["tomsk-oblast"].pk, regions.by_slug["perm-krai"].pk]
+    response = admin_client.post(
+        "/admin/regions/region/", {"action": "mark_checked", "_selected_action": chosen}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    checked = Region.objects.filter(checked_on=timezone.localdate(), checked_by=admin_user)
+    assert sorted(checked.values_list("pk", flat=True)) == sorted(chosen)
+    listing = admin_client.get("/admin/regions/region/").content.decode()
+    assert "не проверено" in listing
