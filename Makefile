@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-FIXTURES := fixtures/regions.json fixtures/representatives.json fixtures/legal.json
+FIXTURES := fixtures/regions.json fixtures/representatives.json fixtures/legal.json fixtures/subjects.json
 # Development values for `make run` only; production sets its own environment.
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
 

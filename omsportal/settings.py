@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "simple_history",
     "regions",
     "representatives",
+    "journey",
     "appeals",
     "legal",
     "company",

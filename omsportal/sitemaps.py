@@ -2,6 +2,7 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import Max
 from django.urls import reverse
 
+from journey.views import all_pairs
 from regions.models import Region
 from representatives.models import Representative
 
@@ -10,7 +11,7 @@ class PageSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return ["home", "rights", "regions:list", "regions:files", "privacy"]
+        return ["home", "rights", "journey:form", "regions:list", "regions:files", "privacy"]
 
     def location(self, item):
         return reverse(item)
@@ -42,8 +43,21 @@ class RepresentativesSitemap(RegionSitemap):
         return max(region.updated_at, changed) if changed else region.updated_at
 
 
+class JourneySitemap(Sitemap):
+    """An answer page for each of the company's regions with each federal subject (23 × 89)."""
+
+    changefreq = "monthly"
+
+    def items(self):
+        return all_pairs()
+
+    def location(self, pair):
+        return reverse("journey:answer", args=pair)
+
+
 SITEMAPS = {
     "pages": PageSitemap,
     "regions": RegionSitemap,
     "representatives": RepresentativesSitemap,
+    "journey": JourneySitemap,
 }

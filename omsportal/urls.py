@@ -19,6 +19,7 @@ urlpatterns = [
     path("special.css", special.stylesheet, name="special_css"),
     path("", include("regions.urls")),
     path("", include("representatives.urls")),
+    path("", include("journey.urls")),
     path("", include("appeals.urls")),
     path("robots.txt", views.robots_txt, name="robots"),
     path(

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
 from .checks import MarkCheckedAdmin
-from .models import Region, RegistryFile
+from .models import Region, RegistryFile, Subject
 
 # Inlines other apps show on a region's page (representatives): regions knows none of them.
 _region_inlines: list[type[admin.options.InlineModelAdmin]] = []
@@ -104,3 +104,10 @@ class RegistryFileAdmin(admin.ModelAdmin):
     @admin.display(description="размер")
     def human_size(self, registry_file):
         return filesizeformat(registry_file.size)
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "iso_code", "time_zone", "federal_district")
+    list_filter = ("federal_district", "time_zone")
+    search_fields = ("name", "code", "iso_code", "slug", "okato")

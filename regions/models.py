@@ -1,5 +1,6 @@
 import datetime
 import hashlib
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -17,6 +18,7 @@ from .caching import cached_content, content_key
 from .checks import checked_by_field, checked_on_field
 from .phones import phone_tel, validate_phone
 from .validators import validate_not_formula, validate_registry_file
+from .zones import utc_label
 
 
 def validate_time_zone(value: str) -> None:
@@ -83,9 +85,15 @@ class RegionQuerySet(models.QuerySet):
         )
 
 
-class RegionManager(models.Manager.from_queryset(RegionQuerySet)):
+class ByCodeManager(models.Manager):
+    """Rows whose natural key is the federal subject code: fixtures load by it, again and again."""
+
     def get_by_natural_key(self, code):
         return self.get(code=code)
+
+
+class RegionManager(ByCodeManager.from_queryset(RegionQuerySet)):
+    pass
 
 
 class Region(models.Model):
@@ -256,11 +264,7 @@ class Region(models.Model):
     @property
     def utc_offset_label(self) -> str:
         """«UTC+5» for the region's time now, for «время местное» notes."""
-        offset = timezone.now().astimezone(zoneinfo.ZoneInfo(self.time_zone)).utcoffset()
-        hours, rest = divmod(int(offset.total_seconds()), 3600)
-        minutes = rest // 60
-        sign = "+" if hours >= 0 else "−"
-        return f"UTC{sign}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+        return utc_label(self.time_zone)
 
 
 def site_label(url: str) -> str:
@@ -277,13 +281,106 @@ def site_label(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(host, readable)).geturl()
 
 
-# Pickled regions outlive a deploy in a shared cache: a new schema must not read old pickles.
-REGION_INDEX_CACHE_KEY = (
-    "regions:index:"
-    + hashlib.sha1(
-        ",".join(f.attname for f in Region._meta.concrete_fields).encode(), usedforsecurity=False
-    ).hexdigest()[:12]
-)
+@dataclass(frozen=True)
+class SubjectIndex:
+    """All 89 federal subjects, for «где вы сейчас»: a form lists them, an answer names one."""
+
+    subjects: list["Subject"]
+    by_code: dict[str, "Subject"] = field(default_factory=dict)
+    by_slug: dict[str, "Subject"] = field(default_factory=dict)
+    by_iso: dict[str, "Subject"] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, subjects: list["Subject"]) -> "SubjectIndex":
+        return cls(
+            subjects=sorted(subjects, key=lambda s: s.sort_key),
+            by_code={s.code: s for s in subjects},
+            by_slug={s.slug: s for s in subjects},
+            by_iso={s.iso_code.upper(): s for s in subjects if s.iso_code},
+        )
+
+
+class SubjectQuerySet(models.QuerySet):
+    def index(self) -> SubjectIndex:
+        return cached_content(
+            SUBJECT_INDEX_CACHE_KEY, build=lambda: SubjectIndex.build(list(self.all()))
+        )
+
+
+class SubjectManager(ByCodeManager.from_queryset(SubjectQuerySet)):
+    pass
+
+
+# Words that open many official names: a person looks for «Северная Осетия» under С, not Р.
+GENERIC_WORDS = re.compile(r"^(?:город|республика)\s+", re.IGNORECASE)
+
+
+class Subject(models.Model):
+    """A federal subject of Russia: where a person may be when they need care.
+
+    Reference data, loaded from fixtures/subjects.json (generated from the shared subjects.csv).
+    The 23 regions where the company issues policies are ``Region`` rows; a region and its
+    subject share the subject code, the natural key both have. A foreign key would state the
+    same fact a second time and would then have to be kept equal to the code.
+    """
+
+    code = models.CharField(
+        "код субъекта РФ",
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^\d{2}$", "Код субъекта — две цифры, например 77.")],
+    )
+    name = models.CharField(
+        "название", max_length=100, unique=True, help_text="Официальное, как в ст. 65 Конституции."
+    )
+    okato = models.CharField(
+        "код ОКАТО",
+        max_length=5,
+        validators=[
+            RegexValidator(r"^\d{2}(?:\d{3})?$", "Две цифры или пять (автономные округа).")
+        ],
+    )
+    iso_code = models.CharField(
+        "код ISO 3166-2",
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(r"^RU-[A-Z]{2,3}$", "Код вида RU-MOW.")],
+        help_text="Пусто, если в ISO 3166-2 кода нет.",
+    )
+    slug = models.SlugField("адрес страницы (латиницей)", max_length=50, unique=True)
+    time_zone = models.CharField(
+        "часовой пояс", max_length=40, validators=[validate_time_zone], help_text="Столицы."
+    )
+    name_in = models.CharField("название в предложном падеже", max_length=120)
+    name_of = models.CharField("название в родительном падеже", max_length=120)
+    federal_district = models.CharField("федеральный округ", max_length=40, blank=True)
+
+    objects = SubjectManager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "субъект РФ"
+        verbose_name_plural = "субъекты РФ"
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    @property
+    def sort_key(self) -> str:
+        return GENERIC_WORDS.sub("", self.name).casefold()
+
+
+def schema_cache_key(prefix: str, model: type[models.Model]) -> str:
+    # Pickled rows outlive a deploy in a shared cache: a new schema must not read old pickles.
+    fields = ",".join(f.attname for f in model._meta.concrete_fields)
+    return f"{prefix}:{hashlib.sha1(fields.encode(), usedforsecurity=False).hexdigest()[:12]}"
+
+
+REGION_INDEX_CACHE_KEY = schema_cache_key("regions:index", Region)
+SUBJECT_INDEX_CACHE_KEY = schema_cache_key("regions:subjects", Subject)
 
 
 class RegistryFileQuerySet(models.QuerySet):

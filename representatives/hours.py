@@ -33,6 +33,7 @@ class DayGroup(NamedTuple):
     short: str  # «пн-пт»
     long: str  # «понедельник — пятница»
     times: str  # «09:00–13:00, 14:00–18:00»
+    spans: tuple[tuple[time, time], ...] = ()  # the same times, for shifting to another zone
 
 
 def check_intervals(intervals: Iterable[Interval]) -> None:
@@ -144,8 +145,30 @@ def group_days(intervals: Iterable[Interval]) -> list[DayGroup]:
         short = SHORT_DAYS[first] + (f"-{SHORT_DAYS[last]}" if last != first else "")
         long = LONG_DAYS[first] + (f" — {LONG_DAYS[last]}" if last != first else "")
         times = ", ".join(f"{opens:%H:%M}–{closes:%H:%M}" for opens, closes in by_day[run[0]])
-        groups.append(DayGroup(short, long, times))
+        groups.append(DayGroup(short, long, times, tuple(by_day[run[0]])))
     return groups
+
+
+# How a shifted time says that it falls on another day than the day it is listed under.
+OTHER_DAY = {-1: " предыдущего дня", 0: "", 1: " следующего дня"}
+
+
+def _shifted(moment: time, minutes: int) -> tuple[str, str]:
+    days, rest = divmod(moment.hour * 60 + moment.minute + minutes, 24 * 60)
+    return f"{rest // 60:02d}:{rest % 60:02d}", OTHER_DAY[days]
+
+
+def _shifted_span(opens: time, closes: time, minutes: int) -> str:
+    (start, start_day), (end, end_day) = _shifted(opens, minutes), _shifted(closes, minutes)
+    if start_day or end_day:
+        return f"с {start}{start_day} до {end}{end_day}"
+    return f"{start}–{end}"
+
+
+def shifted_times(group: DayGroup, minutes: int) -> str:
+    """A group's times as clocks ``minutes`` ahead show them: «13:00–22:00», or
+    «с 18:00 до 03:00 следующего дня» where the shift crosses midnight."""
+    return ", ".join(_shifted_span(opens, closes, minutes) for opens, closes in group.spans)
 
 
 def format_hours(intervals: Iterable[Interval]) -> str:

@@ -47,6 +47,13 @@ class RepresentativeQuerySet(models.QuerySet):
             .order_by("level", "order", "pk")
         )
 
+    def by_level(self, region: Region) -> dict[int, list["Representative"]]:
+        """``for_region`` grouped by level; every level present, empty when it has no one."""
+        levels: dict[int, list[Representative]] = {level: [] for level in Level}
+        for representative in self.for_region(region):
+            levels[representative.level].append(representative)
+        return levels
+
 
 class RepresentativeManager(models.Manager.from_queryset(RepresentativeQuerySet)):
     def get_by_natural_key(self, code, region_code):
@@ -133,6 +140,9 @@ class Representative(models.Model):
     @property
     def hour_groups(self) -> list[DayGroup]:
         return group_days(self.intervals)
+
+    def lists_phone(self, tel: str) -> bool:
+        return any(target == tel for _, target in self.phone_links)
 
 
 class ReceptionHours(models.Model):

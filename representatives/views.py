@@ -12,16 +12,10 @@ from .models import Level, Representative
 @public_page
 def region_representatives(request, slug):
     region = region_from_slug(slug)
-    levels = {level: [] for level in Level}
-    for representative in Representative.objects.for_region(region):
-        levels[representative.level].append(representative)
+    levels = Representative.objects.by_level(region)
     # The federal hotline is always on the page, as a card of its own unless a level-1 contact
     # (as in the shipped fixtures) already lists it.
-    hotline_listed = any(
-        tel == settings.HOTLINE_TEL
-        for representative in levels[Level.CONTACT_CENTRE]
-        for _, tel in representative.phone_links
-    )
+    hotline_listed = any(r.lists_phone(settings.HOTLINE_TEL) for r in levels[Level.CONTACT_CENTRE])
     return render(
         request,
         "representatives/region.html",

@@ -44,6 +44,15 @@ def regions(db):
 
 
 @pytest.fixture
+def subjects(regions):
+    """The 89 federal subjects of the shipped fixture (and the 23 regions), as the cached index."""
+    from regions.models import Subject
+
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "subjects.json", verbosity=0)
+    return Subject.objects.index()
+
+
+@pytest.fixture
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

@@ -55,8 +55,8 @@ PAGES = [
     Page("download", "/files/{file}/", cold=2, warm=1),
     Page("contacts csv", "/files/contacts.csv", cold=2),
     Page("contacts xlsx", "/files/contacts.xlsx", cold=2),
-    # ... the region index and when each region's contacts last changed.
-    Page("sitemap", "/sitemap.xml", cold=3),
+    # ... the region index, when each region's contacts last changed, the subjects (journey).
+    Page("sitemap", "/sitemap.xml", cold=4),
     Page("robots", "/robots.txt", cold=1),
     Page("privacy", "/konfidencialnost/", cold=2),
 ]

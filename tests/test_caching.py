@@ -333,7 +333,7 @@ def test_a_template_slip_cannot_leak_a_visitors_region(client, visitor, settings
     assert "Ваш регион Город Москва?" in newcomer
 
 
-@pytest.mark.parametrize("app", ["regions", "representatives", "appeals"])
+@pytest.mark.parametrize("app", ["regions", "representatives", "journey", "appeals"])
 def test_apps_do_not_import_the_project_package(settings, app):
     sources = (settings.BASE_DIR / app).rglob("*.py")
     offenders = [

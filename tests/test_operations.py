@@ -53,7 +53,9 @@ def snapshot() -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_backup_and_restore_into_an_empty_database_loses_nothing(regions, media_root, tmp_path):
+def test_backup_and_restore_into_an_empty_database_loses_nothing(
+    regions, subjects, media_root, tmp_path
+):
     tomsk = regions.by_slug["tomsk-oblast"]
     registry_file(region=tomsk)
     registry_file(title="Базовая программа ОМС", kind="programme")

@@ -1,0 +1,362 @@
+"""«Я не в своём регионе»: the two questions and the answer page for each pair of regions."""
+
+import re
+from http import HTTPStatus
+from xml.etree import ElementTree
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils.html import strip_tags
+
+from regions.models import Region
+from regions.zones import zone_label
+from representatives.hours import group_days, parse_hours, shifted_times
+
+from .factories import WORKDAYS, make_representative, registry_file
+
+pytestmark = pytest.mark.django_db
+
+FORM = "/v-drugom-regione/"
+TOMSK = "/v-drugom-regione/moscow/tomsk-oblast/"
+KRASNODAR = "/v-drugom-regione/perm-krai/krasnodar-krai/"
+OTHER = "/v-drugom-regione/other-region/north-ossetia-alania/"
+AT_HOME = "/v-drugom-regione/tomsk-oblast/tomsk-oblast/"
+TFOMS_NAME = "Территориальный фонд ОМС Томской области (тест)"
+TFOMS_SITE = "https://tfoms.example.ru/"
+
+
+def text(response) -> str:
+    """What a reader sees in <main>, as one line of plain text."""
+    page = response.content.decode()
+    main = page[page.index("<main") : page.index("</main>")]
+    return re.sub(r"\s+", " ", strip_tags(main))
+
+
+def choose(client, slug: str) -> None:
+    client.post("/regions/choose/", {"region": slug, "next": "/"})
+
+
+@pytest.fixture
+def tomsk_tfoms(subjects):
+    Region.objects.filter(slug="tomsk-oblast").update(tfoms_name=TFOMS_NAME, tfoms_site=TFOMS_SITE)
+    cache.clear()  # update() sends no signal
+
+
+@pytest.fixture
+def moscow_representatives(subjects):
+    moscow = Region.objects.get(slug="moscow")
+    make_representative(
+        moscow, level=1, role="Контакт-центр (тест)", phones="8 (495) 000-00-00", hours=WORKDAYS
+    )
+    make_representative(moscow, level=3, role="Эксперт (тест)", hours=[(6, "10:00", "14:00")])
+    return moscow
+
+
+# The form
+
+
+def test_the_form_asks_both_questions_with_every_choice(client, subjects):
+    response = client.get(FORM)
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert '<form class="journey-form" method="get" action="/v-drugom-regione/otvet/">' in page
+    assert "Где выдан ваш полис ОМС?" in page and "Где вы сейчас?" in page
+    policy = re.search(r'<select name="policy".*?</select>', page, re.S).group()
+    place = re.search(r'<select name="place".*?</select>', page, re.S).group()
+    policy_names = re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', policy)
+    assert policy_names == [r.name for r in Region.objects.all()] + ["В другом регионе"]
+    assert len(re.findall(r'<option value="[^"]+"', place)) == 89
+    assert ">Республика Северная Осетия" in place and "Алания</option>" in place
+    assert "<script" not in page
+
+
+def test_the_form_suggests_the_confirmed_region_as_where_the_policy_was_issued(client, subjects):
+    choose(client, "perm-krai")
+    page = client.get(FORM).content.decode()
+    assert '<option value="perm-krai" selected>Пермский край</option>' in page
+    # A newcomer gets the page kept for newcomers, not the one kept for this visitor.
+    newcomer = Client().get(FORM)
+    assert "public" in newcomer["Cache-Control"]
+    assert '<option value="perm-krai" selected>' not in newcomer.content.decode()
+    place = re.search(r'<select name="place".*?</select>', page, re.S).group()
+    assert '<option value="" selected>Выберите регион</option>' in place
+
+
+@pytest.mark.parametrize(
+    ("geo", "option"),
+    [
+        ("RU-TOM", '<option value="tomsk-oblast" selected>Томская область</option>'),
+        # Not one of the company's 23 regions, and still where the person is.
+        ("RU-SE", '<option value="north-ossetia-alania" selected>Республика Северная Осетия'),
+    ],
+)
+def test_the_form_suggests_where_a_trusted_geo_header_says_the_person_is(
+    client, subjects, settings, geo, option
+):
+    settings.REGION_HEADER = "HTTP_X_GEO_REGION"
+    page = client.get(FORM, HTTP_X_GEO_REGION=geo).content.decode()
+    assert option in page
+    policy = re.search(r'<select name="policy".*?</select>', page, re.S).group()
+    assert '<option value="" selected>Выберите регион</option>' in policy
+    # The page is kept per header value: the next visitor, elsewhere, is not told this place.
+    other = client.get(FORM, HTTP_X_GEO_REGION="RU-KDA").content.decode()
+    assert option not in other
+    assert '<option value="krasnodar-krai" selected>' in other
+
+
+def test_submitting_the_form_leads_to_the_pairs_own_address(client, subjects):
+    response = client.get("/v-drugom-regione/otvet/", {"policy": "moscow", "place": "tomsk-oblast"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == TOMSK
+
+
+def test_a_policy_from_another_region_has_an_address_too(client, subjects):
+    response = client.get(
+        "/v-drugom-regione/otvet/", {"policy": "other-region", "place": "north-ossetia-alania"}
+    )
+    assert response["Location"] == OTHER
+
+
+def test_a_half_answered_form_comes_back_saying_what_is_missing(client, subjects):
+    response = client.get("/v-drugom-regione/otvet/", {"policy": "moscow", "place": ""})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    assert "Выберите оба региона из списков." in page
+    assert '<option value="moscow" selected>' in page
+    assert 'aria-invalid="true"' in page
+
+
+def test_the_forms_target_without_answers_goes_to_the_form(client, subjects):
+    assert client.get("/v-drugom-regione/otvet/")["Location"] == FORM
+
+
+@pytest.mark.parametrize("url", ["/", "/zashchita-prav/", "/regions/", "/regions/moscow/", FORM])
+def test_every_page_links_to_the_form_in_the_header(client, subjects, url):
+    page = client.get(url).content.decode()
+    nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S).group()
+    assert '<a href="/v-drugom-regione/">Я не в своём регионе</a>' in nav
+
+
+@pytest.mark.parametrize("url", ["/", "/zashchita-prav/", "/regions/"])
+def test_home_rights_and_region_list_lead_to_the_form(client, subjects, url):
+    main = client.get(url).content.decode().split("<main", 1)[1]
+    assert 'href="/v-drugom-regione/"' in main
+
+
+# The answer page
+
+
+def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
+    client, tomsk_tfoms, moscow_representatives
+):
+    response = client.get(TOMSK)
+    assert response.status_code == HTTPStatus.OK
+    page = text(response)
+    order = [
+        "Полис выдан в городе Москве, вы в Томской области",
+        "103",
+        "112",
+        "без полиса",
+        "Куда обратиться в Томской области",
+        TFOMS_NAME,
+        "Что взять с собой",
+        "свидетельство о рождении",
+        "направление",
+        "Если отказали в помощи",
+        "К главному врачу",
+        "8 (800) 333-60-03",
+        "В ТФОМС Томской области",
+        "письменное обращение",
+        "Кому звонить",
+    ]
+    positions = [page.find(piece) for piece in order]
+    assert -1 not in positions, [p for p, at in zip(order, positions, strict=True) if at < 0]
+    assert positions == sorted(positions)
+    assert f'href="{TFOMS_SITE}"' in response.content.decode()
+    assert '<a href="/obrashchenie/">письменное обращение</a>' in response.content.decode()
+    assert "только в программе ОМС города Москвы, в Томской области не действует" in page
+
+
+def test_reception_hours_are_given_in_both_local_times(client, moscow_representatives, subjects):
+    page = text(client.get(TOMSK))
+    assert "В Томской области время на 4 часа больше, чем в городе Москве" in page
+    assert "МСК+4 (UTC+7) и МСК (UTC+3)" in page
+    assert (
+        "Понедельник — пятница: 09:00–18:00 по времени города Москвы — "
+        "13:00–22:00 по времени Томской области"
+    ) in page
+    assert "Суббота: 10:00–14:00 по времени города Москвы — 14:00–18:00 по времени" in page
+
+
+def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
+    perm = Region.objects.get(slug="perm-krai")
+    make_representative(perm, level=2, role="Представитель (тест)", hours=WORKDAYS)
+    page = text(client.get(KRASNODAR))
+    assert "Полис выдан в Пермском крае, вы в Краснодарском крае" in page
+    assert "Куда обратиться в Краснодарском крае" in page
+    # No fund contacts for a place the company does not serve: the official list, no guess.
+    assert "сайте Федерального фонда обязательного медицинского страхования (ФФОМС)" in page
+    assert "В Краснодарском крае время на 2 часа меньше, чем в Пермском крае" in page
+    assert "09:00–18:00 по времени Пермского края — 07:00–16:00 по времени Краснодарского" in page
+    assert "страховые представители Пермского края" in page
+
+
+def test_a_policy_from_another_region_says_the_site_cannot_know_the_insurer(client, subjects):
+    page = text(client.get(OTHER))
+    assert "Полис выдан в другом регионе, вы в Республике Северная Осетия — Алания" in page
+    assert "Мы не знаем, какая страховая компания выдала ваш полис" in page
+    assert "В страховую компанию, которая выдала ваш полис" in page
+    assert "Куда обратиться в Республике Северная Осетия — Алания" in page
+    assert "103" in page and "Что взять с собой" in page
+    assert "Страховые представители" not in page
+
+
+def test_at_home_the_page_is_the_in_region_version(client, tomsk_tfoms):
+    tomsk = Region.objects.get(slug="tomsk-oblast")
+    registry_file(title="Реестр медицинских организаций Томской области (тест)", region=tomsk)
+    make_representative(tomsk, level=2, role="Представитель (тест)", hours=WORKDAYS)
+    page = text(client.get(AT_HOME))
+    assert "Вы в своём регионе: Томская область" in page
+    assert "Вся помощь, которая входит в территориальную программу ОМС Томской области" in page
+    assert "Реестр медицинских организаций Томской области (тест)" in page
+    assert "PDF" in page
+    assert "Понедельник — пятница: 09:00–18:00" in page
+    assert "по времени" not in page
+    assert "не действует" not in page
+
+
+def test_the_registry_shown_is_the_places_not_the_policys(client, subjects, media_root):
+    registry_file(title="Реестр Томской области (тест)", region=Region.objects.get(code="70"))
+    registry_file(title="Реестр города Москвы (тест)", region=Region.objects.get(code="77"))
+    page = text(client.get(TOMSK))
+    assert "Реестр Томской области (тест)" in page
+    assert "Реестр города Москвы (тест)" not in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v-drugom-regione/moscow/atlantis/",
+        "/v-drugom-regione/atlantis/tomsk-oblast/",
+        "/v-drugom-regione/krasnodar-krai/tomsk-oblast/",  # not a policy region of the company
+    ],
+)
+def test_an_unknown_pair_is_a_russian_404_leading_back_to_the_form(client, subjects, url):
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    page = response.content.decode()
+    assert "Такой пары регионов нет" in page
+    assert '<a class="button" href="/v-drugom-regione/">Выбрать регионы заново</a>' in page
+
+
+@pytest.mark.parametrize("url", [TOMSK, KRASNODAR, OTHER, AT_HOME])
+def test_the_answer_is_the_same_for_everyone_and_sets_no_cookie(client, subjects, url):
+    first = client.get(url)
+    assert not first.cookies
+    assert "public" in first["Cache-Control"] and "s-maxage" in first["Cache-Control"]
+    choose(client, "perm-krai")
+    with_session = client.get(url + "?policy=moscow&utm_source=test")
+    assert with_session.content == first.content
+
+
+def test_the_answer_prints_no_per_visitor_data(client, subjects, settings):
+    settings.REGION_HEADER = "HTTP_X_GEO_REGION"
+    choose(client, "perm-krai")
+    page = client.get(TOMSK, HTTP_X_GEO_REGION="RU-SAM").content.decode()
+    assert "Ваш регион" not in page
+    assert "Самарская" not in page and "Пермск" not in page
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_answer_costs_the_same_queries_however_much_content(
+    client, subjects, media_root, django_assert_num_queries, count
+):
+    moscow, tomsk = Region.objects.get(code="77"), Region.objects.get(code="70")
+    for number in range(count):
+        make_representative(moscow, level=1 + number % 3, hours=WORKDAYS)
+        registry_file(title=f"Реестр № {number} (тест)", region=tomsk)
+    cache.clear()
+    # The content version, the company record (footer), the region index, the subject index,
+    # the files of the place, the representatives of the policy's region and their hours;
+    # then the version only.
+    with django_assert_num_queries(7):
+        assert client.get(TOMSK).status_code == HTTPStatus.OK
+    with django_assert_num_queries(1):
+        assert client.get(TOMSK).status_code == HTTPStatus.OK
+
+
+def test_the_address_can_be_sent_without_javascript(client, subjects, settings):
+    settings.SITE_URL = "https://oms.example.ru"
+    page = client.get(TOMSK).content.decode()
+    assert "https://oms.example.ru/v-drugom-regione/moscow/tomsk-oblast/</span>" in page
+    body = "https%3A%2F%2Foms.example.ru%2Fv-drugom-regione%2Fmoscow%2Ftomsk-oblast%2F"
+    assert re.search(r'href="mailto:\?subject=[^"]+&amp;body=' + body + '"', page)
+
+
+# The region prompt and the region list
+
+
+def test_the_prompt_says_which_region_it_asks_about(client, subjects):
+    page = client.get("/").content.decode()
+    assert "Ваш регион Город Москва?" in page
+    assert "регион, где выдан ваш полис ОМС" in page
+
+
+def test_the_region_list_ends_with_a_way_out_for_every_other_region(client, subjects):
+    page = client.get("/regions/").content.decode()
+    end = page.index("Моего региона нет в списке")
+    assert end > page.index("Чеченская Республика")
+    assert "23 региона, где наша компания выдаёт полисы ОМС" in page
+    assert 'href="/v-drugom-regione/"' in page[end:]
+
+
+def test_each_region_in_the_list_links_to_its_page_and_the_chosen_one_is_marked(client, subjects):
+    page = client.get("/regions/").content.decode()
+    for region in Region.objects.all():
+        assert f'href="/regions/{region.slug}/"' in page
+    assert "ваш регион</span>" not in page
+    choose(client, "tomsk-oblast")
+    page = client.get("/regions/").content.decode()
+    assert page.count("ваш регион</span>") == 1
+    marked = page.index("ваш регион</span>")
+    assert page.rindex("Томская область", 0, marked) > page.rindex("Смоленская область", 0, marked)
+
+
+def test_the_rights_page_links_the_visitors_region_page(client, subjects):
+    choose(client, "perm-krai")
+    page = client.get("/zashchita-prav/").content.decode()
+    assert '<a href="/regions/perm-krai/">Пермский край</a>' in page
+
+
+# Sitemap, time zones
+
+
+def test_sitemap_lists_the_form_and_every_pair(client, subjects):
+    tree = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locations = {loc.text for loc in tree.findall("s:url/s:loc", ns)}
+    assert "http://testserver/v-drugom-regione/" in locations
+    pairs = {loc for loc in locations if re.search(r"/v-drugom-regione/[^/]+/[^/]+/$", loc)}
+    assert len(pairs) == 23 * 89
+    assert f"http://testserver{TOMSK}" in pairs and f"http://testserver{KRASNODAR}" in pairs
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [
+        ("Europe/Moscow", "МСК (UTC+3)"),
+        ("Asia/Tomsk", "МСК+4 (UTC+7)"),
+        ("Europe/Kaliningrad", "МСК−1 (UTC+2)"),
+        ("Asia/Kamchatka", "МСК+9 (UTC+12)"),
+    ],
+)
+def test_zones_are_named_as_people_name_them(zone, label):
+    assert zone_label(zone) == label
+
+
+def test_hours_shifted_past_midnight_say_which_day():
+    weekdays, saturday = group_days(parse_hours("пн-пт 09:00-18:00; сб 10:00-14:00"))
+    assert shifted_times(weekdays, 9 * 60) == "с 18:00 до 03:00 следующего дня"
+    assert shifted_times(weekdays, -10 * 60) == "с 23:00 предыдущего дня до 08:00"
+    assert shifted_times(saturday, 4 * 60) == "14:00–18:00"
