@@ -1,24 +1,17 @@
-"""The 89 federal subjects, for «где это случилось».
+"""The 89 federal subjects, for «где это случилось»: the regions app's Subject rows.
 
-Read from the reference file shipped with the app (a copy of shared/data/subjects.csv) until a
-model of the subjects exists; the appeal stores the two-digit subject code, so switching to a
-foreign key later is a data migration keyed by that code.
+The appeal keeps the two-digit subject code as written, so that purging personal data or a
+change to the subjects never rewrites an appeal's statistics.
 """
-
-import csv
-from functools import cache
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-SUBJECTS_CSV = Path(__file__).resolve().parent / "data" / "subjects.csv"
+from regions.models import Subject
 
 
-@cache
 def subjects() -> dict[str, str]:
-    """Subject code → official name, ordered by code."""
-    with SUBJECTS_CSV.open(encoding="utf-8", newline="") as file:
-        return {row["subject_code"]: row["name"] for row in csv.DictReader(file)}
+    """Subject code → official name, in the order people look for them."""
+    return {subject.code: subject.name for subject in Subject.objects.index().subjects}
 
 
 def subject_name(code: str) -> str:
@@ -26,7 +19,7 @@ def subject_name(code: str) -> str:
 
 
 def subject_choices() -> list[tuple[str, str]]:
-    return sorted(subjects().items(), key=lambda item: item[1])
+    return list(subjects().items())
 
 
 def validate_subject_code(value: str) -> None:

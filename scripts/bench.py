@@ -467,6 +467,8 @@ def main() -> int:
             Page("region list ?next=", "/regions/?next=/zashchita-prav/"),
             *(Page(f"representatives {s}", f"/regions/{s}/representatives/") for s in regions),
             Page("region moscow", "/regions/moscow/"),
+            Page("journey form", "/v-drugom-regione/"),
+            Page("journey answer", "/v-drugom-regione/moscow/tomsk-oblast/"),
             Page("files", "/files/"),
             Page("download", f"/files/{env['BENCH_FILE_ID']}/", kind="download"),
             Page("(healthz: Django's floor)", "/healthz", kind="text", target=False),

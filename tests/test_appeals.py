@@ -15,7 +15,7 @@ from regions.models import Region
 from .appeals_support import EMAIL, NAME, TEXT, form_data, make_appeal, started
 from .test_logs import json_log  # noqa: F401  (the production log handler, as a fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("subjects")]
 
 FORM = "/obrashchenie/"
 NUMBER = re.compile(r"^О-\d{4}-\d{6}$")

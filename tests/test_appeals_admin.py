@@ -14,7 +14,7 @@ from appeals.models import GROUP_NAME, AccessLog, Appeal, OutboxMail
 from .appeals_support import EMAIL, NAME, TEXT, make_appeal
 from .factories import region_form
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("subjects")]
 
 LIST = "/admin/appeals/appeal/"
 

@@ -13,7 +13,7 @@ from appeals.outbox import retry_delay, send_due
 
 from .appeals_support import EMAIL, SmtpServer, form_data, make_appeal
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("subjects")]
 
 
 @pytest.fixture

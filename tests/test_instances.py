@@ -229,7 +229,7 @@ def production_env(request, django_db_setup, django_db_blocker, redis_server, tm
     # What the image build does (the manifest storage needs it before the site can start),
     # then what the README tells an operator to do on a new database.
     manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "loaddata", "fixtures/regions.json", "-v0")
+    manage(env, "loaddata", "fixtures/regions.json", "fixtures/subjects.json", "-v0")
     manage(
         env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
         *("createsuperuser", "--noinput", "--username=editor", "--email=editor@example.ru"),

@@ -41,7 +41,7 @@ def log_in(page, username: str) -> None:
 
 
 @pytest.mark.browser
-def test_a_refused_person_writes_staff_answer_and_the_person_reads_it(site, settings, js):
+def test_a_refused_person_writes_staff_answer_and_the_person_reads_it(site, subjects, settings, js):
     settings.APPEALS_MIN_FILL_SECONDS = 0  # the robot below types faster than people do
     member = staff("obrashcheniya-test", member=True)
     staff("redaktor-test", member=False)
@@ -110,7 +110,7 @@ def test_a_refused_person_writes_staff_answer_and_the_person_reads_it(site, sett
 
 
 @pytest.mark.django_db
-def test_the_appeal_pages_are_valid_html(regions, tmp_path, settings):
+def test_the_appeal_pages_are_valid_html(subjects, tmp_path, settings):
     command = checker()
     settings.APPEALS_MIN_FILL_SECONDS = 0
     client = Client()
