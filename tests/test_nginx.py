@@ -7,7 +7,7 @@ import time
 import pytest
 
 from .proxy import Nginx, nginx_available, require_nginx
-from .test_instances import Instance, Visitor, deployment_env, form_fields, manage
+from .test_instances import Instance, Visitor, form_fields, sqlite_site
 
 PASSWORD = "пароль-для-прокси"
 # Short, so that the test can wait for a newcomer's copy to expire.
@@ -22,21 +22,14 @@ if not nginx_available() and not require_nginx():
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("nginx")
-    env = deployment_env(
+    env = sqlite_site(
         workdir,
-        f"sqlite:///{workdir / 'db.sqlite3'}",
+        "fixtures/regions.json",
+        "fixtures/representatives.json",
+        editor_password=PASSWORD,
         PUBLIC_PAGE_MAX_AGE=str(MAX_AGE),
         PUBLIC_PAGE_STALE="30",
         SECURE_SSL_REDIRECT="0",
-        LOG_FORMAT="text",
-        GUNICORN_LOGLEVEL="warning",
-    )
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "loaddata", "fixtures/regions.json", "fixtures/representatives.json", "-v0")
-    manage(
-        env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-        *("createsuperuser", "--noinput", "--username=editor", "--email=editor@example.ru"),
     )
     web = Instance(env, workdir / "web.log")
     try:

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from .proxy import Nginx, nginx_available, require_nginx
-from .test_instances import ROOT, Instance, deployment_env, manage
+from .test_instances import ROOT, Instance, sqlite_site
 
 if not nginx_available() and not require_nginx():
     pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)
@@ -29,17 +29,9 @@ HEADER_TIMEOUT = 10  # client_header_timeout in deploy/nginx.conf
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slow")
-    env = deployment_env(
-        workdir,
-        f"sqlite:///{workdir / 'db.sqlite3'}",
-        SECURE_SSL_REDIRECT="0",
-        LOG_FORMAT="text",
-        GUNICORN_LOGLEVEL="warning",
-        GUNICORN_THREADS="2",
+    env = sqlite_site(
+        workdir, "fixtures/regions.json", SECURE_SSL_REDIRECT="0", GUNICORN_THREADS="2"
     )
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "loaddata", "fixtures/regions.json", "-v0")
     # A large file gunicorn serves (whitenoise indexes the static root when it starts).
     (workdir / "static" / "big.bin").write_bytes(b"\0" * BIG)
     web = Instance(env, workdir / "web.log")

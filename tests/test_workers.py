@@ -13,7 +13,7 @@ import secrets
 import pytest
 import redis
 
-from .test_instances import Instance, Visitor, deployment_env, form_fields, manage
+from .test_instances import Instance, Visitor, form_fields, manage, sqlite_site
 
 PASSWORD = "пароль-для-двух-процессов"
 REGION_PAGE = "/regions/perm-krai/representatives/"
@@ -28,25 +28,19 @@ IMPORT_HEADER = (
 @pytest.fixture(scope="module", params=["no CACHE_URL", "redis"])
 def site(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("workers")
+    cache = {}
+    if request.param == "redis":
+        cache["CACHE_URL"] = f"{request.getfixturevalue('redis_server')}/8"
+        redis.Redis.from_url(cache["CACHE_URL"]).flushdb()
     # Two processes, one thread each: consecutive requests land on either.
-    env = deployment_env(
+    env = sqlite_site(
         workdir,
-        f"sqlite:///{workdir / 'db.sqlite3'}",
+        "fixtures/regions.json",
+        "fixtures/representatives.json",
+        editor_password=PASSWORD,
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",
-        LOG_FORMAT="text",
-        GUNICORN_LOGLEVEL="warning",
-    )
-    if request.param == "redis":
-        server = request.getfixturevalue("redis_server")
-        env["CACHE_URL"] = f"{server}/8"
-        redis.Redis.from_url(env["CACHE_URL"]).flushdb()
-    manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "collectstatic", "--noinput", "-v0")
-    manage(env, "loaddata", "fixtures/regions.json", "fixtures/representatives.json", "-v0")
-    manage(
-        env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-        *("createsuperuser", "--noinput", "--username=editor", "--email=editor@example.ru"),
+        **cache,
     )
     instance = Instance(env, workdir / "web.log")
     try:
