@@ -6,6 +6,7 @@ talks plain HTTP to the instances with the X-Forwarded-Proto header a TLS proxy 
 are therefore kept by hand (they are Secure, and a cookie jar would not send them over HTTP).
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -227,6 +228,51 @@ def sqlite_site(
             *("createsuperuser", "--noinput", "--username=editor", "--email=editor@example.ru"),
         )
     return env
+
+
+@contextlib.contextmanager
+def served(env: dict, workdir: Path, *, behind_nginx: bool = False):
+    """One gunicorn of the site, healthy, and optionally nginx with deploy/nginx.conf in front;
+    yields what clients should talk to."""
+    from .proxy import Nginx
+
+    web = Instance(env, workdir / "web.log")
+    try:
+        web.wait_until_healthy()
+        if not behind_nginx:
+            yield web
+            return
+        nginx = Nginx([web.port])
+        try:
+            yield nginx
+        finally:
+            nginx.stop()
+    finally:
+        web.stop()
+
+
+def log_in_as_editor(server, password: str) -> "Visitor":
+    editor = Visitor()
+    _, page = editor.get(server, "/admin/login/?next=/admin/")
+    response, _ = editor.submit(
+        server,
+        "/admin/login/?next=/admin/",
+        {**form_fields(page), "username": "editor", "password": password},
+    )
+    assert response.status == 302
+    return editor
+
+
+def edit_region_in_admin(editor: "Visitor", server, search: str, **changes: str) -> None:
+    """Changes fields of the region admin's search finds, as staff would in the form."""
+    _, changelist = editor.get(server, "/admin/regions/region/?" + urlencode({"q": search}))
+    change_url = re.search(r'href="(/admin/regions/region/\d+/change/)', changelist).group(1)
+    _, form_page = editor.get(server, change_url)
+    fields = form_fields(form_page) | changes
+    for button in ("_addanother", "_continue"):
+        fields.pop(button, None)
+    response, page = editor.submit(server, change_url, fields)
+    assert response.status == 302, page[:2000]
 
 
 def manage(env: dict, *args: str) -> None:

@@ -1,13 +1,12 @@
 """nginx with deploy/nginx.conf in front of a gunicorn of the site: what a shared cache keeps,
 what it never keeps, and how soon a staff edit reaches newcomers through it."""
 
-import re
 import time
 
 import pytest
 
-from .proxy import Nginx, nginx_available, require_nginx
-from .test_instances import Instance, Visitor, form_fields, sqlite_site
+from .proxy import nginx_available, require_nginx
+from .test_instances import edit_region_in_admin, log_in_as_editor, served, sqlite_site
 
 PASSWORD = "пароль-для-прокси"
 # Short, so that the test can wait for a newcomer's copy to expire.
@@ -31,16 +30,8 @@ def proxy(tmp_path_factory):
         PUBLIC_PAGE_STALE="30",
         SECURE_SSL_REDIRECT="0",
     )
-    web = Instance(env, workdir / "web.log")
-    try:
-        web.wait_until_healthy()
-        nginx = Nginx([web.port])
-        try:
-            yield nginx
-        finally:
-            nginx.stop()
-    finally:
-        web.stop()
+    with served(env, workdir, behind_nginx=True) as nginx:
+        yield nginx
 
 
 def status(response) -> str:
@@ -137,26 +128,12 @@ def test_a_staff_edit_reaches_newcomers_once_s_maxage_has_passed(proxy):
     proxy.request("GET", page_url)
     assert status(proxy.request("GET", page_url)[0]) == "HIT"
 
-    editor = Visitor()  # speaks to nginx as it would to an instance
-    _, login = editor.get(proxy, "/admin/login/?next=/admin/")
-    response, _ = editor.submit(
-        proxy,
-        "/admin/login/?next=/admin/",
-        {**form_fields(login), "username": "editor", "password": PASSWORD},
-    )
-    assert response.status == 302
-    _, changelist = editor.get(proxy, "/admin/regions/region/?q=59")
-    change_url = re.search(r'href="(/admin/regions/region/\d+/change/)', changelist).group(1)
-    _, form_page = editor.get(proxy, change_url)
-    fields = form_fields(form_page) | {"tfoms_name": "ТФОМС (правка через nginx)"}
-    for button in ("_addanother", "_continue"):
-        fields.pop(button, None)
-    response, text = editor.submit(proxy, change_url, fields)
-    assert response.status == 302, text[:2000]
+    editor = log_in_as_editor(proxy, PASSWORD)  # speaks to nginx as it would to an instance
+    edit_region_in_admin(editor, proxy, "59", tfoms_name="ТФОМС (правка через nginx)")
 
     deadline = time.monotonic() + MAX_AGE + 5
     while time.monotonic() < deadline:
-        response, page = proxy.request("GET", page_url)
+        _, page = proxy.request("GET", page_url)
         if "ТФОМС (правка через nginx)" in page:
             break
         time.sleep(0.2)

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from .proxy import Nginx, nginx_available, require_nginx
-from .test_instances import ROOT, Instance, sqlite_site
+from .proxy import nginx_available, require_nginx
+from .test_instances import ROOT, served, sqlite_site
 
 if not nginx_available() and not require_nginx():
     pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)
@@ -34,16 +34,8 @@ def site(tmp_path_factory):
     )
     # A large file gunicorn serves (whitenoise indexes the static root when it starts).
     (workdir / "static" / "big.bin").write_bytes(b"\0" * BIG)
-    web = Instance(env, workdir / "web.log")
-    try:
-        web.wait_until_healthy()
-        nginx = Nginx([web.port])
-        try:
-            yield nginx
-        finally:
-            nginx.stop()
-    finally:
-        web.stop()
+    with served(env, workdir, behind_nginx=True) as nginx:
+        yield nginx
 
 
 def timed_get(port: int, path: str) -> tuple[int, float]:

@@ -13,7 +13,15 @@ import secrets
 import pytest
 import redis
 
-from .test_instances import Instance, Visitor, form_fields, manage, sqlite_site
+from .test_instances import (
+    Visitor,
+    edit_region_in_admin,
+    form_fields,
+    log_in_as_editor,
+    manage,
+    served,
+    sqlite_site,
+)
 
 PASSWORD = "пароль-для-двух-процессов"
 REGION_PAGE = "/regions/perm-krai/representatives/"
@@ -42,12 +50,10 @@ def site(request, tmp_path_factory):
         GUNICORN_THREADS="1",
         **cache,
     )
-    instance = Instance(env, workdir / "web.log")
     try:
-        instance.wait_until_healthy()
-        yield env, instance, workdir
+        with served(env, workdir) as instance:
+            yield env, instance, workdir
     finally:
-        instance.stop()
         if request.param == "redis":
             redis.Redis.from_url(env["CACHE_URL"]).flushdb()
 
@@ -119,25 +125,11 @@ def post_multipart(visitor: Visitor, instance, path: str, fields: dict, files: d
 
 def test_an_admin_edit_and_an_upload_show_on_every_worker_at_once(site):
     _, instance, _ = site
-    editor, visitor = Visitor(), Visitor()
-    _, page = editor.get(instance, "/admin/login/?next=/admin/")
-    response, _ = editor.submit(
-        instance,
-        "/admin/login/?next=/admin/",
-        {**form_fields(page), "username": "editor", "password": PASSWORD},
-    )
-    assert response.status == 302
+    editor, visitor = log_in_as_editor(instance, PASSWORD), Visitor()
     for _ in range(4):
         assert "ТФОМС (правка в админке)" not in visitor.get(instance, "/regions/perm-krai/")[1]
 
-    _, changelist = editor.get(instance, "/admin/regions/region/?q=59")
-    change_url = re.search(r'href="(/admin/regions/region/\d+/change/)', changelist).group(1)
-    _, form_page = editor.get(instance, change_url)
-    fields = form_fields(form_page) | {"tfoms_name": "ТФОМС (правка в админке)"}
-    for button in ("_addanother", "_continue"):
-        fields.pop(button, None)
-    response, page = editor.submit(instance, change_url, fields)
-    assert response.status == 302, page[:2000]
+    edit_region_in_admin(editor, instance, "59", tfoms_name="ТФОМС (правка в админке)")
     for _ in range(4):
         assert "ТФОМС (правка в админке)" in visitor.get(instance, "/regions/perm-krai/")[1]
 
