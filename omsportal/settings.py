@@ -164,8 +164,9 @@ SHARED_CACHE = CACHES["default"]["BACKEND"] not in {
 }
 if CACHES["default"]["LOCATION"].startswith(("redis://", "rediss://", "unix://")):
     # Everything in the cache can be rebuilt from the database (regions/caching.py keeps the
-    # content version there), so an unreachable Redis must cost speed, never a page:
-    # django-redis answers misses instead of raising, after short timeouts.
+    # content version there, and only a short-lived copy in the cache), so an unreachable Redis
+    # must cost speed, never a page: django-redis answers misses instead of raising, after
+    # short timeouts.
     CACHES["default"]["BACKEND"] = "django_redis.cache.RedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -179,6 +180,9 @@ RELEASE = env.str("RELEASE", default="") or source_digest(BASE_DIR)
 CACHES["default"]["KEY_PREFIX"] = f"{env.str('CACHE_KEY_PREFIX', default='omsportal')}:{RELEASE}"
 # How long anything cached from the content lives, even if an invalidation were lost.
 CONTENT_TIMEOUT = env.int("CONTENT_TIMEOUT", default=300)
+# With a shared cache, how long its copy of the content version may be trusted: the longest a
+# change stays unseen if Redis missed the writer's update (regions/caching.py).
+CONTENT_VERSION_TIMEOUT = env.int("CONTENT_VERSION_TIMEOUT", default=5)
 # How long nginx or a CDN may keep a newcomer's page, and serve it stale while refreshing it.
 PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
 PUBLIC_PAGE_STALE = env.int("PUBLIC_PAGE_STALE", default=300)

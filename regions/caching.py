@@ -1,18 +1,24 @@
 """What public pages show, cached with Django's cache API and dropped when the content changes.
 
 Everything cached from the content (the region index, a region's files, whole public pages) is
-keyed by one *content version*: a number in the database (``ContentVersion``), raised in the
-same transaction as any change to a watched model. So:
+stored with the *content version* it was built under: a number in the database
+(``ContentVersion``), raised in the same transaction as any change to a watched model. A stored
+value is used only while its number is the current one. So a change is seen at once by every
+process and instance, and a page rendered from old rows during a transaction never outlives it.
 
-- a change is seen at once by every process and instance, whatever cache backend is configured
-  (the per-process local-memory cache of the embedded default included): they all read the
-  version from the same database;
-- an invalidation cannot be lost while the cache is unreachable, and a page rendered from old
-  rows during a transaction is stored under the old version only;
-- entries left under old versions expire by ``CONTENT_TIMEOUT`` (settings, minutes).
+Where the current number is read:
 
-The version is read from the database once per request (``content_scope``, opened by
-RegionMiddleware) and once per call outside requests (management commands, tests).
+- With a per-process cache (the embedded default), from the database, once per request
+  (``content_scope``, opened by RegionMiddleware): nothing kept per process decides what a
+  visitor sees.
+- With a shared cache (Redis), from a copy in the cache, fetched in the same round trip as the
+  value itself, so that a cached page costs no database query at all. The writer sets the copy
+  once its transaction has committed; readers take the number from the database when the copy
+  is missing, or inside a transaction (which may have raised it). The copy lives
+  ``CONTENT_VERSION_TIMEOUT`` seconds: an invalidation lost while Redis was away is healed
+  within that time.
+
+Values left under old versions expire by ``CONTENT_TIMEOUT`` (settings, minutes).
 
 ``public_page`` caches a public GET page whole, keyed by what a page may depend on: the path,
 the visitor's region and whether they confirmed it. Pages must not depend on anything else of
@@ -31,11 +37,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_vary_headers, set_response_etag
 from django.utils.html import escape
 
 from .redirects import safe_next
@@ -78,7 +84,7 @@ def content_scope():
 
 
 def bump_content_version(**kwargs) -> None:
-    """Make everything cached from the content unreachable, in the current transaction.
+    """Make everything cached from the content stale, in the current transaction.
 
     A signal receiver as it stands; bulk writes, which send no signals, call it themselves.
     """
@@ -93,6 +99,10 @@ def bump_content_version(**kwargs) -> None:
     if scope is not None:
         # This request has written: whatever it caches from now on must not use the old number.
         scope.pop("number", None)
+    if settings.SHARED_CACHE:
+        # Only once committed: readers meanwhile still see the old rows, under the old number.
+        number = _read_version()
+        transaction.on_commit(lambda: cache.set(VERSION_KEY, number, _version_timeout()))
 
 
 def watch(*models) -> None:
@@ -111,17 +121,43 @@ def watch(*models) -> None:
             )
 
 
-def content_key(*parts: object) -> str:
-    return ":".join(["content", str(content_version()), *map(str, parts)])
+VERSION_KEY = "content-version"
 
 
-def cached_content(*parts: object, build: Callable[[], T]) -> T:
-    """``build()`` once per content version: e.g. a region's files keyed by the region."""
-    key = content_key(*parts)
-    value = cache.get(key, _MISSING)
+def _version_timeout() -> int:
+    return settings.CONTENT_VERSION_TIMEOUT
+
+
+def _get(key: str) -> tuple[int, object]:
+    """The current content version, and what ``key`` holds for it (``_MISSING`` if nothing)."""
+    if settings.SHARED_CACHE and transaction.get_autocommit():
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY)
+        if version is None:
+            version = _read_version()
+            # add, not set: a writer's newer number, set meanwhile, wins.
+            cache.add(VERSION_KEY, version, _version_timeout())
+        stored = found.get(key)
+    else:
+        version = content_version()
+        stored = cache.get(key)
+    if stored is not None and stored[0] == version:
+        return version, stored[1]
+    return version, _MISSING
+
+
+def cached_content(*parts: object, build: Callable[[], T], keep_none: bool = True) -> T:
+    """``build()`` once per content version: e.g. a region's files keyed by the region.
+
+    ``keep_none=False`` for look-ups by what a visitor sends (an id): made-up ids that find
+    nothing must not fill the cache.
+    """
+    key = ":".join(["content", *map(str, parts)])
+    version, value = _get(key)
     if value is _MISSING:
         value = build()
-        cache.set(key, value, settings.CONTENT_TIMEOUT)
+        if value is not None or keep_none:
+            cache.set(key, (version, value), settings.CONTENT_TIMEOUT)
     return value
 
 
@@ -137,7 +173,7 @@ def _page_key(request) -> str:
 
     chosen, suggested = RegionMiddleware.inputs(request)
     path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
-    return content_key("page", path, chosen or "-", suggested or "-")
+    return ":".join(["page", path, chosen or "-", suggested or "-"])
 
 
 def public_page(view):
@@ -152,8 +188,8 @@ def public_page(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         key = _page_key(request)
-        stored = cache.get(key)
-        if stored is not None:
+        version, stored = _get(key)
+        if stored is not _MISSING:
             content, headers = stored
             response = HttpResponse(content, headers=headers)
         else:
@@ -165,9 +201,13 @@ def public_page(view):
                 and not response.streaming
                 and not response.cookies
             ):
+                if NEXT_MARK.encode() not in response.content:
+                    # Kept with the page: ConditionalGetMiddleware would hash the same bytes
+                    # on every request.
+                    set_response_etag(response)
                 # With the headers the view set (type, attachment name, its own cache rules).
                 stored = (response.content, dict(response.items()))
-                cache.set(key, stored, settings.CONTENT_TIMEOUT)
+                cache.set(key, (version, stored), settings.CONTENT_TIMEOUT)
         if NEXT_MARK.encode() in response.content:
             next_path = escape(safe_next(request)).encode()
             response.content = response.content.replace(NEXT_MARK.encode(), next_path)

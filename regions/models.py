@@ -6,15 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from .caching import cached_content, content_key
+from .caching import cached_content
 from .checks import checked_by_field, checked_on_field
 from .phones import phone_tel, validate_phone
 from .validators import validate_not_formula, validate_registry_file
@@ -401,14 +399,9 @@ class RegistryFileQuerySet(models.QuerySet):
 
     def cached_get(self, pk: int) -> "RegistryFile | None":
         """One file for a download, without a query while the content stays the same."""
-        key = content_key("registry-file", pk)
-        registry_file = cache.get(key)
-        if registry_file is None:
-            registry_file = self.filter(pk=pk).first()
-            if registry_file is not None:
-                # Only files that exist are kept: unknown ids are the visitor's to invent.
-                cache.set(key, registry_file, settings.CONTENT_TIMEOUT)
-        return registry_file
+        return cached_content(
+            "registry-file", pk, build=lambda: self.filter(pk=pk).first(), keep_none=False
+        )
 
 
 def registry_upload_to(instance, filename):
