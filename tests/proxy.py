@@ -1,7 +1,7 @@
 """The site as deployed: gunicorn instances of the site behind nginx with deploy/nginx.conf.
 
 Used by the tests of the HTTP cache and of what nginx shields gunicorn from, and by the
-benchmark. The nginx configuration is the shipped file, copied unchanged; only the two
+benchmark. The nginx configuration is the shipped files, copied unchanged; only the two
 includes that differ between deployments (the upstream instances, the listening port) are
 written here.
 """
@@ -37,8 +37,8 @@ class Nginx:
         workdir.chmod(0o755)
         self.workdir = workdir
         self.port = free_port()
-        (workdir / "nginx").mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "deploy" / "nginx.conf", workdir / "nginx.conf")
+        shutil.copytree(ROOT / "deploy" / "nginx", workdir / "nginx")
         servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstreams)
         (workdir / "nginx" / "upstream.conf").write_text(
             f"upstream omsportal {{\n{servers}    keepalive 16;\n}}\n"
