@@ -82,6 +82,7 @@ class Page:
     # Also measured for a visitor with a session, rendered by Django.
     django: bool = True
     body: bytes = b""
+    headers: list = field(default_factory=list)
     # Per round: the two sides of each comparison and their ratios.
     proxied: list = field(default_factory=list)
     static: list = field(default_factory=list)
@@ -357,14 +358,51 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         root {root};
-        location / {{ add_header X-Cache-Status HIT; }}
+{locations}
     }}
 }}
 """
 
+# Headers the static nginx makes itself: the connection's, and ETag / Last-Modified / ranges
+# from the file, as the cache makes its own Accept-Ranges. Content-Type is its default_type.
+OWN_HEADERS = {
+    *SERVER_HEADERS,
+    "content-length",
+    "content-type",
+    "etag",
+    "last-modified",
+    "accept-ranges",
+    "x-cache-status",
+}
+
+
+def static_location(number: int, page: Page) -> str:
+    """Serve the page's file with the very headers nginx sends from its cache."""
+
+    def quoted(value: str) -> str:
+        if "$" in value or "\\" in value:
+            sys.exit(f"bench: cannot repeat the header value {value!r} in nginx's configuration")
+        return '"' + value.replace('"', '\\"') + '"'
+
+    content_type = next(v for k, v in page.headers if k.lower() == "content-type")
+    lines = [
+        f"        location = /{number}.html {{",
+        "            types { }",
+        f"            default_type {quoted(content_type)};",
+        *(
+            f"            add_header {name} {quoted(value)};"
+            for name, value in page.headers
+            if name.lower() not in OWN_HEADERS
+        ),
+        "            add_header X-Cache-Status HIT;",
+        "        }",
+    ]
+    return "\n".join(lines)
+
 
 def start_static_nginx(pages: list[Page]) -> tuple[subprocess.Popen, int, Path]:
-    """nginx answering each page's bytes from a file: what the cached site is measured against."""
+    """nginx answering each page from a file, with the headers and body nginx sends from its
+    cache: the same bytes, what the cached site is measured against."""
     workdir = Path(tempfile.mkdtemp(prefix="omsportal-bench-static-"))
     workdir.chmod(0o755)  # nginx's workers run as nobody
     root = workdir / "root"
@@ -375,7 +413,10 @@ def start_static_nginx(pages: list[Page]) -> tuple[subprocess.Popen, int, Path]:
     port = free_port()
     (workdir / "nginx.conf").write_text(
         STATIC_NGINX.format(
-            port=port, root=root, files_conf=ROOT / "deploy" / "nginx" / "files.conf"
+            port=port,
+            root=root,
+            files_conf=ROOT / "deploy" / "nginx" / "files.conf",
+            locations="\n".join(static_location(n, page) for n, page in enumerate(pages)),
         )
     )
     process = subprocess.Popen(
@@ -517,7 +558,7 @@ def main() -> int:
             proxy = Nginx([PORT])
             # What nginx keeps for newcomers, and the static nginx serves as files.
             for page in newcomer_pages:
-                status, _, headers, page.body = fetch(proxy.port, page.path)
+                status, _, page.headers, page.body = fetch(proxy.port, page.path)
                 if status != HTTPStatus.OK:
                     misses.append(f"{page.name}: nginx answered {status}")
             static, static_port, static_dir = start_static_nginx(newcomer_pages)
