@@ -49,6 +49,8 @@ from .redirects import safe_next
 T = TypeVar("T")
 
 _MISSING = object()
+# The shared cache's copy of the content version.
+VERSION_KEY = "content-version"
 # The version read during the current request; None outside a request.
 _scoped_version: ContextVar[dict | None] = ContextVar("content_version", default=None)
 
@@ -56,7 +58,8 @@ _scoped_version: ContextVar[dict | None] = ContextVar("content_version", default
 def _read_version() -> int:
     from .models import ContentVersion
 
-    # Every request reads it: plain SQL costs a fraction of building the ORM query each time.
+    # Read on every request without a shared cache: plain SQL costs a fraction of building
+    # the ORM query each time.
     table = connection.ops.quote_name(ContentVersion._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT number FROM {table} WHERE id = %s", [ContentVersion.SINGLETON])  # noqa: S608 - the table name is the model's
@@ -102,7 +105,8 @@ def bump_content_version(**kwargs) -> None:
     if settings.SHARED_CACHE:
         # Only once committed: readers meanwhile still see the old rows, under the old number.
         number = _read_version()
-        transaction.on_commit(lambda: cache.set(VERSION_KEY, number, _version_timeout()))
+        timeout = settings.CONTENT_VERSION_TIMEOUT
+        transaction.on_commit(lambda: cache.set(VERSION_KEY, number, timeout))
 
 
 def watch(*models) -> None:
@@ -121,13 +125,6 @@ def watch(*models) -> None:
             )
 
 
-VERSION_KEY = "content-version"
-
-
-def _version_timeout() -> int:
-    return settings.CONTENT_VERSION_TIMEOUT
-
-
 def _get(key: str) -> tuple[int, object]:
     """The current content version, and what ``key`` holds for it (``_MISSING`` if nothing)."""
     if settings.SHARED_CACHE and transaction.get_autocommit():
@@ -136,7 +133,7 @@ def _get(key: str) -> tuple[int, object]:
         if version is None:
             version = _read_version()
             # add, not set: a writer's newer number, set meanwhile, wins.
-            cache.add(VERSION_KEY, version, _version_timeout())
+            cache.add(VERSION_KEY, version, settings.CONTENT_VERSION_TIMEOUT)
         stored = found.get(key)
     else:
         version = content_version()
