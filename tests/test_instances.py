@@ -399,11 +399,14 @@ def test_an_instance_logs_json_and_stops_gracefully(production_env):
 def test_an_instance_reconnects_after_the_database_drops_its_connection(production_env):
     # A PostgreSQL restart or failover kills the connection kept for reuse (CONN_MAX_AGE).
     # One worker with one thread, so that the next request meets that very connection.
+    # Choosing a region stores a session row: a request that always uses the kept connection
+    # (/readyz opens one of its own, and cached pages need none with Redis).
     env, workdir = production_env
     instance = Instance(env | {"GUNICORN_THREADS": "1"}, workdir / "web-reconnect.log")
+    choice = {"region": "tomsk-oblast", "next": "/"}
     try:
         instance.wait_until_healthy()
-        assert Visitor().get(instance, "/readyz")[0].status == 200
+        assert Visitor().submit(instance, "/regions/choose/", choice)[0].status == 302
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
@@ -411,7 +414,9 @@ def test_an_instance_reconnects_after_the_database_drops_its_connection(producti
             )
             assert cursor.fetchone()[0] >= 1
         # CONN_HEALTH_CHECKS: the dead connection is noticed before use and replaced.
-        response, page = Visitor().get(instance, "/readyz")
-        assert response.status == 200, page
+        visitor = Visitor()
+        response, page = visitor.submit(instance, "/regions/choose/", choice)
+        assert response.status == 302, page
+        assert "Ваш регион: <strong>Томская область</strong>" in visitor.get(instance, "/")[1]
     finally:
         instance.stop()
