@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.formats import date_format
 
 from regions.caching import cached_content
+from regions.words import counted
 
 INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 
@@ -27,13 +28,7 @@ def validate_ogrn(value: str) -> None:
 
 def days(count: int) -> str:
     """«1 день», «3 дня», «365 дней»."""
-    if count % 10 == 1 and count % 100 != 11:
-        word = "день"
-    elif count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
-        word = "дня"
-    else:
-        word = "дней"
-    return f"{count} {word}"
+    return counted(count, "день", "дня", "дней")
 
 
 class CompanyQuerySet(models.QuerySet):

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from .words import counted
+
 MOSCOW = "Europe/Moscow"
 
 
@@ -53,10 +55,4 @@ def hours_phrase(minutes: int) -> str:
     hours, rest = divmod(abs(minutes), 60)
     if rest:
         return f"{hours} ч {rest} мин"
-    if hours % 10 == 1 and hours % 100 != 11:
-        word = "час"
-    elif hours % 10 in (2, 3, 4) and hours % 100 not in (12, 13, 14):
-        word = "часа"
-    else:
-        word = "часов"
-    return f"{hours} {word}"
+    return counted(hours, "час", "часа", "часов")
