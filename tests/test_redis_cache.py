@@ -88,16 +88,12 @@ def test_session_survives_a_redis_restart(client, regions, live_redis):
 
 
 @pytest.fixture
-def shared_redis(settings, redis_server):
+def shared_redis(settings, live_redis):
     """Redis as the site's shared cache, outside a test transaction, as a running site has it:
     the content version is read from Redis's copy (regions/caching.py)."""
-    settings.CACHES = redis_caches(f"{redis_server}/5")
     settings.SHARED_CACHE = True
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     settings.CONTENT_VERSION_TIMEOUT = 1
-    cache.clear()
-    yield
-    cache.clear()
+    return live_redis
 
 
 def show_name_on_perm_page(name: str) -> None:
