@@ -132,6 +132,29 @@ def test_pages_answer_304_to_a_matching_if_none_match(client, registry_file, pag
     assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+def test_the_region_list_has_one_etag_per_return_path(client, regions):
+    """The list is kept once and the return path put in per request: a browser's copy for one
+    path must never be confirmed (304) for another."""
+    rights = client.get("/regions/?next=/zashchita-prav/")
+    again = client.get("/regions/?next=/zashchita-prav/")
+    journey = client.get("/regions/?next=/v-drugom-regione/")
+    assert rights["ETag"] == again["ETag"] and rights.content == again.content
+    assert journey["ETag"] != rights["ETag"]
+    assert 'name="next" value="/v-drugom-regione/"' in journey.text
+    assert (
+        client.get(
+            "/regions/?next=/zashchita-prav/", headers={"If-None-Match": rights["ETag"]}
+        ).status_code
+        == 304
+    )
+    assert (
+        client.get(
+            "/regions/?next=/v-drugom-regione/", headers={"If-None-Match": rights["ETag"]}
+        ).status_code
+        == 200
+    )
+
+
 def test_download_answers_304_to_if_modified_since(client, registry_file):
     url = registry_file.get_absolute_url()
     first = client.get(url)
