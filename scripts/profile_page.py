@@ -4,8 +4,11 @@
 Calls the WSGI application in process (no server, no network), warm: the first requests fill
 the caches, then N requests run under pyinstrument and the report shows where the time goes.
 Production-like settings (DEBUG off, HTTPS from the proxy) on the database and cache the
-environment names; by default var/db.sqlite3, as `make run` leaves it. Options: -n N (requests,
-default 500), --html FILE (pyinstrument's HTML report instead of text).
+environment names; by default var/db.sqlite3, as `make run` leaves it. Options:
+-n N (requests, default 500); --html FILE (pyinstrument's HTML report instead of text);
+--region CODE (e.g. 77: as a visitor who chose that region, with a session holding it and its
+cookie); --against PATH (no profiler: time the page and PATH, e.g. /healthz, in turn, 3 rounds
+of N requests each).
 """
 
 import argparse
@@ -24,8 +27,9 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 
 
-def environ_for(path: str) -> dict:
+def environ_for(path: str, cookie: str = "") -> dict:
     return {
+        "HTTP_COOKIE": cookie,
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
         "QUERY_STRING": "",
@@ -45,19 +49,34 @@ def main() -> int:
     parser.add_argument("path")
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--html")
+    parser.add_argument("--region")
+    parser.add_argument("--against")
     args = parser.parse_args()
 
     from pyinstrument import Profiler
 
     from omsportal.wsgi import application
 
+    cookie = ""
+    if args.region:
+        from django.conf import settings
+        from django.contrib.sessions.backends.base import SessionBase
+        from django.utils.module_loading import import_string
+
+        from regions.middleware import SESSION_KEY
+
+        store: SessionBase = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
+        store[SESSION_KEY] = args.region
+        store.save()
+        cookie = f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
     status = []
 
     def start_response(line, headers, exc_info=None):
         status.append(line)
 
-    def get() -> None:
-        result = application(environ_for(args.path), start_response)
+    def get(path: str = args.path) -> None:
+        result = application(environ_for(path, cookie), start_response)
         b"".join(result)
         if hasattr(result, "close"):
             result.close()
@@ -65,6 +84,16 @@ def main() -> int:
     for _ in range(20):
         get()
     print(f"{args.path}: {status[-1]}")
+    if args.against:
+        for _ in range(20):
+            get(args.against)
+        for _ in range(3):
+            for path in (args.path, args.against):
+                started = time.perf_counter()
+                for _ in range(args.n):
+                    get(path)
+                print(f"{path}: {(time.perf_counter() - started) / args.n * 1e6:.0f} µs")
+        return 0
     started = time.perf_counter()
     with Profiler(interval=0.0002) as profiler:
         for _ in range(args.n):
