@@ -1,6 +1,7 @@
 """nginx with deploy/nginx.conf in front of a gunicorn of the site: what a shared cache keeps,
 what it never keeps, and how soon a staff edit reaches newcomers through it."""
 
+import re
 import time
 
 import pytest
@@ -19,8 +20,12 @@ if not nginx_available() and not require_nginx():
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("nginx")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("nginx")
+
+
+@pytest.fixture(scope="module")
+def proxy(workdir):
     env = sqlite_site(
         workdir,
         "fixtures/regions.json",
@@ -64,6 +69,20 @@ def test_head_is_answered_from_the_cache_too(proxy):
     proxy.request("GET", "/files/")
     response, body = proxy.request("HEAD", "/files/")
     assert (response.status, status(response), body) == (200, "HIT", "")
+
+
+def test_every_answer_carries_its_own_request_id(proxy, workdir):
+    """The id a citizen reads out to support: a cached copy must not show the id of the request
+    that filled the cache, and one Django answered shows the id in its log line."""
+    miss, _ = proxy.request("GET", "/zashchita-prav/?utm=request-id")
+    hits = [proxy.request("GET", "/zashchita-prav/?utm=request-id")[0] for _ in range(2)]
+    assert status(miss) == "MISS" and [status(hit) for hit in hits] == ["HIT", "HIT"]
+    ids = [response.getheader("X-Request-ID") for response in (miss, *hits)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id or "") for request_id in ids)
+    assert len(set(ids)) == 3
+    log = (workdir / "web.log").read_text()
+    assert ids[0] in log
+    assert ids[1] not in log and ids[2] not in log
 
 
 def choose_region(proxy, slug: str = "tomsk-oblast") -> dict[str, str]:
