@@ -17,6 +17,7 @@ import os
 import secrets
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,28 @@ def environ_for(path: str, cookie: str = "") -> dict:
     }
 
 
+@contextmanager
+def visitor_cookie(region: str | None):
+    """The Cookie header of a visitor who chose ``region`` (none without one); the session is
+    deleted afterwards."""
+    if not region:
+        yield ""
+        return
+    from django.conf import settings
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.utils.module_loading import import_string
+
+    from regions.middleware import SESSION_KEY
+
+    store: SessionBase = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
+    store[SESSION_KEY] = region
+    store.save()
+    try:
+        yield f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    finally:
+        store.delete()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("path")
@@ -57,48 +80,36 @@ def main() -> int:
 
     from omsportal.wsgi import application
 
-    cookie = ""
-    if args.region:
-        from django.conf import settings
-        from django.contrib.sessions.backends.base import SessionBase
-        from django.utils.module_loading import import_string
-
-        from regions.middleware import SESSION_KEY
-
-        store: SessionBase = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
-        store[SESSION_KEY] = args.region
-        store.save()
-        cookie = f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
-
     status = []
 
     def start_response(line, headers, exc_info=None):
         status.append(line)
 
-    def get(path: str = args.path) -> None:
-        result = application(environ_for(path, cookie), start_response)
-        b"".join(result)
-        if hasattr(result, "close"):
-            result.close()
+    with visitor_cookie(args.region) as cookie:
 
-    for _ in range(20):
-        get()
-    print(f"{args.path}: {status[-1]}")
-    if args.against:
-        for _ in range(20):
-            get(args.against)
-        for _ in range(3):
-            for path in (args.path, args.against):
-                started = time.perf_counter()
-                for _ in range(args.n):
-                    get(path)
-                print(f"{path}: {(time.perf_counter() - started) / args.n * 1e6:.0f} µs")
-        return 0
-    started = time.perf_counter()
-    with Profiler(interval=0.0002) as profiler:
-        for _ in range(args.n):
-            get()
-    elapsed = time.perf_counter() - started
+        def get(path: str = args.path) -> None:
+            result = application(environ_for(path, cookie), start_response)
+            b"".join(result)
+            if hasattr(result, "close"):
+                result.close()
+
+        for path in filter(None, (args.path, args.against)):
+            for _ in range(20):
+                get(path)
+            print(f"{path}: {status[-1]}")
+        if args.against:
+            for _ in range(3):
+                for path in (args.path, args.against):
+                    started = time.perf_counter()
+                    for _ in range(args.n):
+                        get(path)
+                    print(f"{path}: {(time.perf_counter() - started) / args.n * 1e6:.0f} µs")
+            return 0
+        started = time.perf_counter()
+        with Profiler(interval=0.0002) as profiler:
+            for _ in range(args.n):
+                get()
+        elapsed = time.perf_counter() - started
     print(f"{args.n} requests, {elapsed / args.n * 1e6:.0f} µs each under the profiler")
     if args.html:
         Path(args.html).write_text(profiler.output_html(), encoding="utf-8")
