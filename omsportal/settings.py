@@ -181,7 +181,8 @@ CACHES["default"]["KEY_PREFIX"] = f"{env.str('CACHE_KEY_PREFIX', default='omspor
 # How long anything cached from the content lives, even if an invalidation were lost.
 CONTENT_TIMEOUT = env.int("CONTENT_TIMEOUT", default=300)
 # With a shared cache, how long its copy of the content version may be trusted: the longest a
-# change stays unseen if Redis missed the writer's update (regions/caching.py).
+# change stays unseen if Redis missed the writer's update, or got two writers' out of order
+# (regions/caching.py).
 CONTENT_VERSION_TIMEOUT = env.int("CONTENT_VERSION_TIMEOUT", default=5)
 # How long nginx or a CDN may keep a newcomer's page, and serve it stale while refreshing it.
 PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)

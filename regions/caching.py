@@ -16,7 +16,7 @@ Where the current number is read:
   once its transaction has committed; readers take the number from the database when the copy
   is missing, or inside a transaction (which may have raised it). The copy lives
   ``CONTENT_VERSION_TIMEOUT`` seconds: an invalidation lost while Redis was away is healed
-  within that time.
+  within that time, and so is an older number set last by two writers committing together.
 
 Values left under old versions expire by ``CONTENT_TIMEOUT`` (settings, minutes).
 
