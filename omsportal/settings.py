@@ -188,14 +188,19 @@ CONTENT_VERSION_TIMEOUT = env.int("CONTENT_VERSION_TIMEOUT", default=5)
 PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
 PUBLIC_PAGE_STALE = env.int("PUBLIC_PAGE_STALE", default=300)
 
+# What public pages are built from, and whole pages: in each process's memory, used only under
+# the shared content version they were built with (regions/caching.py). A page is at most 30 KB
+# (tests/test_pages.py), so this is at most ~30 MB per worker; the least recently used go first.
+CACHES["content"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "omsportal-content",
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 # Sessions (the chosen region) must be the same for every process of every instance: in the
-# database, read through the cache only when the cache is shared (CACHE_URL, Redis). Anonymous
-# visitors who never answer the prompt get none.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if SHARED_CACHE
-    else "django.contrib.sessions.backends.db"
-)
+# database, read through the cache only when the cache is shared (CACHE_URL, Redis): Django's
+# cached_db, with the content version read in the same round trip. Anonymous visitors who never
+# answer the prompt get none.
+SESSION_ENGINE = "regions.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,19 +6,22 @@ stored with the *content version* it was built under: a number in the database
 value is used only while its number is the current one. So a change is seen at once by every
 process and instance, and a page rendered from old rows during a transaction never outlives it.
 
-Where the current number is read:
+The values themselves live in each process's memory (the ``content`` cache, local memory):
+only the version decides whether one may be shown, and the version is shared, so nothing kept
+per process decides what a visitor sees. The current number is read once per request
+(``content_scope``, opened by RegionMiddleware):
 
-- With a per-process cache (the embedded default), from the database, once per request
-  (``content_scope``, opened by RegionMiddleware): nothing kept per process decides what a
-  visitor sees.
-- With a shared cache (Redis), from a copy in the cache, fetched in the same round trip as the
-  value itself, so that a cached page costs no database query at all. The writer sets the copy
-  once its transaction has committed; readers take the number from the database when the copy
-  is missing, or inside a transaction (which may have raised it). The copy lives
-  ``CONTENT_VERSION_TIMEOUT`` seconds: an invalidation lost while Redis was away is healed
-  within that time, and so is an older number set last by two writers committing together.
+- With a per-process default cache (the embedded default), from the database.
+- With a shared cache (Redis), from a copy in it, so that a cached page costs no database
+  query at all; for a visitor with a session, in the very round trip that reads the session
+  (``regions.sessions``), so that such a page costs one round trip to Redis, not two. The
+  writer sets the copy once its transaction has committed; readers take the number from the
+  database when the copy is missing, or inside a transaction (which may have raised it). The
+  copy lives ``CONTENT_VERSION_TIMEOUT`` seconds: an invalidation lost while Redis was away is
+  healed within that time, and so is an older number set last by two writers committing
+  together.
 
-Values left under old versions expire by ``CONTENT_TIMEOUT`` (settings, minutes).
+Values left under old versions are replaced when rebuilt, and expire by ``CONTENT_TIMEOUT``.
 
 ``public_page`` caches a public GET page whole, keyed by what a page may depend on: the path,
 the visitor's region and whether they confirmed it. Pages must not depend on anything else of
@@ -36,7 +39,7 @@ from http import HTTPStatus
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
@@ -50,8 +53,11 @@ from .redirects import safe_next
 T = TypeVar("T")
 
 _MISSING = object()
-# The shared cache's copy of the content version.
+# The default cache's copy of the content version (a shared one's: Redis).
 VERSION_KEY = "content-version"
+# The per-process cache (settings.CACHES); what it holds is used only under the version it was
+# built with.
+CONTENT_CACHE = "content"
 # The version read during the current request; None outside a request.
 _scoped_version: ContextVar[dict | None] = ContextVar("content_version", default=None)
 
@@ -68,13 +74,38 @@ def _read_version() -> int:
     return row[0] if row else 0
 
 
+def _current_version() -> int:
+    if not (settings.SHARED_CACHE and transaction.get_autocommit()):
+        return _read_version()
+    number = cache.get(VERSION_KEY)
+    if number is None:
+        number = _read_version()
+        # add, not set: a writer's newer number, set meanwhile, wins.
+        cache.add(VERSION_KEY, number, settings.CONTENT_VERSION_TIMEOUT)
+    return number
+
+
 def content_version() -> int:
     scope = _scoped_version.get()
     if scope is None:
-        return _read_version()
+        return _current_version()
     if "number" not in scope:
-        scope["number"] = _read_version()
+        scope["number"] = _current_version()
     return scope["number"]
+
+
+def offer_version(number: int | None) -> None:
+    """The shared cache's copy of the version, fetched along with something else (a session):
+    this request need not ask for it again."""
+    scope = _scoped_version.get()
+    if (
+        scope is not None
+        and number is not None
+        and "number" not in scope
+        and settings.SHARED_CACHE
+        and transaction.get_autocommit()
+    ):
+        scope["number"] = number
 
 
 @contextmanager
@@ -128,17 +159,8 @@ def watch(*models) -> None:
 
 def _get(key: str) -> tuple[int, object]:
     """The current content version, and what ``key`` holds for it (``_MISSING`` if nothing)."""
-    if settings.SHARED_CACHE and transaction.get_autocommit():
-        found = cache.get_many([VERSION_KEY, key])
-        version = found.get(VERSION_KEY)
-        if version is None:
-            version = _read_version()
-            # add, not set: a writer's newer number, set meanwhile, wins.
-            cache.add(VERSION_KEY, version, settings.CONTENT_VERSION_TIMEOUT)
-        stored = found.get(key)
-    else:
-        version = content_version()
-        stored = cache.get(key)
+    version = content_version()
+    stored = caches[CONTENT_CACHE].get(key)
     if stored is not None and stored[0] == version:
         return version, stored[1]
     return version, _MISSING
@@ -155,7 +177,7 @@ def cached_content(*parts: object, build: Callable[[], T], keep_none: bool = Tru
     if value is _MISSING:
         value = build()
         if value is not None or keep_none:
-            cache.set(key, (version, value), settings.CONTENT_TIMEOUT)
+            caches[CONTENT_CACHE].set(key, (version, value), settings.CONTENT_TIMEOUT)
     return value
 
 
@@ -204,7 +226,7 @@ def public_page(view):
                 set_response_etag(response)
                 # With the headers the view set (type, attachment name, its own cache rules).
                 stored = (response.content, dict(response.items()))
-                cache.set(key, (version, stored), settings.CONTENT_TIMEOUT)
+                caches[CONTENT_CACHE].set(key, (version, stored), settings.CONTENT_TIMEOUT)
         if NEXT_MARK.encode() in response.content:
             next_path = escape(safe_next(request))
             response.content = response.content.replace(NEXT_MARK.encode(), next_path.encode())

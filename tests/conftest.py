@@ -3,9 +3,10 @@ import os
 import pytest
 import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
+
+from tests.support import clear_caches
 
 
 @pytest.fixture(autouse=True)
@@ -13,13 +14,13 @@ def _fresh_cache():
     # Pages and data are cached across requests: no test may see another's.
     from django.contrib.contenttypes.models import ContentType
 
-    cache.clear()
+    clear_caches()
     # Content type ids are cached per process too; flushes by live-server tests (sequences
     # kept) and by `manage.py flush` in test_instances.py's subprocesses (sequences reset)
     # renumber the rows, and a stale id breaks the admin's LogEntry foreign key on PostgreSQL.
     ContentType.objects.clear_cache()
     yield
-    cache.clear()
+    clear_caches()
 
 
 @pytest.fixture

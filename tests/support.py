@@ -4,13 +4,24 @@ import contextlib
 import socket
 import threading
 
+from django.conf import settings
+from django.core.cache import caches
+
 # Nothing listens on port 1: connections are refused at once, as when Redis is stopped.
 DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+def clear_caches() -> None:
+    """Forget what the site keeps between requests: the default cache (sessions, and with
+    Redis the content version's copy) and this process's content cache (pages, data)."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 def redis_caches(location: str) -> dict:
     """CACHES as settings.py builds it for a redis:// CACHE_URL."""
     return {
+        "content": settings.CACHES["content"],
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": location,
@@ -20,7 +31,7 @@ def redis_caches(location: str) -> dict:
                 "SOCKET_CONNECT_TIMEOUT": 0.3,
                 "SOCKET_TIMEOUT": 0.5,
             },
-        }
+        },
     }
 
 

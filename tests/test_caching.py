@@ -12,6 +12,7 @@ from django.test import Client
 
 from regions.caching import content_version
 from regions.models import ContentVersion, Region, RegistryFile
+from tests.support import clear_caches
 
 from .factories import WORKDAYS, make_representative
 from .pages import PAGES, REGION, make_file
@@ -69,7 +70,7 @@ def test_a_visitors_region_never_reaches_a_newcomer(client, visitor, registry_fi
     url = page.url(registry_file)
     assert "Пермский край" in visitor.get(url).text
     newcomer = client.get(url).content
-    cache.clear()
+    clear_caches()
     assert Client().get(url).content == newcomer
 
 
@@ -167,7 +168,7 @@ def test_the_content_version_lives_in_the_database(regions):
     """Cleared, unreachable or per-process caches cannot lose an invalidation."""
     before = content_version()
     Region.objects.get(slug=REGION).save()
-    cache.clear()
+    clear_caches()
     assert ContentVersion.objects.get().number == content_version() > before
 
 

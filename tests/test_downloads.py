@@ -5,11 +5,11 @@ from http import HTTPStatus
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
 from regions.models import Region, RegistryFile
+from tests.support import clear_caches
 
 from .factories import PDF_BYTES, docx_like_zip, registry_file, upload, xlsx_bytes
 
@@ -168,7 +168,7 @@ def test_contacts_downloads_carry_only_known_columns_and_the_date(client, region
 
 def test_contacts_downloads_leave_out_regions_with_nothing_known(client, regions):
     Region.objects.exclude(slug="tomsk-oblast").update(tfoms_name="", tfoms_site="")
-    cache.clear()  # a bulk update sends no signal
+    clear_caches()  # a bulk update sends no signal
     rows = csv_rows(client.get("/files/contacts.csv"))
     assert [row[0] for row in rows[1:]] == ["Томская область"]
 

@@ -5,13 +5,13 @@ from http import HTTPStatus
 from xml.etree import ElementTree
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils.html import strip_tags
 
 from regions.models import Region
 from regions.zones import zone_label
 from representatives.hours import group_days, parse_hours, shifted_times
+from tests.support import clear_caches
 
 from .factories import WORKDAYS, make_representative, registry_file
 
@@ -40,7 +40,7 @@ def choose(client, slug: str) -> None:
 @pytest.fixture
 def tomsk_tfoms(subjects):
     Region.objects.filter(slug="tomsk-oblast").update(tfoms_name=TFOMS_NAME, tfoms_site=TFOMS_SITE)
-    cache.clear()  # update() sends no signal
+    clear_caches()  # update() sends no signal
 
 
 @pytest.fixture
@@ -276,7 +276,7 @@ def test_the_answer_costs_the_same_queries_however_much_content(
     for number in range(count):
         make_representative(moscow, level=1 + number % 3, hours=WORKDAYS)
         registry_file(title=f"Реестр № {number} (тест)", region=tomsk)
-    cache.clear()
+    clear_caches()
     # The content version, the company record (footer), the region index, the subject index,
     # the files of the place, the representatives of the policy's region and their hours;
     # then the version only.

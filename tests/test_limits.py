@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from omsportal.security import client_ip
+from tests.support import clear_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +128,7 @@ def test_failed_logins_per_user_name_are_throttled_across_addresses(behind_nginx
     # Staff are slowed too while it lasts, but never locked: once the minute has passed (the
     # counts are in the cache), the real password works from their own address.
     assert login(via_nginx("192.0.2.10"), PASSWORD).status_code == HTTPStatus.TOO_MANY_REQUESTS
-    cache.clear()
+    clear_caches()
     assert login(via_nginx("192.0.2.10"), PASSWORD).status_code == HTTPStatus.FOUND
 
 
@@ -188,7 +188,7 @@ def test_using_the_admin_keeps_a_staff_session_alive(regions, editor, settings):
         session_data=Session.objects.encode(data),
         expire_date=timezone.now() + timedelta(minutes=10),
     )
-    cache.clear()
+    clear_caches()
     assert staff.get("/admin/", secure=True).status_code == HTTPStatus.OK
     assert Session.objects.get(session_key=key).expire_date > timezone.now() + timedelta(hours=3)
 

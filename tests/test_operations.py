@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core import serializers, signing
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from company.models import Company
 from tests.factories import WORKDAYS, make_representative, registry_file
+from tests.support import clear_caches
 
 ROOT = Path(__file__).resolve().parents[1]
 # The content staff edit; users and sessions are backed up with the whole database.
@@ -81,7 +81,7 @@ def test_backup_and_restore_into_an_empty_database_loses_nothing(
     )
     call_command("flush", interactive=False, verbosity=0)
     assert snapshot() == []
-    cache.clear()
+    clear_caches()
 
     call_command("loaddata", backup, verbosity=0)
     assert snapshot() == before
@@ -98,14 +98,14 @@ def test_rotating_the_secret_key_keeps_everyone_logged_in(regions, settings):
     signed = signing.dumps({"region": "70"})
 
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = new, [old]
-    cache.clear()  # sessions are read back from the database, signed with the old key
+    clear_caches()  # sessions are read back from the database, signed with the old key
     assert visits_during_rotation.get("/admin/", secure=True).status_code == 200
     assert signing.loads(signed) == {"region": "70"}
 
     # Once the old key is dropped, only sessions used meanwhile (re-signed) remain: the
     # fallback is what kept everyone logged in, for as long as it stays.
     settings.SECRET_KEY_FALLBACKS = []
-    cache.clear()
+    clear_caches()
     assert visits_during_rotation.get("/admin/", secure=True).status_code == 200
     assert stays_away.get("/admin/", secure=True).status_code == 302
 

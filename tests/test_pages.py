@@ -3,9 +3,9 @@ from http import HTTPStatus
 from xml.etree import ElementTree
 
 import pytest
-from django.core.cache import cache
 
 from regions.models import Region
+from tests.support import clear_caches
 
 from .factories import registry_file
 
@@ -83,7 +83,7 @@ def test_rights_page_links_the_representatives_of_the_visitor_region(client, reg
 
 def test_rights_page_without_files_offers_the_hotline_not_a_blank(client, regions):
     Region.objects.update(tfoms_name="", tfoms_site="")
-    cache.clear()  # a bulk update sends no signal
+    clear_caches()  # a bulk update sends no signal
     page = client.get("/zashchita-prav/").content.decode()
     assert "Файл с базовой программой ОМС пока не опубликован" in page
     assert "Реестры медицинских организаций и контакты ТФОМС пока не опубликованы" in page
@@ -126,7 +126,7 @@ def test_region_page_shows_known_contacts_and_hides_unknown(client, regions):
 
 def test_region_page_without_contacts_offers_the_hotline(client, regions):
     Region.objects.filter(slug="moscow").update(tfoms_name="", tfoms_site="")
-    cache.clear()  # a bulk update sends no signal
+    clear_caches()  # a bulk update sends no signal
     page = client.get("/regions/moscow/").content.decode()
     assert "пока не опубликованы" in page
     assert "Телефон:" not in page

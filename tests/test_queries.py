@@ -2,7 +2,8 @@
 version, and the session where it lives in the database), however much content."""
 
 import pytest
-from django.core.cache import cache
+
+from tests.support import clear_caches
 
 from .pages import CONTENT, PAGES
 
@@ -19,7 +20,7 @@ def content(request, regions):
 def test_queries_cold_and_warm(client, content, page, django_assert_num_queries):
     kind, first_file = content
     url = page.url(first_file)
-    cache.clear()
+    clear_caches()
     with django_assert_num_queries(page.cold_queries(kind)):
         assert client.get(url).status_code == 200
     with django_assert_num_queries(page.warm):

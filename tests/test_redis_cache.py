@@ -1,11 +1,11 @@
 """Redis as the shared cache, and the site when Redis is away."""
 
 import time
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
 import redis
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_redis.cache import RedisCache
 
 from regions.models import Region
-from tests.support import DEAD_REDIS, TcpProxy, redis_caches
+from tests.support import DEAD_REDIS, TcpProxy, clear_caches, redis_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +21,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dead_redis(settings):
     settings.CACHES = redis_caches(DEAD_REDIS)
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "regions.sessions"
 
 
 @pytest.fixture
 def live_redis(settings, redis_server):
     url = f"{redis_server}/5"
     settings.CACHES = redis_caches(url)
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    cache.clear()
+    settings.SESSION_ENGINE = "regions.sessions"
+    clear_caches()
     yield redis.Redis.from_url(url)
-    cache.clear()
+    clear_caches()
 
 
 @pytest.mark.parametrize(
@@ -59,11 +59,6 @@ def test_region_choice_works_while_redis_is_down(client, regions, dead_redis):
     page = client.get("/").content.decode()
     assert "Ваш регион: <strong>Город Санкт-Петербург</strong>" in page
     assert "Да, верно" not in page
-
-
-def test_pages_use_the_real_redis(client, regions, live_redis):
-    client.get("/")
-    assert any(b"regions:index" in key for key in live_redis.keys("omsportal-test:*"))
 
 
 def test_two_instances_share_the_cache(redis_server):
@@ -113,6 +108,53 @@ def test_a_cached_page_costs_no_query_on_redis(client, regions, shared_redis):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_sessions_and_the_content_version_live_in_the_real_redis(client, regions, shared_redis):
+    client.post(reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"})
+    client.get("/")
+    keys = shared_redis.keys("omsportal-test:*")
+    assert any(b"django.contrib.sessions.cached_db" in key for key in keys)
+    assert any(key.endswith(b":content-version") for key in keys)
+    # Pages stay in each process, used only under the shared version: none in Redis.
+    assert not any(b":page:" in key for key in keys)
+
+
+def redis_commands(server: redis.Redis, prefix: str, action) -> list[str]:
+    """The commands Redis receives for keys under ``prefix`` while ``action()`` runs."""
+    end = f"{prefix}:end-of-action"
+    with server.monitor() as monitor:
+        action()
+        server.echo(end)
+        commands = []
+        for seen in monitor.listen():
+            if end in seen["command"]:
+                return commands
+            if prefix in seen["command"]:
+                commands.append(seen["command"].split()[0])
+    return commands
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cached_page_for_a_visitor_with_a_session_is_one_round_trip_to_redis(
+    settings, client, regions, shared_redis
+):
+    # A prefix of this test's own: other test processes may use the same Redis database.
+    prefix = f"one-trip-{uuid.uuid4().hex}"
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"]}}
+    settings.CACHES["default"]["KEY_PREFIX"] = prefix
+    client.post(reverse("regions:choose"), {"region": "perm-krai", "next": "/"})
+    client.get("/zashchita-prav/")
+    pages = []
+
+    commands = redis_commands(
+        shared_redis, prefix, lambda: pages.append(client.get("/zashchita-prav/").text)
+    )
+
+    assert "Ваш регион: <strong>Пермский край</strong>" in pages[0]
+    # The session and the content version together; the page itself from this process.
+    assert commands == ["MGET"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_save_is_seen_at_once_through_redis(client, regions, shared_redis):
     assert "ТФОМС (до правки)" not in client.get("/regions/perm-krai/").text
     show_name_on_perm_page("ТФОМС (до правки)")
@@ -131,7 +173,7 @@ def test_a_save_made_while_redis_is_unreachable_shows_once_it_is_back(
         settings.CACHES = redis_caches(f"redis://127.0.0.1:{proxy.port}/5")
         settings.SHARED_CACHE = True
         settings.CONTENT_VERSION_TIMEOUT = 1
-        cache.clear()
+        clear_caches()
         client = Client()
         assert "Пермский край" in client.get("/regions/perm-krai/").text  # now cached in Redis
 
@@ -144,6 +186,6 @@ def test_a_save_made_while_redis_is_unreachable_shows_once_it_is_back(
         while "ТФОМС (сохранено без Redis)" not in client.get("/regions/perm-krai/").text:
             assert time.monotonic() - saved < settings.CONTENT_VERSION_TIMEOUT + 2
             time.sleep(0.1)
-        cache.clear()
+        clear_caches()
     finally:
         proxy.close()

@@ -3,7 +3,6 @@ from datetime import time, timedelta
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -12,6 +11,7 @@ from company.models import Company
 from regions.models import Region
 from representatives.hours import Interval, format_hours, group_days, parse_hours
 from representatives.models import Level, Representative
+from tests.support import clear_caches
 
 from .factories import WORKDAYS, make_representative
 
@@ -95,7 +95,7 @@ def test_the_hotline_is_not_shown_twice_when_a_contact_lists_it(client, shipped)
 
 def test_regional_hotline_is_shown_when_set(client, perm):
     Region.objects.filter(pk=perm.pk).update(hotline_phone="8 (342) 211-11-11")
-    cache.clear()
+    clear_caches()
     html = section(page(client, "perm-krai"), 1)
     assert 'href="tel:+73422111111"' in html
     assert 'href="tel:+78003336003"' in html

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 
 from regions.models import Region, RegistryFile
+from tests.support import clear_caches
 
 from ..factories import WORKDAYS, make_company, make_representative
 
@@ -86,7 +86,7 @@ def content(regions):
     )
     make_representative(tomsk, level=3, role="Страховой представитель третьего уровня (тест)")
     make_company()
-    cache.clear()  # the region index was cached before the contacts changed
+    clear_caches()  # the region index was cached before the contacts changed
 
 
 @pytest.fixture
