@@ -18,7 +18,10 @@ class SessionStore(cached_db.SessionStore):
         # The version's copy lives in the default cache: one round trip only when sessions do.
         if settings.SESSION_CACHE_ALIAS != "default":
             return super().load()
-        found = caches["default"].get_many([self.cache_key, VERSION_KEY])
+        try:
+            found = caches["default"].get_many([self.cache_key, VERSION_KEY])
+        except Exception:  # as Django's load(): a backend may refuse a key a client sent
+            return super().load()
         offer_version(found.get(VERSION_KEY))
         data = found.get(self.cache_key)
         # Not in the cache (Redis restarted, or away): Django's own way, from the database.
