@@ -74,8 +74,14 @@ def _read_version() -> int:
     return row[0] if row else 0
 
 
+def _copy_is_trusted() -> bool:
+    """Whether the shared cache's copy of the version may stand for the database's: not inside a
+    transaction, which may have raised the number itself."""
+    return settings.SHARED_CACHE and transaction.get_autocommit()
+
+
 def _current_version() -> int:
-    if not (settings.SHARED_CACHE and transaction.get_autocommit()):
+    if not _copy_is_trusted():
         return _read_version()
     number = cache.get(VERSION_KEY)
     if number is None:
@@ -98,13 +104,7 @@ def offer_version(number: int | None) -> None:
     """The shared cache's copy of the version, fetched along with something else (a session):
     this request need not ask for it again."""
     scope = _scoped_version.get()
-    if (
-        scope is not None
-        and number is not None
-        and "number" not in scope
-        and settings.SHARED_CACHE
-        and transaction.get_autocommit()
-    ):
+    if scope is not None and number is not None and "number" not in scope and _copy_is_trusted():
         scope["number"] = number
 
 

@@ -175,7 +175,7 @@ def test_a_save_made_while_redis_is_unreachable_shows_once_it_is_back(
         settings.CONTENT_VERSION_TIMEOUT = 1
         clear_caches()
         client = Client()
-        assert "Пермский край" in client.get("/regions/perm-krai/").text  # now cached in Redis
+        assert "Пермский край" in client.get("/regions/perm-krai/").text  # version copied to Redis
 
         proxy.cut()
         show_name_on_perm_page("ТФОМС (сохранено без Redis)")
