@@ -1,9 +1,11 @@
 import datetime
 import hashlib
+import mimetypes
 import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 
 from .caching import cached_content
 from .checks import checked_by_field, checked_on_field
@@ -397,11 +400,26 @@ class RegistryFileQuerySet(models.QuerySet):
             build=lambda: list(self.for_region(region)),
         )
 
-    def cached_get(self, pk: int) -> "RegistryFile | None":
-        """One file for a download, without a query while the content stays the same."""
-        return cached_content(
-            "registry-file", pk, build=lambda: self.filter(pk=pk).first(), keep_none=False
-        )
+    def cached_download(self, pk: int) -> "Download | None":
+        """What downloading this file sends, without a query while the content stays the same."""
+
+        def build():
+            registry_file = self.filter(pk=pk).first()
+            return registry_file.download() if registry_file and registry_file.file else None
+
+        return cached_content("registry-download", pk, build=build, keep_none=False)
+
+
+class Download(NamedTuple):
+    """A registry file's download, worked out once per content version: a request only opens the
+    file. Plain values, so the per-process cache copies it cheaply (no model to unpickle)."""
+
+    name: str  # in the file field's storage
+    filename: str  # what the visitor's browser saves it as
+    content_type: str
+    etag: str
+    last_modified: int  # seconds since the epoch
+    last_modified_http: str
 
 
 def registry_upload_to(instance, filename):
@@ -456,6 +474,18 @@ class RegistryFile(models.Model):
 
     def get_absolute_url(self):
         return reverse("regions:download", args=[self.pk])
+
+    def download(self) -> Download:
+        # A new upload or a new title changes updated_at: browsers revalidate and get 304 till then.
+        changed = self.updated_at.timestamp()
+        return Download(
+            name=self.file.name,
+            filename=self.download_name,
+            content_type=mimetypes.guess_type(self.download_name)[0] or "application/octet-stream",
+            etag=f'"{self.pk}-{changed:.6f}-{self.size}"',
+            last_modified=int(changed),
+            last_modified_http=http_date(int(changed)),
+        )
 
     @property
     def extension(self) -> str:

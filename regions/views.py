@@ -1,4 +1,3 @@
-import mimetypes
 from http import HTTPStatus
 
 from django.conf import settings
@@ -7,7 +6,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
 from django.views.decorators.http import require_POST, require_safe
 from django_ratelimit.decorators import ratelimit
 
@@ -78,28 +76,27 @@ def file_list(request):
 
 @require_safe
 def download(request, pk):
-    registry_file = RegistryFile.objects.cached_get(pk)
-    if registry_file is None or not registry_file.file:
+    download = RegistryFile.objects.cached_download(pk)
+    if download is None:
         raise Http404("Файл не найден")
-    # A new upload or a new title changes updated_at: browsers revalidate and get 304 till then.
-    etag = f'"{registry_file.pk}-{registry_file.updated_at.timestamp():.6f}-{registry_file.size}"'
-    last_modified = int(registry_file.updated_at.timestamp())
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    not_modified = get_conditional_response(
+        request, etag=download.etag, last_modified=download.last_modified
+    )
     if not_modified is not None:
-        not_modified["ETag"] = etag
+        not_modified["ETag"] = download.etag
         return mark_public(not_modified)
     try:
-        handle = registry_file.file.storage.open(registry_file.file.name, "rb")
+        handle = RegistryFile.file.field.storage.open(download.name, "rb")
     except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError) as exc:
         raise Http404("Файл не найден") from exc
-    content_type = (
-        mimetypes.guess_type(registry_file.download_name)[0] or "application/octet-stream"
-    )
     response = FileResponse(
-        handle, as_attachment=True, filename=registry_file.download_name, content_type=content_type
+        handle,
+        as_attachment=True,
+        filename=download.filename,
+        content_type=download.content_type,
     )
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
+    response["ETag"] = download.etag
+    response["Last-Modified"] = download.last_modified_http
     # The same file for everyone: nginx keeps and serves it (deploy/nginx.conf).
     return mark_public(response)
 
