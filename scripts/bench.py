@@ -192,6 +192,13 @@ def start_gunicorn(app: str, port: int, env: dict, extra: list[str] = ()) -> sub
         *extra,
         app,
     ]
+    try:
+        fetch(port, "/healthz")
+    except OSError:
+        pass  # nothing answers there: the port is free for this gunicorn
+    else:
+        # Another server (a leftover of an interrupted run) would be measured in its place.
+        sys.exit(f"bench: port {port} is in use; stop what listens there or set BENCH_PORT")
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
