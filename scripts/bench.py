@@ -4,7 +4,9 @@
 1. **Newcomers through nginx**: gunicorn of the site in its production configuration behind
    nginx with deploy/nginx.conf (the shipped file, tests/proxy.py), against a second nginx
    serving the very same bytes as static files. Every public page a newcomer reaches must
-   reach NGINX_TARGET of the static nginx.
+   reach NGINX_TARGET of the static nginx. A reference row, nginx's floor, sends home's body
+   through the same configuration with only the two headers a cache needs: the gap between it
+   and the pages is what the headers every page carries cost each hit.
 2. **Rendered by Django**: a visitor with a chosen region (session cookie), straight to
    gunicorn, no proxy cache, against Django's own floor: /healthz through the same middleware
    stack, in the same run. Every page must reach DJANGO_TARGET of it. The ratio to a bare WSGI
@@ -81,6 +83,8 @@ class Page:
     target: bool = True
     # Also measured for a visitor with a session, rendered by Django.
     django: bool = True
+    # The nginx that serves it to newcomers: the site's (None), or the one over the bare app.
+    proxy_port: int | None = None
     body: bytes = b""
     headers: list = field(default_factory=list)
     # Per round: the two sides of each comparison and their ratios.
@@ -407,6 +411,24 @@ def static_location(number: int, page: Page) -> str:
     return "\n".join(lines)
 
 
+# nginx's own floor, as /healthz is Django's: home's body through the same deploy/nginx.conf
+# with only the two headers the cache needs, answered by the bare app. Against the pages, it
+# shows what the headers every page carries (security policies, ETag, Vary) cost each cache hit:
+# nginx parses them from the stored entry on every hit, where the static nginx sends them as
+# configured strings.
+NGINX_FLOOR_NAME = "(home, 2 headers: nginx's floor)"
+NGINX_FLOOR_PATH = "/bench-nginx-floor"
+
+
+def add_nginx_floor(newcomer: Path, responses: Path, home: Page) -> None:
+    """The bare app's answer for the floor: home as a newcomer gets it, with two headers."""
+    status, headers, body = json.loads(newcomer.read_text(encoding="utf-8"))[home.path]
+    kept = [[n, v] for n, v in headers if n.lower() in ("content-type", "cache-control")]
+    captured = json.loads(responses.read_text(encoding="utf-8"))
+    captured[NGINX_FLOOR_PATH] = [status, kept, body]
+    responses.write_text(json.dumps(captured), encoding="utf-8")
+
+
 def start_static_nginx(pages: list[Page]) -> tuple[subprocess.Popen, int, Path]:
     """nginx answering each page from a file, with the headers and body nginx sends from its
     cache: the same bytes, what the cached site is measured against."""
@@ -537,7 +559,7 @@ def main() -> int:
             Page("(healthz: Django's floor)", "/healthz", kind="text", target=False),
         ]
         site = start_gunicorn("omsportal.wsgi:application", PORT, env)
-        proxy = bare = static = static_dir = None
+        proxy = floor_proxy = bare = static = static_dir = None
         try:
             cookie = session_cookie(PORT)
             misses += capture(PORT, pages[:1], tmp / "probe.json", {})
@@ -556,6 +578,7 @@ def main() -> int:
 
             # What the bare app replays: what the visitor with a session is sent.
             misses += capture(PORT, pages, tmp / "responses.json", cookie)
+            add_nginx_floor(tmp / "probe.json", tmp / "responses.json", pages[0])
             bare = start_gunicorn(
                 "bare_wsgi:application",
                 PORT + 1,
@@ -563,16 +586,22 @@ def main() -> int:
                 ["--pythonpath", str(ROOT / "scripts")],
             )
             proxy = Nginx([PORT])
+            floor_proxy = Nginx([PORT + 1])
+            nginx_floor = Page(NGINX_FLOOR_NAME, NGINX_FLOOR_PATH, target=False, django=False)
+            nginx_floor.proxy_port = floor_proxy.port
+            nginx_pages = [*newcomer_pages, nginx_floor]
             # What nginx sends newcomers from its cache, and the static nginx serves as files:
             # the first request fills the cache, the second is answered from it.
-            for page in newcomer_pages:
-                fetch(proxy.port, page.path)
-                status, _, page.headers, page.body = fetch(proxy.port, page.path)
+            for page in nginx_pages:
+                fetch(page.proxy_port or proxy.port, page.path)
+                status, _, page.headers, page.body = fetch(page.proxy_port or proxy.port, page.path)
                 if status != HTTPStatus.OK:
                     misses.append(f"{page.name}: nginx answered {status}")
-            static, static_port, static_dir = start_static_nginx(newcomer_pages)
-            for page in newcomer_pages:
-                cache_status = dict(fetch(proxy.port, page.path)[2]).get("X-Cache-Status")
+            static, static_port, static_dir = start_static_nginx(nginx_pages)
+            for page in nginx_pages:
+                cache_status = dict(fetch(page.proxy_port or proxy.port, page.path)[2]).get(
+                    "X-Cache-Status"
+                )
                 if cache_status != "HIT":
                     misses.append(f"{page.name}: nginx said {cache_status}, not HIT")
 
@@ -588,9 +617,9 @@ def main() -> int:
                 f"gunicorn with {WORKERS} sync workers"
             )
             for round_number in range(ROUNDS):
-                for number, page in enumerate(newcomer_pages):
+                for number, page in enumerate(nginx_pages):
                     pair = [
-                        (proxy.port, page.path, page.proxied),
+                        (page.proxy_port or proxy.port, page.path, page.proxied),
                         (static_port, f"/{number}.html", page.static),
                     ]
                     for port, path, results in pair[:: 1 if round_number % 2 else -1]:
@@ -612,15 +641,16 @@ def main() -> int:
                 if server is not None:
                     server.terminate()
                     server.wait(timeout=30)
-            if proxy is not None:
-                proxy.stop()
+            for nginx in (proxy, floor_proxy):
+                if nginx is not None:
+                    nginx.stop()
             if static_dir is not None:
                 shutil.rmtree(static_dir, ignore_errors=True)
             manage(env, "shell", "-c", DELETE_BENCH_FILES)
 
     misses += table(
         "Newcomers through nginx: req/s against the same bytes as static files",
-        newcomer_pages,
+        nginx_pages,
         (("nginx", "proxied"), ("static", "static")),
         NGINX_TARGET,
     )
