@@ -5,7 +5,7 @@
    nginx with deploy/nginx.conf (the shipped file, tests/proxy.py), against a second nginx
    serving the very same bytes as static files. Every public page a newcomer reaches must
    reach NGINX_TARGET of the static nginx. A reference row, nginx's floor, sends home's body
-   through the same configuration with only the two headers a cache needs: the gap between it
+   through the same configuration with only the three headers a cache hit needs: the gap between it
    and the pages is what the headers every page carries cost each hit.
 2. **Rendered by Django**: a visitor with a chosen region (session cookie), straight to
    gunicorn, no proxy cache, against Django's own floor: /healthz through the same middleware
@@ -412,18 +412,20 @@ def static_location(number: int, page: Page) -> str:
 
 
 # nginx's own floor, as /healthz is Django's: home's body through the same deploy/nginx.conf
-# with only the two headers the cache needs, answered by the bare app. Against the pages, it
+# with only the three headers a hit needs, answered by the bare app. Against the pages, it
 # shows what the headers every page carries (security policies, ETag, Vary) cost each cache hit:
 # nginx parses them from the stored entry on every hit, where the static nginx sends them as
 # configured strings.
-NGINX_FLOOR_NAME = "(home, 2 headers: nginx's floor)"
+NGINX_FLOOR_NAME = "(home, 3 headers: nginx's floor)"
+FLOOR_HEADERS = ("content-type", "content-length", "cache-control")
 NGINX_FLOOR_PATH = "/bench-nginx-floor"
 
 
 def add_nginx_floor(newcomer: Path, responses: Path, home: Page) -> None:
-    """The bare app's answer for the floor: home as a newcomer gets it, with two headers."""
+    """The bare app's answer for the floor: home as a newcomer gets it, with three headers."""
     status, headers, body = json.loads(newcomer.read_text(encoding="utf-8"))[home.path]
-    kept = [[n, v] for n, v in headers if n.lower() in ("content-type", "cache-control")]
+    # Content-Length too: without it nginx would send the hit chunked.
+    kept = [[n, v] for n, v in headers if n.lower() in FLOOR_HEADERS]
     captured = json.loads(responses.read_text(encoding="utf-8"))
     captured[NGINX_FLOOR_PATH] = [status, kept, body]
     responses.write_text(json.dumps(captured), encoding="utf-8")
