@@ -5,8 +5,8 @@
    nginx with deploy/nginx.conf (the shipped file, tests/proxy.py), against a second nginx
    serving the very same bytes as static files. Every public page a newcomer reaches must
    reach NGINX_TARGET of the static nginx. A reference row, nginx's floor, sends home's body
-   through the same configuration with only the three headers a cache hit needs: the gap between it
-   and the pages is what the headers every page carries cost each hit.
+   through the same configuration with only the three headers a cache hit needs: the gap
+   between it and the pages is what the headers every page carries cost each hit.
 2. **Rendered by Django**: a visitor with a chosen region (session cookie), straight to
    gunicorn, no proxy cache, against Django's own floor: /healthz through the same middleware
    stack, in the same run. Every page must reach DJANGO_TARGET of it. The ratio to a bare WSGI
