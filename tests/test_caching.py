@@ -3,6 +3,8 @@ or operators change shows at once, whatever the cache backend."""
 
 import re
 from html.parser import HTMLParser
+from http import HTTPStatus
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -243,6 +245,7 @@ def test_registry_file_renamed_in_admin_shows_at_once(client, staff, visitor, re
     shown_on = [(client, "/files/"), (client, f"/regions/{REGION}/"), (visitor, "/zashchita-prav/")]
     for browser, url in shown_on:
         assert registry_file.title in browser.get(url).text
+    download = client.get(registry_file.get_absolute_url())
     admin_change(
         staff,
         f"/admin/regions/registryfile/{registry_file.pk}/change/",
@@ -250,6 +253,15 @@ def test_registry_file_renamed_in_admin_shows_at_once(client, staff, visitor, re
     )
     for browser, url in shown_on:
         assert "Реестр медицинских организаций, 2027" in browser.get(url).text
+    # The download's name and validator are kept per content version too: the file is saved
+    # under its new title, and a browser's copy under the old one is not taken as current.
+    renamed = client.get(registry_file.get_absolute_url())
+    assert quote("Реестр медицинских организаций, 2027.csv") in renamed["Content-Disposition"]
+    assert renamed["ETag"] != download["ETag"]
+    stale_copy = client.get(
+        registry_file.get_absolute_url(), headers={"If-None-Match": download["ETag"]}
+    )
+    assert stale_copy.status_code == HTTPStatus.OK
 
 
 def test_representative_edited_in_admin_shows_at_once(client, staff):
