@@ -83,8 +83,8 @@ class Page:
     target: bool = True
     # Also measured for a visitor with a session, rendered by Django.
     django: bool = True
-    # The nginx that serves it to newcomers: the site's (None), or the one over the bare app.
-    proxy_port: int | None = None
+    # The nginx that serves it to newcomers: the site's, or (nginx's floor) the bare app's.
+    proxy_port: int = 0
     body: bytes = b""
     headers: list = field(default_factory=list)
     # Per round: the two sides of each comparison and their ratios.
@@ -591,19 +591,19 @@ def main() -> int:
             floor_proxy = Nginx([PORT + 1])
             nginx_floor = Page(NGINX_FLOOR_NAME, NGINX_FLOOR_PATH, target=False, django=False)
             nginx_floor.proxy_port = floor_proxy.port
+            for page in newcomer_pages:
+                page.proxy_port = proxy.port
             nginx_pages = [*newcomer_pages, nginx_floor]
             # What nginx sends newcomers from its cache, and the static nginx serves as files:
             # the first request fills the cache, the second is answered from it.
             for page in nginx_pages:
-                fetch(page.proxy_port or proxy.port, page.path)
-                status, _, page.headers, page.body = fetch(page.proxy_port or proxy.port, page.path)
+                fetch(page.proxy_port, page.path)
+                status, _, page.headers, page.body = fetch(page.proxy_port, page.path)
                 if status != HTTPStatus.OK:
                     misses.append(f"{page.name}: nginx answered {status}")
             static, static_port, static_dir = start_static_nginx(nginx_pages)
             for page in nginx_pages:
-                cache_status = dict(fetch(page.proxy_port or proxy.port, page.path)[2]).get(
-                    "X-Cache-Status"
-                )
+                cache_status = dict(fetch(page.proxy_port, page.path)[2]).get("X-Cache-Status")
                 if cache_status != "HIT":
                     misses.append(f"{page.name}: nginx said {cache_status}, not HIT")
 
@@ -621,7 +621,7 @@ def main() -> int:
             for round_number in range(ROUNDS):
                 for number, page in enumerate(nginx_pages):
                     pair = [
-                        (page.proxy_port or proxy.port, page.path, page.proxied),
+                        (page.proxy_port, page.path, page.proxied),
                         (static_port, f"/{number}.html", page.static),
                     ]
                     for port, path, results in pair[:: 1 if round_number % 2 else -1]:
