@@ -478,10 +478,11 @@ class RegistryFile(models.Model):
     def download(self) -> Download:
         # A new upload or a new title changes updated_at: browsers revalidate and get 304 till then.
         changed = self.updated_at.timestamp()
+        filename = self.download_name
         return Download(
             name=self.file.name,
-            filename=self.download_name,
-            content_type=mimetypes.guess_type(self.download_name)[0] or "application/octet-stream",
+            filename=filename,
+            content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
             etag=f'"{self.pk}-{changed:.6f}-{self.size}"',
             last_modified=int(changed),
             last_modified_http=http_date(int(changed)),
