@@ -1,10 +1,24 @@
-from django.contrib.sitemaps import Sitemap
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import sitemaps
 from django.db.models import Max
 from django.urls import reverse
 
 from journey.views import all_pairs
 from regions.models import Region
 from representatives.models import Representative
+
+
+class Sitemap(sitemaps.Sitemap):
+    """Addresses on the site's configured origin (SITE_URL), never the request's Host: the
+    sitemap is cached whole, by nginx too, and must not carry whatever host a client sent."""
+
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc
 
 
 class PageSitemap(Sitemap):

@@ -69,7 +69,8 @@ def privacy(request):
 @public_page
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    # The configured origin, as in the sitemap: this answer is cached for every client.
+    sitemap = settings.SITE_URL + reverse("sitemap")
     lines = ["User-agent: *", f"Disallow: {reverse('admin:index')}", f"Sitemap: {sitemap}", ""]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 

@@ -137,25 +137,47 @@ def test_unknown_region_page_is_404(client, regions):
     assert client.get("/regions/atlantis/representatives/").status_code == HTTPStatus.NOT_FOUND
 
 
-def test_robots_txt_points_to_the_sitemap(client, regions):
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def sitemap_locations(response) -> set[str]:
+    tree = ElementTree.fromstring(response.content)
+    return {loc.text for loc in tree.findall("s:url/s:loc", SITEMAP_NS)}
+
+
+def test_robots_txt_points_to_the_sitemap(client, regions, settings):
+    settings.SITE_URL = "https://oms.example.ru"
     response = client.get("/robots.txt")
     assert response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
-    assert "Sitemap: http://testserver/sitemap.xml" in body
+    assert "Sitemap: https://oms.example.ru/sitemap.xml" in body
     assert "Disallow: /admin/" in body
 
 
-def test_sitemap_lists_every_public_page_and_each_region(client, regions):
+def test_sitemap_lists_every_public_page_and_each_region(client, regions, settings):
+    settings.SITE_URL = "https://oms.example.ru"
     response = client.get("/sitemap.xml")
     assert response.status_code == HTTPStatus.OK
-    tree = ElementTree.fromstring(response.content)
-    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locations = {loc.text for loc in tree.findall("s:url/s:loc", ns)}
+    locations = sitemap_locations(response)
     for url in ["/", "/zashchita-prav/", "/regions/", "/files/", "/konfidencialnost/"]:
-        assert f"http://testserver{url}" in locations
+        assert f"https://oms.example.ru{url}" in locations
     for region in regions.regions:
-        assert f"http://testserver/regions/{region.slug}/" in locations
-        assert f"http://testserver/regions/{region.slug}/representatives/" in locations
+        assert f"https://oms.example.ru/regions/{region.slug}/" in locations
+        assert f"https://oms.example.ru/regions/{region.slug}/representatives/" in locations
+
+
+def test_sitemap_and_robots_name_the_site_whatever_host_a_client_sent(client, regions, settings):
+    # Both are cached whole (by Django and by nginx) and served to everyone: the first client's
+    # Host, an allowed alias or a port, must not end up in every search engine's copy.
+    settings.SITE_URL = "https://oms.example.ru"
+    first = client.get("/sitemap.xml", headers={"host": "localhost:8081"})
+    robots = client.get("/robots.txt", headers={"host": "localhost:8081"})
+    later = client.get("/sitemap.xml")
+    for response in (first, later):
+        locations = sitemap_locations(response)
+        assert "https://oms.example.ru/" in locations
+        assert not [loc for loc in locations if "localhost" in loc or "testserver" in loc]
+    assert "Sitemap: https://oms.example.ru/sitemap.xml" in robots.content.decode()
 
 
 def test_favicon_is_served_from_the_site_root(client, regions):
