@@ -1,12 +1,15 @@
 """nginx with deploy/nginx.conf in front of a gunicorn of the site: what a shared cache keeps,
 what it never keeps, and how soon a staff edit reaches newcomers through it."""
 
+import http.client
+import json
 import re
 import time
+from urllib.parse import urlencode
 
 import pytest
 
-from .proxy import nginx_available, require_nginx
+from .proxy import Nginx, free_port, nginx_available, require_nginx
 from .test_instances import edit_region_in_admin, log_in_as_editor, served, sqlite_site
 
 PASSWORD = "пароль-для-прокси"
@@ -163,3 +166,51 @@ def test_a_staff_edit_reaches_newcomers_once_s_maxage_has_passed(proxy):
         time.sleep(0.2)
     else:
         raise AssertionError("the edit did not reach newcomers")
+
+
+# What nginx itself writes down: no client address, no query string (the privacy page says the
+# logs keep no address; an appeal's status token travels in the query).
+
+CLIENT = "127.0.0.77"  # a loopback address of its own, to look for in nginx's log
+TOKEN = "status-token-never-logged"
+
+
+def request_from(port: int, method: str, path: str, body: bytes = b"") -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15, source_address=(CLIENT, 0))
+    try:
+        headers = {"Host": "127.0.0.1", "Content-Type": "application/x-www-form-urlencoded"}
+        conn.request(method, path, body or None, headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_a_long_appeal_leaves_no_trace_in_nginxs_log(proxy):
+    # Larger than nginx's default request buffer (16 KB), which made it write the body to a
+    # temporary file and warn, with the client's address.
+    text = "Прошу помочь: отказали в приёме, полис выдан в Перми. " * 350
+    body = urlencode({"text": text}).encode()
+    assert 64 * 1024 < len(body) < 128 * 1024
+    assert request_from(proxy.port, "POST", "/obrashchenie/", body) == 403  # no CSRF token
+    log = proxy.log_path.read_text()
+    assert CLIENT not in log
+    assert "temporary file" not in log
+
+
+def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_query():
+    nginx = Nginx(upstreams=[free_port()])  # nothing listens there
+    try:
+        assert request_from(nginx.port, "GET", f"/obrashchenie/status/?t={TOKEN}") == 502
+        deadline = time.monotonic() + 5
+        while '"status":502' not in nginx.log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = nginx.log_path.read_text()
+    finally:
+        nginx.stop()
+    failures = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert [(f["method"], f["path"], f["status"]) for f in failures] == [
+        ("GET", "/obrashchenie/status/", 502)
+    ]
+    assert TOKEN not in log and CLIENT not in log
