@@ -20,13 +20,14 @@ from regions.zones import difference_minutes, hours_phrase, zone_label
 from representatives.hours import shifted_times
 from representatives.models import Level, Representative
 
-# The policy was issued by some other insurer, in a region the company does not serve.
+# The policy was issued by some other insurer: in a region the company does not serve, or in one
+# it does. (The address keeps its first name, "other-region": links to it are out there.)
 OTHER_REGION = "other-region"
 
 
 @dataclass(frozen=True)
 class Pair:
-    home: Region | None  # where the policy was issued; None: «в другом регионе»
+    home: Region | None  # where the company issued the policy; None: another insurer did
     place: Subject  # where the person is now
     here: Region | None  # the company's region for that place, if it serves it
 
@@ -58,8 +59,8 @@ def all_pairs() -> list[tuple[str, str]]:
 class JourneyForm(forms.Form):
     policy = forms.ChoiceField(
         label="Где выдан ваш полис ОМС?",
-        help_text="Регион, где вы получили полис. Если его нет в списке, "
-        "выберите «В другом регионе» в конце.",
+        help_text="Регион, где наша компания выдала вам полис. Если полис выдала другая "
+        "страховая компания или вашего региона нет в списке, выберите последний пункт.",
     )
     place = forms.ChoiceField(
         label="Где вы сейчас?", help_text="Регион, где вам нужна медицинская помощь."
@@ -70,7 +71,7 @@ class JourneyForm(forms.Form):
         self.fields["policy"].choices = [
             ("", "Выберите регион"),
             *((r.slug, r.name) for r in regions.regions),
-            (OTHER_REGION, "В другом регионе"),
+            (OTHER_REGION, "Другая страховая компания или другой регион"),
         ]
         self.fields["place"].choices = [
             ("", "Выберите регион"),

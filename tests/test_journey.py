@@ -65,7 +65,11 @@ def test_the_form_asks_both_questions_with_every_choice(client, subjects):
     policy = re.search(r'<select name="policy".*?</select>', page, re.S).group()
     place = re.search(r'<select name="place".*?</select>', page, re.S).group()
     policy_names = re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', policy)
-    assert policy_names == [r.name for r in Region.objects.all()] + ["В другом регионе"]
+    assert policy_names == [r.name for r in Region.objects.all()] + [
+        "Другая страховая компания или другой регион"
+    ]
+    # A Perm policy of another insurer is not one of ours: the hint says where it goes.
+    assert "Если полис выдала другая страховая компания" in page
     assert len(re.findall(r'<option value="[^"]+"', place)) == 89
     assert ">Республика Северная Осетия" in place and "Алания</option>" in place
     assert "<script" not in page
@@ -162,7 +166,6 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
         TFOMS_NAME,
         "Что взять с собой",
         "свидетельство о рождении",
-        "направление",
         "Если отказали в помощи",
         "К главному врачу",
         "8 (800) 333-60-03",
@@ -174,7 +177,13 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
     assert -1 not in positions, [p for p, at in zip(order, positions, strict=True) if at < 0]
     assert positions == sorted(positions)
     assert f'href="{TFOMS_SITE}"' in response.content.decode()
-    assert '<a href="/obrashchenie/">письменное обращение</a>' in response.content.decode()
+    # The appeal form opens with both regions chosen: a shared link's reader picks nothing again.
+    appeal = '<a href="/obrashchenie/?region=moscow&amp;mesto=70">письменное обращение</a>'
+    assert appeal in response.content.decode()
+    # What to bring is what legal.md backs, nothing more (a referral is not in it).
+    assert "направление" not in page
+    # The law as staff keep it in admin, not as a copy in the template.
+    assert "Основание: п. 1 ч. 1 ст. 16, ч. 1 ст. 45 Федерального закона от 29.11.2010" in page
     assert "только в программе ОМС города Москвы, в Томской области не действует" in page
 
 
@@ -202,9 +211,9 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     assert "страховые представители Пермского края" in page
 
 
-def test_a_policy_from_another_region_says_the_site_cannot_know_the_insurer(client, subjects):
+def test_a_policy_of_another_insurer_says_the_site_cannot_know_the_insurer(client, subjects):
     page = text(client.get(OTHER))
-    assert "Полис выдан в другом регионе, вы в Республике Северная Осетия — Алания" in page
+    assert "Полис другой страховой компании, вы в Республике Северная Осетия — Алания" in page
     assert "Мы не знаем, какая страховая компания выдала ваш полис" in page
     assert "В страховую компанию, которая выдала ваш полис" in page
     assert "Куда обратиться в Республике Северная Осетия — Алания" in page
@@ -278,9 +287,9 @@ def test_the_answer_costs_the_same_queries_however_much_content(
         registry_file(title=f"Реестр № {number} (тест)", region=tomsk)
     clear_caches()
     # The content version, the company record (footer), the region index, the subject index,
-    # the files of the place, the representatives of the policy's region and their hours;
-    # then the version only.
-    with django_assert_num_queries(7):
+    # the files of the place, the representatives of the policy's region and their hours, the
+    # legal acts cited and their provisions; then the version only.
+    with django_assert_num_queries(9):
         assert client.get(TOMSK).status_code == HTTPStatus.OK
     with django_assert_num_queries(1):
         assert client.get(TOMSK).status_code == HTTPStatus.OK

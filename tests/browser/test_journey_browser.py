@@ -80,7 +80,11 @@ def test_a_perm_policy_in_krasnodar_gets_the_place_and_the_home_contacts(site, j
 def test_a_policy_from_another_region_is_answered_honestly(site, js, subjects):
     page = site(js=js)
     page.goto("/v-drugom-regione/")
-    answer(page, policy="В другом регионе", place="Республика Северная Осетия — Алания")
+    answer(
+        page,
+        policy="Другая страховая компания или другой регион",
+        place="Республика Северная Осетия — Алания",
+    )
 
     expect(page).to_have_url(re.compile(re.escape(OTHER) + "$"))
     expect(page.get_by_text("Мы не знаем, какая страховая компания выдала")).to_be_visible()
