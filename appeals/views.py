@@ -37,8 +37,17 @@ def not_indexed(response):
     return response
 
 
-def too_many(request):
-    return render(request, "appeals/too_many.html", status=HTTPStatus.TOO_MANY_REQUESTS)
+TOO_MANY = (
+    "С этого адреса или с этими контактами недавно уже отправили много обращений, и сайт"
+    " временно их не принимает. Ваш текст — ниже: скопируйте его и отправьте позже или"
+    " расскажите по горячей линии."
+)
+
+
+def too_many(request, form: AppealForm):
+    """The form again, with what the person typed: a limit must not cost them their text."""
+    form.add_error(None, TOO_MANY)
+    return render(request, "appeals/form.html", {"form": form}, status=HTTPStatus.TOO_MANY_REQUESTS)
 
 
 def _initial(request) -> dict:
@@ -64,6 +73,7 @@ def new(request):
 
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEALS_MAX_BODY_BYTES:
         return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    form = AppealForm(request.POST, regions=regions)
     # Every POST from an address counts, valid or not: a robot guessing costs it the same.
     if is_ratelimited(
         request,
@@ -73,8 +83,7 @@ def new(request):
         method="POST",
         increment=True,
     ):
-        return too_many(request)
-    form = AppealForm(request.POST, regions=regions)
+        return too_many(request, form)
     if not form.is_valid():
         return render(request, "appeals/form.html", {"form": form}, status=HTTPStatus.OK)
     for contact in form.contact_keys():
@@ -86,7 +95,7 @@ def new(request):
             method="POST",
             increment=True,
         ):
-            return too_many(request)
+            return too_many(request, form)
 
     data = form.cleaned_data
     received = receive_appeal(

@@ -60,6 +60,8 @@ def privacy(request):
             "session_cookie": settings.SESSION_COOKIE_NAME,
             "special_period": days(special.COOKIE_MAX_AGE // 86400),
             "special_cookie": special.COOKIE_NAME,
+            "csrf_cookie": settings.CSRF_COOKIE_NAME,
+            "csrf_period": days(settings.CSRF_COOKIE_AGE // 86400),
             "appeals_period": days(settings.APPEALS_PURGE_AFTER_DAYS),
         },
     )

@@ -57,7 +57,15 @@ def same_origin_only(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method == "POST" and not is_same_origin(request):
-            return render(request, "403_cross_site.html", status=HTTPStatus.FORBIDDEN)
+            # A browser that says nothing of where the form was (no Referer: a privacy setting
+            # or an extension) is told that, not that another site sent it.
+            untold = not any(map(request.headers.get, ("Sec-Fetch-Site", "Origin", "Referer")))
+            return render(
+                request,
+                "403_cross_site.html",
+                {"untold": untold},
+                status=HTTPStatus.FORBIDDEN,
+            )
         return view(request, *args, **kwargs)
 
     return wrapped

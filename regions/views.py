@@ -1,12 +1,14 @@
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from . import spreadsheets
@@ -39,10 +41,14 @@ def region_list(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @same_origin_only
 @ratelimit(key="ip", rate="regions.views.choice_rate", method="POST", block=True)
 def choose_region(request):
+    if request.method != "POST":
+        # The form's own address, opened (reloaded, bookmarked, shared): the list it came from.
+        query = urlencode({"next": safe_next(request)}, safe="/")
+        return redirect(f"{reverse('regions:list')}?{query}")
     region = Region.objects.index().by_slug.get(request.POST.get("region", ""))
     if region is None:
         return render(request, "regions/bad_region.html", status=HTTPStatus.BAD_REQUEST)

@@ -203,9 +203,14 @@ def test_too_many_appeals_from_one_address_get_a_russian_429(client, regions, se
     settings.APPEALS_RATE_PER_ADDRESS = "3/h"
     for n in range(3):
         assert submit(client, email=f"test{n}@example.com").status_code == 303
-    response = submit(client, email="test9@example.com")
+    response = submit(client, email="test9@example.com", text="Мой текст, набранный заново.")
     assert response.status_code == 429
-    assert "Слишком много обращений" in response.content.decode()
+    page = response.content.decode()
+    assert "недавно уже отправили много обращений" in page
+    # Nothing the person typed is lost: the form comes back filled in, ready to copy or send.
+    assert "Мой текст, набранный заново.</textarea>" in page
+    assert 'value="test9@example.com"' in page
+    assert "Cache-Control" in response and "no-store" in response["Cache-Control"]
     # Another address is not affected.
     assert client.post(FORM, form_data(), REMOTE_ADDR="192.0.2.10").status_code == 303
     assert Appeal.objects.count() == 4
@@ -233,6 +238,7 @@ def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
         FORM, form_data(email="ZAYAVITEL.test@example.com"), REMOTE_ADDR="192.0.2.9"
     )
     assert again.status_code == 429
+    assert 'value="ZAYAVITEL.test@example.com"' in again.content.decode()
     phone_only = form_data(email="", phone="8 900 000-00-00")
     assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.11").status_code == 303
     assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.12").status_code == 303

@@ -151,6 +151,26 @@ def test_privacy_page_says_what_is_kept_how_long_and_why(client, regions):
     assert "Журналы хранятся" not in page  # not said until the company says it
 
 
+def test_every_cookie_the_site_sets_a_visitor_is_on_the_privacy_page(client, regions):
+    same_origin = {"Sec-Fetch-Site": "same-origin"}
+    answers = [
+        client.get("/obrashchenie/"),
+        client.post("/regions/choose/", {"region": "perm-krai"}, headers=same_origin),
+        client.post("/special/", {"mode": "on"}, headers=same_origin),
+    ]
+    cookies = {name: morsel for answer in answers for name, morsel in answer.cookies.items()}
+    assert set(cookies) == {
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        "special",
+    }
+    page = privacy(client)
+    for name, morsel in cookies.items():
+        assert f"cookie «{name}»" in page
+        lifetime = int(morsel["max-age"]) // 86400
+        assert re.search(rf"cookie «{name}».*?Срок хранения — {lifetime} (день|дня|дней)", page)
+
+
 def test_privacy_page_is_made_from_the_company_record(client, regions):
     make_company()
     page = privacy(client)

@@ -58,7 +58,10 @@ def test_csrf_failure_is_russian(regions):
         "/admin/login/", {"username": "staff", "password": "x"}
     )
     assert response.status_code == HTTPStatus.FORBIDDEN
-    assert "Форма устарела" in response.content.decode()
+    page = response.content.decode()
+    assert "Форма устарела" in page
+    # What was typed is in the previous page: say how to keep it before reloading.
+    assert "вернитесь на предыдущую страницу" in page and 'href="tel:+78003336003"' in page
 
 
 def test_400_template_is_russian(regions, settings):

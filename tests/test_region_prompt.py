@@ -93,10 +93,14 @@ def test_missing_region_field_is_400(client, regions):
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
-def test_choose_refuses_get(client, regions):
-    assert client.get("/regions/choose/?region=moscow").status_code == (
-        HTTPStatus.METHOD_NOT_ALLOWED
-    )
+def test_opening_the_choice_address_leads_to_the_list_and_chooses_nothing(client, regions):
+    # A GET never writes: someone who reloads or shares the form's address gets the list.
+    response = client.get("/regions/choose/?region=perm-krai&next=/zashchita-prav/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/regions/?next=/zashchita-prav/"
+    assert "sessionid" not in response.cookies
+    assert client.get("/regions/choose/?next=//evil.example/")["Location"] == "/regions/?next=/"
+    assert PROMPT in client.get("/zashchita-prav/").content.decode()
 
 
 def test_pages_carry_no_per_visitor_token_and_set_no_cookie(regions):
@@ -125,6 +129,10 @@ def test_cross_site_choice_is_a_403_in_russian_and_changes_nothing(regions, head
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "Запрос отклонён" in response.text
     assert "Ничего не изменилось" in response.text
+    # Only a browser that named another site is told so; one that named none is told that.
+    said_elsewhere = "Форма была отправлена с другого сайта" in response.text
+    assert said_elsewhere == bool(headers)
+    assert ("не сообщил, с какой страницы" in response.text) == (not headers)
     assert not response.cookies
     assert Session.objects.count() == 0
 
