@@ -92,12 +92,30 @@ def test_rights_page_without_files_offers_the_hotline_not_a_blank(client, region
     assert "/files/contacts.csv" not in page
 
 
+def registries_section(page: str) -> str:
+    """«Куда обратиться: …» of the rights page, from its heading to its end."""
+    return page.split('<h2 id="registries-title">')[1].split("</section>")[0]
+
+
 def test_rights_page_offers_the_contacts_download_once_contacts_exist(client, regions):
     page = client.get("/zashchita-prav/").content.decode()
     assert 'href="/files/contacts.csv"' in page
     assert 'href="/files/contacts.xlsx"' in page
     assert "по данным на 14.05.2026" in page
-    assert "пока не опубликованы" not in page.split("registries-title")[1].split("</section>")[0]
+    # The contacts are there, the registries are not: the page says which is missing.
+    section = registries_section(page)
+    assert "Реестры медицинских организаций пока не опубликованы на сайте" in section
+    assert "контакты ТФОМС пока не опубликованы" not in section
+
+
+def test_missing_registries_are_said_once_one_is_published(client, regions, media_root):
+    registry_file(title="Реестр города Москвы (тест)", region=regions.by_slug["moscow"])
+    rights = client.get("/zashchita-prav/").content.decode()
+    section = registries_section(rights)
+    assert "Реестр города Москвы (тест)" in section and "пока не опубликованы" not in section
+    # The list for all Russia has neither the programme nor a registry yet: it says so.
+    files = client.get("/files/").content.decode()
+    assert "Базовая программа ОМС и реестры медицинских организаций пока не опубликованы" in files
 
 
 def test_rights_page_lists_files_for_russia_and_for_the_visitor_region(client, regions, media_root):

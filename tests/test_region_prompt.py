@@ -236,3 +236,14 @@ def test_resolve_defaults_and_session(regions):
 
 def test_resolve_with_no_regions_at_all(db):
     assert resolve() == (None, False)
+
+
+def test_the_region_list_names_a_choice_only_once_there_is_one(client, regions):
+    # A newcomer has chosen nothing: the default region is a question, not «выбран».
+    newcomer = client.get("/regions/").content.decode()
+    assert "Сейчас выбран" not in newcomer and "aria-current" not in newcomer
+    choose(client, "perm-krai")
+    chosen = client.get("/regions/").content.decode()
+    assert "Сейчас выбран: <strong>Пермский край</strong>" in chosen
+    assert chosen.count('aria-current="true"') == 1
+    assert 'value="perm-krai" class="region-list__choose" aria-current="true"' in chosen
