@@ -158,7 +158,8 @@ def stylesheet_for(choice: Choice | None) -> str:
             f'.sv-option[name="{name}"][value="{getattr(choice, name)}"]::before'
             for name in Choice.FIELDS
         )
-        + ' { content: "✓\\a0" / "выбрано: "; }'
+        # The first for browsers that know no alternative text (they drop the second).
+        + ' { content: "✓\\a0"; content: "✓\\a0" / "выбрано: "; }'
     )
     return "\n".join(css) + "\n"
 

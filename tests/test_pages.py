@@ -101,6 +101,9 @@ def test_rights_page_offers_the_contacts_download_once_contacts_exist(client, re
     page = client.get("/zashchita-prav/").content.decode()
     assert 'href="/files/contacts.csv"' in page
     assert 'href="/files/contacts.xlsx"' in page
+    # Two links to the same contacts: each says its format inside it, for screen readers too.
+    names = re.findall(r'<a href="/files/contacts\.(?:csv|xlsx)" download>(.*?)</a>', page)
+    assert len(names) == 2 and "XLSX" in names[0] and "CSV" in names[1]
     assert "по данным на 14.05.2026" in page
     # The contacts are there, the registries are not: the page says which is missing.
     section = registries_section(page)

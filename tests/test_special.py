@@ -159,6 +159,8 @@ def test_stylesheet_follows_the_cookie_and_is_private_and_revalidated(client):
     assert "--ink: #fff; --paper: #000;" in special.text
     assert "img, svg" in special.text
     assert '.sv-option[name="scheme"][value="wb"]::before' in special.text
+    # The mark shows in browsers that drop a content with alternative text, too.
+    assert '{ content: "✓\\a0"; content: "✓\\a0" / "выбрано: "; }' in special.text
     assert len(special.content) < 1024
     for response in (normal, special):
         assert response["Content-Type"] == "text/css; charset=utf-8"
