@@ -1,13 +1,21 @@
-import re
-
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .caching import content_scope
-from .models import Region
+from .caching import cached_content, content_scope
+from .models import Region, Subject
 
 SESSION_KEY = "region"
-ISO_CODE = re.compile(r"RU-[A-Z]{2,3}")
+
+
+def known_iso_codes() -> frozenset[str]:
+    """The ISO codes a page may differ by: the company's regions (the prompt) and the federal
+    subjects (the journey's place). Kept per content version."""
+    return cached_content(
+        "known-iso-codes",
+        build=lambda: (
+            frozenset(Region.objects.index().by_iso) | frozenset(Subject.objects.index().by_iso)
+        ),
+    )
 
 
 class RegionMiddleware:
@@ -37,8 +45,10 @@ class RegionMiddleware:
         suggested = ""
         if settings.REGION_HEADER:
             suggested = request.META.get(settings.REGION_HEADER, "").upper()
-            if not ISO_CODE.fullmatch(suggested):
-                suggested = ""  # never a key part a client could vary at will
+            # Pages are cached per value: one that names no known place is no value at all,
+            # or made-up codes would each get pages of their own (a cache filled at will).
+            if suggested and suggested not in known_iso_codes():
+                suggested = ""
         return chosen, suggested
 
     @classmethod

@@ -203,6 +203,18 @@ def test_unknown_header_value_falls_back_to_the_default(client, regions, setting
     assert PROMPT in client.get("/", HTTP_X_GEO_REGION="XX-??").content.decode()
 
 
+def test_made_up_header_values_share_the_page_of_no_value(client, regions, settings):
+    # Were each value a page of its own, a client varying the header would fill the cache
+    # and have every request rendered; the proxy that sets it is trusted, a client is not.
+    settings.REGION_HEADER = "HTTP_X_GEO_REGION"
+    assert client.get("/").templates  # rendered once, then kept
+    for made_up in ("RU-ZZZ", "RU-QQ", "xx-??"):
+        response = client.get("/", HTTP_X_GEO_REGION=made_up)
+        assert response.templates == [], made_up  # the kept page: nothing rendered
+        assert PROMPT in response.content.decode()
+    assert client.get("/", HTTP_X_GEO_REGION="RU-TOM").templates  # a real place: its own page
+
+
 def test_session_choice_wins_over_the_header(client, regions, settings):
     settings.REGION_HEADER = "HTTP_X_GEO_REGION"
     choose(client, "perm-krai")
