@@ -45,6 +45,9 @@ COMMENT = "#"
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_CELL_CHARS = 10_000
+# An XLSX sheet is read this wide, whatever it claims: openpyxl pads every row to the sheet's
+# last used column, so one stray cell in column XFD made 20,000 rows cost 2.8 GB.
+MAX_COLUMNS = 64
 
 
 def _number(value: int) -> str:
@@ -188,7 +191,9 @@ def read_xlsx(path: Path) -> Table:
         sheet = workbook.worksheets[0]
         return _table(
             (number, [_cell_text(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), 1)
+            for number, values in enumerate(
+                sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1
+            )
         )
     finally:
         workbook.close()

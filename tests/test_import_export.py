@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook, load_workbook
 
 from representatives.models import ReceptionHours, Representative
-from representatives.spreadsheets import COLUMNS
+from representatives.spreadsheets import COLUMNS, MAX_COLUMNS, read_xlsx
 
 from .factories import WORKDAYS, make_representative
 
@@ -223,6 +223,22 @@ def test_xlsx_with_numbers_as_numbers(tmp_path, regions):
         2,
         3,
     )
+
+
+def test_a_stray_cell_far_right_in_an_xlsx_costs_nothing(tmp_path, regions):
+    # The sheet then spans 16,384 columns; only the first MAX_COLUMNS are read.
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    for number in range(200):
+        sheet.append(list(contact(**{"Код контакта": f"c-{number}"}).values()))
+    sheet.cell(row=300, column=16_384, value="x")
+    path = tmp_path / "wide.xlsx"
+    workbook.save(path)
+    table = read_xlsx(path)
+    assert max(len(cells) for _, cells in table.rows) <= MAX_COLUMNS
+    out, _ = import_(path)
+    assert "Создано: 200." in out
 
 
 def test_not_a_spreadsheet(tmp_path, regions):
