@@ -202,6 +202,9 @@ CACHES["content"] = {
 # answer the prompt get none.
 SESSION_ENGINE = "regions.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
+# How long the shared cache's copy of a session lives: the longest a change or a logout made by
+# an instance that could not reach Redis stays unseen by the others (regions/sessions.py).
+SESSION_COPY_TIMEOUT = env.int("SESSION_COPY_TIMEOUT", default=300)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

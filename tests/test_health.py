@@ -1,4 +1,5 @@
-"""/healthz (is the process up) and /readyz (can it serve: database and cache answer)."""
+"""/healthz (is the process up) and /readyz (can it serve: the database answers; the cache is
+reported)."""
 
 import logging
 from http import HTTPStatus
@@ -41,14 +42,18 @@ def test_readyz_with_the_real_redis(client, settings, redis_server):
     assert client.get("/readyz").status_code == HTTPStatus.OK
 
 
-def test_readyz_is_503_when_redis_is_not_there(client, settings, caplog):
+def test_readyz_stays_200_and_says_so_when_redis_is_not_there(client, settings, caplog):
+    # Every instance shares the one Redis: "not ready" would have the balancer take them all
+    # out, where every page still renders from the database.
     settings.CACHES = redis_caches(DEAD_REDIS)
     response = client.get("/readyz")
-    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert "cache: unavailable" in response.content.decode()
-    assert "database: ok" in response.content.decode()
-    # Failed probes are worth a line; successful ones are not (see test_logs).
-    assert any(r.name == "omsportal.request" and r.status == 503 for r in caplog.records)
+    assert response.status_code == HTTPStatus.OK
+    assert response.content.decode() == "database: ok\ncache: unavailable\n"
+    # The outage shows in the log, as a warning: django-redis itself logs nothing per call.
+    assert any(
+        r.name == "omsportal.views" and r.levelname == "WARNING" and "cache" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_healthz_stays_200_when_redis_is_not_there(client, settings):

@@ -6,12 +6,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+from django.contrib.sessions.backends import db
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_redis.cache import RedisCache
 
+from regions.middleware import SESSION_KEY
 from regions.models import Region
 from tests.support import DEAD_REDIS, TcpProxy, clear_caches, redis_caches
 
@@ -80,6 +82,29 @@ def test_session_survives_a_redis_restart(client, regions, live_redis):
 
     page = client.get("/").content.decode()
     assert "Ваш регион: <strong>Город Санкт-Петербург</strong>" in page
+
+
+def test_a_session_written_where_redis_was_unreachable_shows_within_the_copy_timeout(
+    client, regions, live_redis, settings
+):
+    """Another instance, cut off from Redis, changes a session and ends another in the database
+    only (what cached_db does there): the copies other instances read end within
+    SESSION_COPY_TIMEOUT, not with the session a year later."""
+    settings.SESSION_COPY_TIMEOUT = 1
+    client.post(reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"})
+    [key] = live_redis.keys("omsportal-test:*django.contrib.sessions.cached_db*")
+    assert 0 < live_redis.ttl(key) <= 1
+
+    elsewhere = db.SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    elsewhere[SESSION_KEY] = "70"  # Томская область, chosen on the instance without Redis
+    elsewhere.save()
+    time.sleep(1.2)
+    assert "Ваш регион: <strong>Томская область</strong>" in client.get("/").content.decode()
+
+    # A logout there: this instance's copy (read again from the database above) ends too.
+    elsewhere.delete()
+    time.sleep(1.2)
+    assert "Ваш регион Город Москва?" in client.get("/").content.decode()
 
 
 @pytest.fixture
