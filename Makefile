@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FIXTURES := fixtures/regions.json fixtures/representatives.json fixtures/legal.json fixtures/subjects.json
-# Development values for `make run` only; production sets its own environment.
-DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0
+# Development values for `make run` only; production sets its own environment. The embedded
+# database and cache are named, not inherited: run from a shell that has a production
+# DATABASE_URL, `make run` must not load the fixtures over production's content.
+DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0 DATABASE_URL=sqlite:///$(CURDIR)/var/db.sqlite3 \
+	CACHE_URL=locmemcache://omsportal
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-fast lock lint bench lighthouse screenshots
