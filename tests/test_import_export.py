@@ -1,13 +1,17 @@
 import csv
 import io
+import threading
+import time as clock
 from datetime import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from openpyxl import Workbook, load_workbook
 
+from regions.models import Region
 from representatives.models import ReceptionHours, Representative
 from representatives.spreadsheets import COLUMNS, MAX_COLUMNS, read_xlsx
 
@@ -320,3 +324,51 @@ def test_the_sample_file_is_marked_and_refused_but_otherwise_well_formed(tmp_pat
     unmarked.write_text(text.replace("ОБРАЗЕЦ", "Проба"), encoding="utf-8")
     out, _ = import_(unmarked, "--dry-run")
     assert "Будет создано: 3." in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_added_while_the_import_writes_is_a_clear_message(tmp_path, regions):
+    """Another import (or an admin edit) adds a contact the running import is about to create:
+    the import waits on its row, then says so in Russian and writes nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks between connections: run with DATABASE_URL=postgres://…")
+    path = write_csv(tmp_path / "race.csv", [contact(**{"Код контакта": "race-3"})])
+    perm = Region.objects.get(code="59")
+    added, release = threading.Event(), threading.Event()
+
+    def other_import():
+        try:
+            with transaction.atomic():
+                make_representative(perm, code="race-3")
+                added.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_import)
+    other.start()
+    assert added.wait(10)
+    outcome = {}
+
+    def this_import():
+        try:
+            import_(path)
+        except CommandError as error:
+            outcome["error"] = str(error)
+        finally:
+            connection.close()
+
+    running = threading.Thread(target=this_import)
+    running.start()
+    with connection.cursor() as cursor:  # until its insert waits on the other's row
+        for _ in range(200):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            clock.sleep(0.05)
+    release.set()
+    other.join(10)
+    running.join(20)
+    assert "Пока шёл импорт, контакты изменились" in outcome["error"]
+    assert Representative.objects.filter(region=perm, code="race-3").count() == 1
+    assert not Representative.objects.exclude(code="race-3").filter(region=perm).exists()

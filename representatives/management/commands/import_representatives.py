@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from representatives.importer import ImportFailed, Plan, import_file
 from representatives.spreadsheets import COLUMNS, SpreadsheetError
@@ -35,6 +36,13 @@ class Command(BaseCommand):
             plan = import_file(file, dry_run=dry_run, prune=prune, progress=self.progress)
         except SpreadsheetError as error:
             raise CommandError(str(error)) from error
+        except IntegrityError as error:
+            # A contact the plan was to create was added meanwhile (another import running at
+            # the same time, an edit in admin): the whole import was rolled back.
+            raise CommandError(
+                "Пока шёл импорт, контакты изменились: такой контакт уже добавили (другой "
+                "импорт или правка в админке). Ничего не записано: запустите импорт ещё раз."
+            ) from error
         except ImportFailed as failure:
             for error in failure.errors[:SHOWN_ERRORS]:
                 self.stderr.write(str(error))
