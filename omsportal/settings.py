@@ -4,6 +4,7 @@ Nothing insecure has a default: with DEBUG off a missing SECRET_KEY or ALLOWED_H
 process at start-up. The README's run command and the test settings set development values.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -17,17 +18,20 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 
-try:
-    SECRET_KEY = env.str("SECRET_KEY")
-except ImproperlyConfigured:
+# Keys as they are, not through django-environ: it reads a value starting with «$» as the name of
+# another variable, and keys Django makes (get_random_secret_key) may start with one.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
             "(or DEBUG=1 for local development)."
-        ) from None
+        )
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"  # noqa: S105
 # Old keys still verify sessions and signatures while a new SECRET_KEY rolls out.
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()
+]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not ALLOWED_HOSTS:

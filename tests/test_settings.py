@@ -31,6 +31,27 @@ def test_missing_secret_key_is_a_clear_start_up_error():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_secret_keys_are_taken_as_they_are():
+    # get_random_secret_key() may start a key with «$», which django-environ would read as the
+    # name of another variable.
+    key, old = "$x8v!k2@" + "a" * 42, "$PATH"
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE']='omsportal.settings';"
+        "from django.conf import settings;"
+        "print(json.dumps([settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS]))"
+    )
+    env = {"PATH": os.environ["PATH"], "ALLOWED_HOSTS": "a.test", "SECRET_KEY": key}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env | {"SECRET_KEY_FALLBACKS": f"{old}, older-key"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [key, [old, "older-key"]]
+
+
 def test_missing_allowed_hosts_is_a_clear_start_up_error():
     result = load_settings(SECRET_KEY="x" * 50)
     assert result.returncode != 0
