@@ -422,8 +422,18 @@ class Download(NamedTuple):
     last_modified_http: str
 
 
+# File systems allow 255 bytes a name, and a Cyrillic letter takes two: the long titles staff
+# give registry files («Реестр медицинских организаций, осуществляющих …») did not fit. Room is
+# left for the «_» and 7 characters Django adds to make a name unique. Citizens never see the
+# stored name: a download is named after its title.
+MAX_STORED_NAME_BYTES = 200
+
+
 def registry_upload_to(instance, filename):
-    return f"registry/{timezone.now():%Y/%m}/{PurePosixPath(filename).name}"
+    name = PurePosixPath(PurePosixPath(filename).name)
+    room = MAX_STORED_NAME_BYTES - len(name.suffix.encode())
+    stem = name.stem.encode()[:room].decode(errors="ignore")
+    return f"registry/{timezone.now():%Y/%m}/{stem}{name.suffix}"
 
 
 class RegistryFile(models.Model):

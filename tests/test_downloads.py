@@ -108,6 +108,22 @@ def test_good_uploads_are_accepted(regions, media_root, name, content):
     assert item.format_label == name.rsplit(".", 1)[1].upper()
 
 
+def test_a_long_cyrillic_file_name_is_stored_shortened(client, regions, media_root):
+    # 146 letters, 267 bytes: over the 255 bytes a file system allows a name.
+    name = (
+        "Реестр медицинских организаций, осуществляющих деятельность в сфере обязательного "
+        "медицинского страхования в Белгородской области, на 2026 год.pdf"
+    )
+    assert len(name.encode()) > 255
+    first, second = registry_file(name=name), registry_file(name=name)
+    for item in (first, second):
+        stored = item.file.name.rsplit("/", 1)[1]
+        assert len(stored.encode()) <= 255 and stored.endswith(".pdf")
+        assert stored.startswith("Реестр_медицинских_организаций_осуществляющих")
+        assert body(client.get(f"/files/{item.pk}/")) == PDF_BYTES
+    assert first.file.name != second.file.name
+
+
 def give_contacts(region):
     region.tfoms_name = "ТФОМС (тестовые данные)"
     region.tfoms_phone = "8 (3822) 12-34-56"
