@@ -8,6 +8,7 @@ a deliberate step that admin's own log records.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -45,13 +46,25 @@ class MembersOnly:
         return False
 
 
+STALE_FORM = (
+    "Пока вы работали с обращением, его изменил другой сотрудник, и ваши изменения не сохранены,"
+    " чтобы не затереть его. Скопируйте свой текст, откройте обращение заново и внесите правку."
+)
+
+
 class AppealAdminForm(forms.ModelForm):
+    # When the form was opened (the appeal's updated_at): a form opened before a colleague's
+    # save would otherwise silently undo it, an answer already mailed included.
+    opened_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Appeal
         fields = ("status", "assignee", "answer")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_at"].initial = self.instance.updated_at.isoformat()
         if "assignee" in self.fields:
             self.fields["assignee"].queryset = (
                 get_user_model()
@@ -61,6 +74,8 @@ class AppealAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and cleaned.get("opened_at") != self.instance.updated_at.isoformat():
+            raise forms.ValidationError(STALE_FORM, code="stale")
         answered = {Appeal.Status.ANSWERED}
         if cleaned.get("status") in answered and not (cleaned.get("answer") or "").strip():
             self.add_error("answer", "Напишите ответ: статус «дан ответ» без ответа не ставится.")
@@ -114,7 +129,14 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
         (
             "Работа с обращением",
             {
-                "fields": ("status", "assignee", "answer", "answered_at", "closed_at"),
+                "fields": (
+                    "status",
+                    "assignee",
+                    "answer",
+                    "answered_at",
+                    "closed_at",
+                    "opened_at",
+                ),
                 "description": "Ответ уходит заявителю письмом (если он указал почту) и"
                 " появляется на странице обращения, когда вы сохраните его.",
             },
@@ -126,7 +148,7 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
         name
         for _, options in fieldsets
         for name in options["fields"]
-        if name not in AppealAdminForm.Meta.fields
+        if name not in AppealAdminForm.base_fields
     )
 
     def get_queryset(self, request):
@@ -179,6 +201,10 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
         return self._log(request, object_id, AccessLog.Action.HISTORY, response)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history 3.13 hides the revert button (revert_disabled) but still saves
+        # an old version posted to this view.
+        if request.method == "POST":
+            raise PermissionDenied
         response = super().history_form_view(request, object_id, version_id, extra_context)
         return self._log(request, object_id, AccessLog.Action.HISTORY, response)
 
@@ -193,6 +219,11 @@ class AccessLogAdmin(MembersOnly, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # All of it: an editable «обращение» would list appeals in AppealAdmin's order, which
+        # needs its annotation (a FieldError on every entry).
+        return [field.name for field in self.model._meta.fields]
 
 
 class FailureInline(admin.TabularInline):

@@ -7,6 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from appeals.models import GROUP_NAME, AccessLog, Appeal, OutboxMail
@@ -41,10 +42,12 @@ def member(client):
 
 
 def answer_form(appeal, **changes) -> dict:
+    """The form as a member opens it now: with the appeal's current state."""
     return {
         "status": appeal.status,
         "assignee": appeal.assignee_id or "",
         "answer": appeal.answer,
+        "opened_at": Appeal.objects.get(pk=appeal.pk).updated_at.isoformat(),
     } | changes
 
 
@@ -215,3 +218,51 @@ def test_purge_removes_personal_data_of_old_closed_appeals(regions, settings):
         assert kept.name == NAME and kept.text == TEXT
     assert Appeal.objects.by_token(old_token) == old  # the link still shows the status
     call_command("purge_appeals", verbosity=0)  # again: nothing more to do
+
+
+def test_a_form_opened_before_a_colleagues_answer_cannot_erase_it(client, member, regions):
+    appeal, token = make_appeal()
+    opened_by_a = answer_form(appeal)  # A opens the appeal...
+    colleague = staff_user("kollega-test", member=True)
+    other = Client()
+    other.force_login(colleague)
+    # ... B answers it meanwhile; the answer is mailed and shown.
+    b_form = answer_form(appeal, status="answered", answer="Ответ коллеги.")
+    assert other.post(change_url(appeal), b_form).status_code == HTTPStatus.FOUND
+    # A saves «в работе» from the form she opened before: refused, with her input kept.
+    response = member.post(change_url(appeal), opened_by_a | {"status": "in_progress"})
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert "его изменил другой сотрудник" in page
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.answer) == ("answered", "Ответ коллеги.")
+    assert "Ответ коллеги." in client.get(f"/obrashchenie/status/?t={token}").content.decode()
+
+
+def test_an_old_version_cannot_be_brought_back_from_history(member, regions):
+    appeal, _ = make_appeal()
+    member.post(change_url(appeal), answer_form(appeal, status="answered", answer="Ответ."))
+    first = appeal.history.earliest("history_date")
+    url = f"{LIST}{appeal.pk}/history/{first.history_id}/"
+    assert member.get(url).status_code == HTTPStatus.OK  # looking is fine
+    response = member.post(url, answer_form(appeal, status="new", answer=""))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.answer) == ("answered", "Ответ.")
+
+
+def test_every_access_log_entry_opens(member, regions):
+    appeal, _ = make_appeal()
+    member.get(change_url(appeal))
+    entry = AccessLog.objects.get()
+    response = member.get(f"/admin/appeals/accesslog/{entry.pk}/change/")
+    assert response.status_code == HTTPStatus.OK
+    assert appeal.number in response.content.decode()
+
+
+def test_a_closed_appeal_without_an_answer_promises_none(client, member, regions):
+    appeal, token = make_appeal()
+    member.post(change_url(appeal), answer_form(appeal, status="closed"))
+    page = client.get(f"/obrashchenie/status/?t={token}").content.decode()
+    assert "Обращение закрыто без ответа на этой странице" in page
+    assert "Ответа пока нет" not in page
