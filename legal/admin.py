@@ -1,20 +1,37 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 
+from regions.admin import LabelledInlineFormSet
 from regions.checks import MarkCheckedAdmin
 
 from .models import LegalAct, LegalProvision
 
 
+class LegalProvisionForm(forms.ModelForm):
+    def clean_slug(self):
+        # Templates cite provisions by this code ({% cite %}): changed, a citation would vanish
+        # from the pages without a word.
+        slug = self.cleaned_data["slug"]
+        if self.instance.pk and slug != self.instance.slug:
+            raise forms.ValidationError(
+                "Код положения не меняется: по нему страницы сайта ссылаются на положение."
+                " Нужен другой код — добавьте новое положение, а это удалите."
+            )
+        return slug
+
+
 class LegalProvisionInline(admin.TabularInline):
     model = LegalProvision
+    form = LegalProvisionForm
+    formset = LabelledInlineFormSet
     extra = 0
     fields = ("text", "slug", "summary", "order")
 
 
 @admin.register(LegalAct)
 class LegalActAdmin(MarkCheckedAdmin):
-    list_display = ("full_name", "kind", "in_force_from", "has_link", "check_status", "checked_by")
+    list_display = ("name", "kind", "in_force_from", "has_link", "check_status", "checked_by")
     list_filter = ("kind",)
     list_select_related = ("checked_by",)
     search_fields = ("title", "document", "number", "slug")
@@ -50,6 +67,16 @@ class LegalActAdmin(MarkCheckedAdmin):
             },
         ),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Templates cite the act by this code ({% cite "326-fz" … %}): changed, its citations
+        # would vanish from the pages without a word.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "slug") if obj is not None else fields
+
+    @admin.display(description="акт")
+    def name(self, act):
+        return act.full_name
 
     @admin.display(description="ссылка", boolean=True)
     def has_link(self, act):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
@@ -13,6 +14,22 @@ _region_inlines: list[type[admin.options.InlineModelAdmin]] = []
 def add_region_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
     if inline not in _region_inlines:
         _region_inlines.append(inline)
+
+
+class LabelledInlineFormSet(forms.BaseInlineFormSet):
+    """Rows repeating what must be unique are named by their labels, not by field names
+    (Django's message says «в поле weekday и opens»)."""
+
+    def get_unique_error_message(self, unique_check):
+        # The row's parent is the same for every row: not worth naming.
+        labels = [
+            str(self.form.base_fields[name].label)
+            for name in unique_check
+            if name in self.form.base_fields and name != self.fk.name
+        ]
+        named = " и ".join(f"«{label}»" for label in labels)
+        verb = "совпадает" if len(labels) == 1 else "совпадают"
+        return f"Исправьте повторяющиеся строки: у двух строк {verb} {named}."
 
 
 TFOMS_FIELDS = (

@@ -74,6 +74,16 @@ def content_matches(extension: str, file) -> bool:
     return extension == "zip"
 
 
+def _sizes(size: int, limit: int) -> dict[str, str]:
+    shown = {"size": filesizeformat(size), "limit": filesizeformat(limit)}
+    if shown["size"] == shown["limit"]:  # «20,0 МБ» against «20,0 МБ»: say it in bytes
+        shown = {
+            key: f"{value:,} байт".replace(",", "\u00a0")
+            for key, value in (("size", size), ("limit", limit))
+        }
+    return shown
+
+
 def validate_registry_file(file) -> None:
     extension = PurePosixPath(file.name or "").suffix.lower().lstrip(".")
     if extension not in ALLOWED_EXTENSIONS:
@@ -87,7 +97,7 @@ def validate_registry_file(file) -> None:
         raise ValidationError(
             "Файл слишком большой: %(size)s. Наибольший допустимый размер — %(limit)s.",
             code="size",
-            params={"size": filesizeformat(file.size), "limit": filesizeformat(limit)},
+            params=_sizes(file.size, limit),
         )
     if file.size == 0:
         raise ValidationError("Файл пустой.", code="empty")

@@ -1,13 +1,12 @@
-from django import forms
 from django.contrib import admin
 
-from regions.admin import add_region_inline
+from regions.admin import LabelledInlineFormSet, add_region_inline
 
 from .hours import Interval, check_intervals
 from .models import ReceptionHours, Representative
 
 
-class ReceptionHoursFormSet(forms.BaseInlineFormSet):
+class ReceptionHoursFormSet(LabelledInlineFormSet):
     def clean(self):
         super().clean()
         intervals = [

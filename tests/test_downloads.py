@@ -91,6 +91,17 @@ def test_oversized_upload_is_refused(regions, media_root, settings):
         item.full_clean()
 
 
+def test_a_file_just_over_the_limit_is_told_in_bytes(regions, media_root, settings):
+    # «20,0 МБ» against «20,0 МБ» would read as a refusal without a reason.
+    settings.REGISTRY_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+    content = PDF_BYTES + b"0" * (20 * 1024 * 1024 + 9 - len(PDF_BYTES))
+    item = RegistryFile(title="Файл", file=upload("big.pdf", content))
+    with pytest.raises(ValidationError) as refused:
+        item.full_clean()
+    message = " ".join(refused.value.messages).replace("\xa0", " ")
+    assert "20 971 529 байт. Наибольший допустимый размер — 20 971 520 байт" in message
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [

@@ -198,6 +198,36 @@ def test_a_change_of_a_cited_provision_takes_the_check_away(admin_client, admin_
     assert LegalProvision.objects.get(act=law, slug="ch1-st45").text == "ст. 45"
 
 
+def test_the_codes_pages_cite_by_cannot_be_changed(admin_client, client, regions):
+    law = LegalAct.objects.get(slug="326-fz")
+    # The act's code is shown, not offered: a changed one is ignored.
+    assert admin_client.post(change_url(law), act_form(law, slug="fz-326")).status_code == 302
+    assert LegalAct.objects.filter(slug="326-fz").exists()
+    # A provision's code: refused with a message, nothing saved.
+    response = admin_client.post(change_url(law), act_form(law, **{"provisions-0-slug": "st16"}))
+    assert response.status_code == HTTPStatus.OK
+    assert "Код положения не меняется" in response.content.decode()
+    assert LegalProvision.objects.filter(act=law, slug="p1-ch1-st16").exists()
+    page = text(client.get("/zashchita-prav/"))
+    assert "Основание: п. 1 ч. 1 ст. 16, ч. 1 ст. 45 Федерального закона" in page
+
+
+def test_two_provisions_with_one_code_are_refused_in_russian(admin_client, regions):
+    law = LegalAct.objects.get(slug="326-fz")
+    twin = {
+        "provisions-TOTAL_FORMS": "4",
+        "provisions-3-act": law.pk,
+        "provisions-3-text": "ст. 35 ещё раз",
+        "provisions-3-slug": "st35",
+        "provisions-3-summary": "",
+        "provisions-3-order": "9",
+    }
+    response = admin_client.post(change_url(law), act_form(law) | twin)
+    page = response.content.decode()
+    assert "Исправьте повторяющиеся строки: у двух строк совпадает «Код»." in page
+    assert LegalProvision.objects.filter(act=law).count() == 3
+
+
 def test_an_edit_in_admin_shows_on_the_rights_page_at_once(admin_client, client, regions):
     client.get(RIGHTS)  # cached
     rules = LegalAct.objects.get(slug="oms-rules")

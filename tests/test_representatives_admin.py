@@ -67,6 +67,18 @@ def test_representative_form_has_the_hours_inline(client, staff, perm):
     assert 'name="hours-TOTAL_FORMS"' in response.content.decode()
 
 
+def test_a_repeated_reception_start_is_refused_in_russian(client, staff, perm):
+    representative = make_representative(perm)
+    url = reverse("admin:representatives_representative_change", args=[representative.pk])
+    data = representative_form(representative) | management("hours", total=2)
+    for row, closes in ((0, "12:00"), (1, "13:00")):
+        data |= {f"hours-{row}-weekday": "1", f"hours-{row}-opens": "09:00"}
+        data |= {f"hours-{row}-closes": closes}
+    page = client.post(url, data).content.decode()
+    assert "у двух строк совпадают «День недели» и «Начало приёма»" in page
+    assert "weekday" not in page.split('class="errorlist')[1].split("</ul>")[0]
+
+
 def test_region_form_has_the_representatives_inline(client, staff, perm):
     make_representative(perm, role="Виден в регионе")
     response = client.get(reverse("admin:regions_region_change", args=[perm.pk]))
