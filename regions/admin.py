@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
-from .checks import MarkCheckedAdmin
+from .checks import MarkCheckedAdmin, MarkCheckedForm
 from .models import Region, RegistryFile, Subject
 
 # Inlines other apps show on a region's page (representatives): regions knows none of them.
@@ -43,8 +44,42 @@ TFOMS_FIELDS = (
 )
 
 
+# What the outside compilation (tfoms.csv) never held: typed in, they come from somewhere else.
+STAFF_ONLY_TFOMS_FIELDS = ("tfoms_phone", "tfoms_address")
+TFOMS_SOURCE_FIELDS = ("tfoms_source", "tfoms_source_url", "tfoms_source_date")
+
+
+class RegionAdminForm(MarkCheckedForm):
+    def clean_tfoms_source_date(self):
+        date = self.cleaned_data.get("tfoms_source_date")
+        if date and date > timezone.localdate():
+            raise forms.ValidationError("Дата сведений не может быть позже сегодняшней.")
+        return date
+
+    def clean(self):
+        cleaned = super().clean()
+        changed = set(self.changed_data)
+        typed = changed & set(STAFF_ONLY_TFOMS_FIELDS) and any(
+            cleaned.get(name) for name in STAFF_ONLY_TFOMS_FIELDS
+        )
+        if (
+            typed
+            and not changed & set(TFOMS_SOURCE_FIELDS)
+            and cleaned.get("tfoms_source")
+            and not cleaned.get("mark_checked")
+        ):
+            # The page would credit the new phone or address to the old source.
+            raise forms.ValidationError(
+                "Телефон или адрес фонда изменены, а источник и дата — прежние: сайт покажет, что"
+                " новые сведения взяты оттуда. Укажите, откуда они (источник, ссылка, дата), или"
+                " отметьте «сверено», если проверили их на официальном сайте фонда сегодня."
+            )
+        return cleaned
+
+
 @admin.register(Region)
 class RegionAdmin(MarkCheckedAdmin):
+    form = RegionAdminForm
     list_display = (
         "name",
         "code",

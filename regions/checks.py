@@ -66,7 +66,9 @@ class MarkCheckedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if form.cleaned_data.get("mark_checked"):
             _mark(obj, request.user)
-        elif change and set(form.changed_data) & set(self.checked_content_fields):
+        elif (
+            change and obj.checked_on and set(form.changed_data) & set(self.checked_content_fields)
+        ):
             obj.checked_on = None
             obj.checked_by = None
             messages.warning(

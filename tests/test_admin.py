@@ -44,6 +44,7 @@ def test_region_change_form_loads_and_saves_with_history(staff, regions, admin_u
     assert staff.get(url).status_code == HTTPStatus.OK
     data = region_form(region)
     data.update(tfoms_phone="8 (3822) 12-34-56", tfoms_name="ТФОМС (тест)")
+    data.update(tfoms_source="Официальный сайт фонда (тест)", tfoms_source_url="")
     response = staff.post(url, data)
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
     assert Region.objects.get(pk=region.pk).tfoms_phone == "8 (3822) 12-34-56"

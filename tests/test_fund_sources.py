@@ -91,6 +91,39 @@ def test_changing_the_fund_takes_the_check_away(admin_client, admin_user, region
     assert tomsk.checked_on is None and tomsk.checked_by is None
 
 
+def test_a_phone_typed_in_is_not_credited_to_the_compilation(admin_client, client, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    typed = {"tfoms_phone": "8 (3822) 12-34-56"}
+    response = admin_client.post(url, region_form(tomsk, **typed))
+    assert response.status_code == HTTPStatus.OK
+    assert "а источник и дата — прежние" in response.content.decode()
+    assert Region.objects.get(pk=tomsk.pk).tfoms_phone == ""
+    # Said where it comes from: saved, and the page credits that.
+    official = typed | {"tfoms_source": "Официальный сайт фонда", "tfoms_source_url": ""}
+    official |= {"tfoms_source_date": timezone.localdate().strftime("%d.%m.%Y")}
+    assert admin_client.post(url, region_form(tomsk, **official)).status_code == HTTPStatus.FOUND
+    card = fund_card(client, tomsk)
+    assert "8 (3822) 12-34-56" in card and "источник: Официальный сайт фонда" in card
+    # Or checked on the fund's own site today.
+    checked = {"tfoms_address": "г. Томск (тест)", "mark_checked": "on"}
+    assert admin_client.post(url, region_form(tomsk, **checked)).status_code == HTTPStatus.FOUND
+
+
+def test_a_source_date_in_the_future_is_refused(admin_client, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    response = admin_client.post(url, region_form(tomsk, tfoms_source_date="01.01.2099"))
+    assert "Дата сведений не может быть позже сегодняшней" in response.content.decode()
+
+
+def test_saving_a_never_checked_fund_says_nothing_of_a_check(admin_client, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    response = admin_client.post(url, region_form(tomsk, tfoms_name="ТФОМС (тест)"), follow=True)
+    assert "отметка о проверке снята" not in response.content.decode()
+
+
 def test_changing_something_else_keeps_the_check(admin_client, admin_user, regions):
     tomsk = regions.by_slug["tomsk-oblast"]
     tomsk.checked_on, tomsk.checked_by = datetime.date(2026, 11, 1), admin_user
