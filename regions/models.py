@@ -191,7 +191,8 @@ class Region(models.Model):
         max_length=40,
         blank=True,
         validators=[validate_phone],
-        help_text="Если пусто, показывается единая горячая линия.",
+        help_text="Показывается на странице страховых представителей региона, рядом с единой "
+        "горячей линией (она есть всегда).",
     )
     appeals_email = models.EmailField(
         "адрес для уведомлений о новых обращениях",

@@ -12,4 +12,6 @@ urlpatterns = [
     path("files/<int:pk>/", views.download, name="download"),
     path("files/contacts.csv", views.contacts_csv, name="contacts_csv"),
     path("files/contacts.xlsx", views.contacts_xlsx, name="contacts_xlsx"),
+    # Where admin links an uploaded file (MEDIA_URL): nothing is served by its stored path.
+    path("media/<path:name>", views.stored_file, name="stored_file"),
 ]

@@ -57,6 +57,17 @@ def choose_region(request):
 
 
 @require_safe
+def stored_file(request, name):
+    """Admin's «На данный момент» link to an uploaded file: the file's public download. Files
+    are served only by their id (downloads are named after their title); the stored path finds
+    the id and nothing else."""
+    registry_file = RegistryFile.objects.filter(file=name).only("pk").first()
+    if registry_file is None:
+        raise Http404("Нет такого файла")
+    return redirect(registry_file.get_absolute_url())
+
+
+@require_safe
 @public_page
 def region_detail(request, slug):
     region = region_from_slug(slug)

@@ -60,11 +60,6 @@ def test_name_that_leaves_the_media_folder_is_404(client, regions, media_root, n
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
-def test_media_url_serves_nothing_directly(client, regions, media_root):
-    item = registry_file()
-    assert client.get(f"/media/{item.file.name}").status_code == HTTPStatus.NOT_FOUND
-
-
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -133,6 +128,18 @@ def test_a_long_cyrillic_file_name_is_stored_shortened(client, regions, media_ro
         assert stored.startswith("Реестр_медицинских_организаций_осуществляющих")
         assert body(client.get(f"/files/{item.pk}/")) == PDF_BYTES
     assert first.file.name != second.file.name
+
+
+def test_admins_link_to_an_uploaded_file_opens_its_download(admin_client, regions, media_root):
+    item = registry_file(title="Реестр (тест)")
+    page = admin_client.get(f"/admin/regions/registryfile/{item.pk}/change/").content.decode()
+    assert f'href="{item.file.url}"' in page
+    # Nothing is served by its stored path: it leads to the download, named after the title.
+    response = admin_client.get(item.file.url)
+    assert (response.status_code, response["Location"]) == (302, f"/files/{item.pk}/")
+    assert not response.content
+    assert admin_client.get("/media/registry/../../etc/passwd").status_code == 404
+    assert admin_client.get("/media/registry/2026/01/none.pdf").status_code == 404
 
 
 def give_contacts(region):
