@@ -5,12 +5,17 @@ Membership is checked on every view, for every user: `is_staff` alone, and even
 a deliberate step that admin's own log records.
 """
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .models import GROUP_NAME, AccessLog, Appeal, OutboxFailure, OutboxMail
 from .services import answer_given, status_changed
@@ -95,9 +100,27 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReadableChanges(HistoricalRecordContextHelper):
+    """Versions' changes as staff read them: choices by their labels, people by name, times in
+    local time, an empty value as «—» (django-simple-history shows stored values)."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value in (None, ""):
+            return "—"
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, DeletedObject):
+            return "—" if value.pk is None else f"удалён (№ {value.pk})"
+        if isinstance(value, datetime.datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        return super().prepare_delta_change_value(change, value)
+
+
 @admin.register(Appeal)
 class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
     form = AppealAdminForm
+    object_history_list_template = "appeals/admin/history_list.html"
     list_display = (
         "number",
         "created_at",
@@ -166,6 +189,15 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
     @admin.display(description="где это случилось")
     def place_name(self, appeal):
         return appeal.place_name or "—"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
+
+    def history_view_title(self, request, obj):
+        return f"История обращения {obj}"
+
+    def history_form_view_title(self, request, obj):
+        return f"Версия обращения {obj} (только просмотр)"
 
     def revert_disabled(self, request, obj=None):
         # An old version would bring back an answer already sent or data already purged.

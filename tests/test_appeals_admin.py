@@ -130,7 +130,12 @@ def test_an_answer_written_in_admin_is_mailed_shown_and_kept_in_history(client, 
     assert "Дан ответ" in status and "вас примут в поликлинике по полису" in status
 
     history = member.get(f"{LIST}{appeal.pk}/history/").content.decode()
-    assert member.user.username in history and "new" in history and "answered" in history
+    # In Russian, as staff read it: statuses by name, no stored values, no English.
+    assert member.user.username in history
+    assert "новое&nbsp;&rarr; дан ответ" in history
+    for english in ("View history", "Changes", "Changed by", "None", "Deleted", "answered"):
+        assert english not in history, english
+    assert "История обращения" in history
     assert appeal.history.count() == 2
     assert [entry.action for entry in AccessLog.objects.order_by("pk")] == ["change", "history"]
 
