@@ -59,13 +59,13 @@ class RegionAdminForm(MarkCheckedForm):
     def clean(self):
         cleaned = super().clean()
         changed = set(self.changed_data)
-        typed = changed & set(STAFF_ONLY_TFOMS_FIELDS) and any(
-            cleaned.get(name) for name in STAFF_ONLY_TFOMS_FIELDS
-        )
+        # A value typed in, not one cleared: clearing a wrong phone needs no source.
+        typed = any(cleaned.get(name) for name in changed & set(STAFF_ONLY_TFOMS_FIELDS))
+        old_source = cleaned.get("tfoms_source") or cleaned.get("tfoms_source_date")
         if (
             typed
             and not changed & set(TFOMS_SOURCE_FIELDS)
-            and cleaned.get("tfoms_source")
+            and old_source
             and not cleaned.get("mark_checked")
         ):
             # The page would credit the new phone or address to the old source.

@@ -108,6 +108,9 @@ def test_a_phone_typed_in_is_not_credited_to_the_compilation(admin_client, clien
     # Or checked on the fund's own site today.
     checked = {"tfoms_address": "г. Томск (тест)", "mark_checked": "on"}
     assert admin_client.post(url, region_form(tomsk, **checked)).status_code == HTTPStatus.FOUND
+    # Clearing a wrong phone needs no source.
+    tomsk.refresh_from_db()
+    assert admin_client.post(url, region_form(tomsk, tfoms_phone="")).status_code == 302
 
 
 def test_a_source_date_in_the_future_is_refused(admin_client, regions):

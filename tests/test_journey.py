@@ -219,6 +219,12 @@ def test_a_policy_of_another_insurer_says_the_site_cannot_know_the_insurer(clien
     assert "Куда обратиться в Республике Северная Осетия — Алания" in page
     assert "103" in page and "Что взять с собой" in page
     assert "Страховые представители" not in page
+    # The policy may have been issued here, by another insurer: nothing assumes it was not.
+    assert (
+        "Если ваш полис выдан в Республике Северная Осетия — Алания — вся помощь, которая "
+        "входит в территориальную программу ОМС Республики Северная Осетия — Алания"
+    ) in page
+    assert "не действует" not in page and "в регионе, где выдан полис" not in page
 
 
 def test_at_home_the_page_is_the_in_region_version(client, tomsk_tfoms):

@@ -159,8 +159,12 @@ def test_region_choices_are_limited_per_address(behind_nginx, regions):
 def test_the_default_limit_stops_a_flood_of_sessions(regions):
     flood = Client()
     statuses = [choose(flood).status_code for _ in range(60)]
-    assert statuses.count(HTTPStatus.FOUND) <= 20
-    assert statuses[-1] == HTTPStatus.TOO_MANY_REQUESTS
+    # 20 a minute. django-ratelimit's windows are fixed (offset per key), and the flood, well
+    # under a minute, may straddle the end of one: then a few more pass in the next one.
+    accepted = statuses.count(HTTPStatus.FOUND)
+    assert 20 <= accepted <= 40, statuses
+    assert statuses.count(HTTPStatus.TOO_MANY_REQUESTS) == 60 - accepted
+    assert statuses[:20] == [HTTPStatus.FOUND] * 20
     assert Session.objects.count() <= 20
 
 

@@ -216,3 +216,23 @@ def test_a_save_made_while_redis_is_unreachable_shows_once_it_is_back(
         clear_caches()
     finally:
         proxy.close()
+
+
+def test_readyz_waits_for_a_hung_redis_once(client, settings, redis_server):
+    """A Redis that accepts connections but never answers: the probe makes one call, so it
+    costs one socket timeout (0.5 s), not three, and says so in a second or two at most, as
+    balancers expect."""
+    target = urlsplit(redis_server)
+    proxy = TcpProxy(target.hostname, target.port or 6379)
+    try:
+        settings.CACHES = redis_caches(f"redis://127.0.0.1:{proxy.port}/5")
+        proxy.stall()
+        started = time.monotonic()
+        response = client.get("/readyz")
+        waited = time.monotonic() - started
+        proxy.resume()
+    finally:
+        proxy.close()
+    assert response.status_code == 200
+    assert response.content.decode() == "database: ok\ncache: unavailable\n"
+    assert waited < 1.2  # three calls would be 1.5 s
