@@ -181,6 +181,15 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
     def get_ordering(self, request):
         return ("-is_overdue", "deadline", "pk")
 
+    def get_object(self, request, object_id, from_field=None):
+        appeal = super().get_object(request, object_id, from_field)
+        if appeal is not None and request.method == "POST":
+            # Locked until this save commits (changeform_view runs in a transaction): a
+            # colleague's save of the same appeal at the same moment waits here, then finds the
+            # appeal changed (the form's opened_at), instead of both passing that check.
+            appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        return appeal
+
     @admin.display(description="срок ответа", ordering="deadline")
     def deadline_shown(self, appeal):
         date = appeal.deadline.strftime("%d.%m.%Y")

@@ -1,12 +1,15 @@
 """Appeals in admin: the «Обращения» group only, overdue first, answers through the outbox,
 history, and a log of who opened what. Plus the purge command."""
 
+import threading
+import time
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -271,3 +274,52 @@ def test_a_closed_appeal_without_an_answer_promises_none(client, member, regions
     page = client.get(f"/obrashchenie/status/?t={token}").content.decode()
     assert "Обращение закрыто без ответа на этой странице" in page
     assert "Ответа пока нет" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_once_cannot_both_pass_the_check(member, regions):
+    """A colleague's save holds the appeal's row; this save, made from a form opened before it,
+    waits for it and is then refused, instead of passing the check and overwriting it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks between connections: run with DATABASE_URL=postgres://…")
+    appeal, _ = make_appeal()
+    stale = answer_form(appeal, status="in_progress")
+    locked, release = threading.Event(), threading.Event()
+
+    def colleague():
+        try:
+            with transaction.atomic():
+                mine = Appeal.objects.select_for_update().get(pk=appeal.pk)
+                mine.answer, mine.status = "Ответ коллеги.", Appeal.Status.ANSWERED
+                mine.save()
+                locked.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=colleague)
+    other.start()
+    assert locked.wait(10)
+    outcome = {}
+
+    def save():
+        try:
+            outcome["response"] = member.post(change_url(appeal), stale)
+        finally:
+            connection.close()
+
+    saving = threading.Thread(target=save)
+    saving.start()
+    with connection.cursor() as cursor:  # until the save waits on the colleague's row
+        for _ in range(200):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.05)
+    release.set()
+    other.join(10)
+    saving.join(20)
+    assert outcome["response"].status_code == HTTPStatus.OK
+    assert "его изменил другой сотрудник" in outcome["response"].content.decode()
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.answer) == ("answered", "Ответ коллеги.")
