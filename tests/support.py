@@ -3,9 +3,12 @@
 import contextlib
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection, transaction
 
 # Nothing listens on port 1: connections are refused at once, as when Redis is stopped.
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -79,9 +82,9 @@ class TcpProxy:
 
     def cut(self):
         self.open = False
-        for connection in self.connections:
+        for open_socket in self.connections:
             with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+                open_socket.shutdown(socket.SHUT_RDWR)
         self.connections.clear()
 
     def restore(self):
@@ -97,3 +100,65 @@ class TcpProxy:
         self.resume()
         self.cut()
         self.listener.close()
+
+
+# Two connections racing on PostgreSQL's row locks: what two instances (or two members of
+# staff) saving at the same moment look like to each other. Tests marked transaction=True.
+
+
+@contextlib.contextmanager
+def held_open(action: Callable[[], object]):
+    """Runs ``action`` in a transaction of another connection, kept open (its row locks held)
+    until the block ends: another save in progress."""
+    ready, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                action()
+                ready.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert ready.wait(10), "the other transaction did not start"
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+
+
+class InBackground:
+    """``action`` on a connection of its own; ``result`` or ``error`` once joined."""
+
+    def __init__(self, action: Callable[[], object]):
+        self.result, self.error = None, None
+
+        def run():
+            try:
+                self.result = action()
+            except Exception as error:  # handed to the test, which asserts on it
+                self.error = error
+            finally:
+                connection.close()
+
+        self.thread = threading.Thread(target=run)
+        self.thread.start()
+
+    def join(self) -> "InBackground":
+        self.thread.join(20)
+        return self
+
+
+def wait_until_a_query_waits_on_a_lock() -> None:
+    with connection.cursor() as cursor:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("no query waited on the other transaction's lock")

@@ -1,15 +1,13 @@
 """Appeals in admin: the «Обращения» group only, overdue first, answers through the outbox,
 history, and a log of who opened what. Plus the purge command."""
 
-import threading
-import time
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from appeals.models import GROUP_NAME, AccessLog, Appeal, OutboxMail
 
 from .appeals_support import EMAIL, NAME, TEXT, make_appeal
 from .factories import region_form
+from .support import InBackground, held_open, wait_until_a_query_waits_on_a_lock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("subjects")]
 
@@ -284,42 +283,17 @@ def test_two_saves_at_once_cannot_both_pass_the_check(member, regions):
         pytest.skip("needs row locks between connections: run with DATABASE_URL=postgres://…")
     appeal, _ = make_appeal()
     stale = answer_form(appeal, status="in_progress")
-    locked, release = threading.Event(), threading.Event()
 
-    def colleague():
-        try:
-            with transaction.atomic():
-                mine = Appeal.objects.select_for_update().get(pk=appeal.pk)
-                mine.answer, mine.status = "Ответ коллеги.", Appeal.Status.ANSWERED
-                mine.save()
-                locked.set()
-                release.wait(20)
-        finally:
-            connection.close()
+    def colleague_answers():
+        mine = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        mine.answer, mine.status = "Ответ коллеги.", Appeal.Status.ANSWERED
+        mine.save()
 
-    other = threading.Thread(target=colleague)
-    other.start()
-    assert locked.wait(10)
-    outcome = {}
-
-    def save():
-        try:
-            outcome["response"] = member.post(change_url(appeal), stale)
-        finally:
-            connection.close()
-
-    saving = threading.Thread(target=save)
-    saving.start()
-    with connection.cursor() as cursor:  # until the save waits on the colleague's row
-        for _ in range(200):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                break
-            time.sleep(0.05)
-    release.set()
-    other.join(10)
-    saving.join(20)
-    assert outcome["response"].status_code == HTTPStatus.OK
-    assert "его изменил другой сотрудник" in outcome["response"].content.decode()
+    with held_open(colleague_answers):
+        saving = InBackground(lambda: member.post(change_url(appeal), stale))
+        wait_until_a_query_waits_on_a_lock()  # this save, on the colleague's row
+    response = saving.join().result
+    assert response.status_code == HTTPStatus.OK
+    assert "его изменил другой сотрудник" in response.content.decode()
     appeal.refresh_from_db()
     assert (appeal.status, appeal.answer) == ("answered", "Ответ коллеги.")

@@ -1,14 +1,12 @@
 import csv
 import io
-import threading
-import time as clock
 from datetime import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection
 from openpyxl import Workbook, load_workbook
 
 from regions.models import Region
@@ -16,6 +14,7 @@ from representatives.models import ReceptionHours, Representative
 from representatives.spreadsheets import COLUMNS, MAX_COLUMNS, read_xlsx
 
 from .factories import WORKDAYS, make_representative
+from .support import InBackground, held_open, wait_until_a_query_waits_on_a_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -334,41 +333,10 @@ def test_a_contact_added_while_the_import_writes_is_a_clear_message(tmp_path, re
         pytest.skip("needs row locks between connections: run with DATABASE_URL=postgres://…")
     path = write_csv(tmp_path / "race.csv", [contact(**{"Код контакта": "race-3"})])
     perm = Region.objects.get(code="59")
-    added, release = threading.Event(), threading.Event()
-
-    def other_import():
-        try:
-            with transaction.atomic():
-                make_representative(perm, code="race-3")
-                added.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    other = threading.Thread(target=other_import)
-    other.start()
-    assert added.wait(10)
-    outcome = {}
-
-    def this_import():
-        try:
-            import_(path)
-        except CommandError as error:
-            outcome["error"] = str(error)
-        finally:
-            connection.close()
-
-    running = threading.Thread(target=this_import)
-    running.start()
-    with connection.cursor() as cursor:  # until its insert waits on the other's row
-        for _ in range(200):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                break
-            clock.sleep(0.05)
-    release.set()
-    other.join(10)
-    running.join(20)
-    assert "Пока шёл импорт, контакты изменились" in outcome["error"]
+    with held_open(lambda: make_representative(perm, code="race-3")):
+        running = InBackground(lambda: import_(path))
+        wait_until_a_query_waits_on_a_lock()  # its insert, on the other's row
+    assert isinstance(running.join().error, CommandError)
+    assert "Пока шёл импорт, контакты изменились" in str(running.error)
     assert Representative.objects.filter(region=perm, code="race-3").count() == 1
     assert not Representative.objects.exclude(code="race-3").filter(region=perm).exists()
