@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from .rediscache import is_redis, redis_cache
 from .release import source_digest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -166,19 +167,18 @@ SHARED_CACHE = CACHES["default"]["BACKEND"] not in {
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
 }
-if CACHES["default"]["LOCATION"].startswith(("redis://", "rediss://", "unix://")):
+if is_redis(CACHES["default"]["LOCATION"]):
     # Everything in the cache can be rebuilt from the database (regions/caching.py keeps the
-    # content version there, and only a short-lived copy in the cache), so an unreachable Redis
-    # must cost speed, never a page: django-redis answers misses instead of raising, after
-    # short timeouts.
-    CACHES["default"]["BACKEND"] = "django_redis.cache.RedisCache"
-    CACHES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "IGNORE_EXCEPTIONS": True,
-            "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
-            "SOCKET_TIMEOUT": env.float("CACHE_TIMEOUT", default=0.5),
-        }
+    # content version there, and only a short-lived copy in the cache), so an unreachable or
+    # hung Redis must cost speed, never a page (omsportal/rediscache.py).
+    CACHES["default"] = redis_cache(
+        CACHES["default"]["LOCATION"],
+        options=CACHES["default"].get("OPTIONS", {}),
+        connect_timeout=env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
+        timeout=env.float("CACHE_TIMEOUT", default=0.5),
     )
+# After Redis fails to answer, how long each process serves pages without it.
+CACHE_FAILURE_PAUSE = env.float("CACHE_FAILURE_PAUSE", default=5.0)
 # Entries of one release are never read by another (they link its hashed static files).
 RELEASE = env.str("RELEASE", default="") or source_digest(BASE_DIR)
 CACHES["default"]["KEY_PREFIX"] = f"{env.str('CACHE_KEY_PREFIX', default='omsportal')}:{RELEASE}"

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection, transaction
 
+from omsportal.rediscache import redis_cache, resume_all
+
 # Nothing listens on port 1: connections are refused at once, as when Redis is stopped.
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
@@ -19,6 +21,8 @@ def clear_caches() -> None:
     Redis the content version's copy) and this process's content cache (pages, data)."""
     for alias in settings.CACHES:
         caches[alias].clear()
+    # A server stopped or stalled by an earlier test is asked again at once.
+    resume_all()
 
 
 def redis_caches(location: str) -> dict:
@@ -26,14 +30,8 @@ def redis_caches(location: str) -> dict:
     return {
         "content": settings.CACHES["content"],
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": location,
+            **redis_cache(location, connect_timeout=0.3, timeout=0.5),
             "KEY_PREFIX": "omsportal-test",
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.3,
-                "SOCKET_TIMEOUT": 0.5,
-            },
         },
     }
 
@@ -42,7 +40,8 @@ class TcpProxy:
     """A TCP forwarder that a test can cut and restore: a network outage, Redis untouched.
 
     stall() keeps every connection open and accepts new ones but forwards nothing until
-    resume(): a server that accepts connections but never answers.
+    resume(): a server that accepts connections but never answers. ``held`` counts what
+    clients sent meanwhile (one count per command or pipeline, as redis-py sends them).
     """
 
     def __init__(self, target_host: str, target_port: int):
@@ -53,6 +52,7 @@ class TcpProxy:
         self.open = True
         self.flowing = threading.Event()
         self.flowing.set()
+        self.held = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -66,12 +66,14 @@ class TcpProxy:
                 continue
             upstream = socket.create_connection(self.target)
             self.connections += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            for source, sink, asks in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(source, sink, asks), daemon=True).start()
 
-    def _pipe(self, source, sink):
+    def _pipe(self, source, sink, asks: bool):
         try:
             while data := source.recv(65536):
+                if asks and not self.flowing.is_set():
+                    self.held += 1
                 self.flowing.wait()
                 sink.sendall(data)
         except OSError:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 from django.contrib.sessions.backends import db
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -236,3 +237,54 @@ def test_readyz_waits_for_a_hung_redis_once(client, settings, redis_server):
     assert response.status_code == 200
     assert response.content.decode() == "database: ok\ncache: unavailable\n"
     assert waited < 1.2  # three calls would be 1.5 s
+
+
+@pytest.fixture
+def stalled_redis(settings, redis_server):
+    """Redis behind a proxy that the test stalls: a server that accepts but never answers."""
+    target = urlsplit(redis_server)
+    proxy = TcpProxy(target.hostname, target.port or 6379)
+    settings.CACHES = redis_caches(f"redis://127.0.0.1:{proxy.port}/5")
+    settings.SESSION_ENGINE = "regions.sessions"
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+def test_a_hung_redis_is_waited_for_once_then_left_alone_for_a_while(
+    client, regions, stalled_redis, settings, caplog
+):
+    """Without the pause, every cache call waited its 0.5 s timeout: 1 s for a newcomer's page,
+    2 s for a page of a visitor with a session (omsportal/rediscache.py)."""
+    settings.CACHE_FAILURE_PAUSE = 60
+    client.post(reverse("regions:choose"), {"region": "perm-krai", "next": "/"})
+    newcomer = Client()
+
+    stalled_redis.stall()
+    started = time.monotonic()
+    pages = [c.get(url) for url in ("/", "/zashchita-prav/") for c in (newcomer, client) * 3]
+    waited = time.monotonic() - started
+
+    assert [page.status_code for page in pages] == [200] * 12
+    assert all("Ваш регион Город Москва?" in page.text for page in pages[::2])
+    assert all("Ваш регион: <strong>Пермский край</strong>" in page.text for page in pages[1::2])
+    # One command reached the hung server; the other pages did not ask it.
+    assert stalled_redis.held == 1
+    assert waited < 12 * 0.5
+    [warning] = [r for r in caplog.records if r.name == "omsportal.rediscache"]
+    assert "skipped for 60" in warning.getMessage()
+
+
+def test_redis_is_asked_again_after_the_pause(client, regions, stalled_redis, settings):
+    settings.CACHE_FAILURE_PAUSE = 0.5
+    client.post(reverse("regions:choose"), {"region": "perm-krai", "next": "/"})
+    stalled_redis.stall()
+    client.get("/")  # waits for the timeout, then the pause begins
+    client.get("/")
+    assert stalled_redis.held == 1
+
+    stalled_redis.resume()
+    time.sleep(0.6)
+    cache.set("asked-again", "yes")
+    assert cache.get("asked-again") == "yes"

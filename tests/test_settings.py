@@ -85,21 +85,54 @@ def test_database_and_cache_come_from_the_environment():
     assert "redis" in cache.lower()
 
 
-def database_settings(**env) -> dict:
+def settings_json(statements: str, **env) -> dict:
+    """What ``statements`` print (JSON) once the real settings are loaded in a clean process,
+    with a production-like environment plus ``env``."""
     code = (
         "import json, os; os.environ['DJANGO_SETTINGS_MODULE']='omsportal.settings';"
-        "from django.conf import settings; print(json.dumps(settings.DATABASES['default']))"
+        f"from django.conf import settings; {statements}"
     )
     clean = {"PATH": os.environ["PATH"], "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "a.test"}
     result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean | {"DATABASE_URL": "postgres://u@127.0.0.1:5432/db"} | env,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-c", code], cwd=ROOT, env=clean | env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def cache_settings(cache_url: str) -> dict:
+    return settings_json(
+        "c = settings.CACHES['default']; pool = c['OPTIONS'].pop('CONNECTION_POOL_KWARGS');"
+        "print(json.dumps({**c['OPTIONS'], 'class': pool['connection_class'].__name__}))",
+        CACHE_URL=cache_url,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "connection_class"),
+    [
+        ("redis://cache.internal:6379/2", "PausedConnection"),
+        ("rediss://cache.internal:6380/2?ssl_cert_reqs=required", "PausedSSLConnection"),
+        ("redis:///run/redis/redis.sock", "PausedUnixConnection"),
+        ("redis://primary:6379,replica:6379/0", "PausedConnection"),
+    ],
+)
+def test_every_kind_of_redis_url_gets_the_pause_after_failure(cache_url, connection_class):
+    """What a hung Redis costs (tests/test_redis_cache.py) holds for TLS, sockets and replicas
+    too, and the URL's own options are kept."""
+    options = cache_settings(cache_url)
+    assert options["class"] == connection_class
+    assert options["IGNORE_EXCEPTIONS"] is True
+    assert (options["SOCKET_CONNECT_TIMEOUT"], options["SOCKET_TIMEOUT"]) == (0.3, 0.5)
+    if "ssl_cert_reqs" in cache_url:
+        assert options["SSL_CERT_REQS"] == "required"
+
+
+def database_settings(**env) -> dict:
+    return settings_json(
+        "print(json.dumps(settings.DATABASES['default']))",
+        **{"DATABASE_URL": "postgres://u@127.0.0.1:5432/db", **env},
+    )
 
 
 def test_database_timeouts_have_sane_defaults():
