@@ -41,7 +41,9 @@ def rights(request):
         "pages/rights.html",
         {
             "programme_files": [f for f in files if f.kind == kinds.BASE_PROGRAMME],
-            "registry_files": [f for f in files if f.kind != kinds.BASE_PROGRAMME],
+            "registry_files": [f for f in files if f.kind == kinds.MEDICAL_ORGS],
+            # Other files are on the files page: this one says what each list is.
+            "contact_files": [f for f in files if f.kind == kinds.CONTACTS],
             "contacts": Region.objects.index(),
         },
     )

@@ -49,15 +49,34 @@ STAFF_ONLY_TFOMS_FIELDS = ("tfoms_phone", "tfoms_address")
 TFOMS_SOURCE_FIELDS = ("tfoms_source", "tfoms_source_url", "tfoms_source_date")
 
 
+HEALTH_FIELDS = ("health_name", "health_phone", "health_site", "health_address")
+HEALTH_SOURCE_FIELDS = ("health_source", "health_source_url", "health_source_date")
+
+
+def not_in_future(date):
+    if date and date > timezone.localdate():
+        raise forms.ValidationError("Дата сведений не может быть позже сегодняшней.")
+    return date
+
+
 class RegionAdminForm(MarkCheckedForm):
     def clean_tfoms_source_date(self):
-        date = self.cleaned_data.get("tfoms_source_date")
-        if date and date > timezone.localdate():
-            raise forms.ValidationError("Дата сведений не может быть позже сегодняшней.")
-        return date
+        return not_in_future(self.cleaned_data.get("tfoms_source_date"))
+
+    def clean_health_source_date(self):
+        return not_in_future(self.cleaned_data.get("health_source_date"))
 
     def clean(self):
         cleaned = super().clean()
+        if any(cleaned.get(name) for name in HEALTH_FIELDS):
+            # Citizens are shown where a contact comes from and how old it is; these have no
+            # source of their own in the reference data.
+            for name, message in (
+                ("health_source", "Укажите, откуда взяты контакты органа здравоохранения."),
+                ("health_source_date", "Укажите, на какую дату источник приводит контакты."),
+            ):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, message)
         changed = set(self.changed_data)
         # A value typed in, not one cleared: clearing a wrong phone needs no source.
         typed = any(cleaned.get(name) for name in changed & set(STAFF_ONLY_TFOMS_FIELDS))
@@ -118,7 +137,11 @@ class RegionAdmin(MarkCheckedAdmin):
         ),
         (
             "Орган здравоохранения",
-            {"fields": ("health_name", "health_phone", "health_site", "health_address")},
+            {
+                "fields": (*HEALTH_FIELDS, *HEALTH_SOURCE_FIELDS),
+                "description": "Контакты вносите только с официального сайта органа "
+                "здравоохранения, с источником и датой: сайт показывает их гражданам.",
+            },
         ),
         ("Письменные обращения", {"fields": ("appeals_email",)}),
         (None, {"fields": ("updated_at",)}),

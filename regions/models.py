@@ -61,7 +61,8 @@ class RegionIndex:
         """The date the oldest of the regions' known contacts is as of: what a file of all
         of them can honestly say."""
         dates = [r.tfoms_as_of for r in self.regions if r.has_tfoms and r.tfoms_as_of]
-        return min(dates, default=None)
+        dates += [r.health_source_date for r in self.regions if r.has_health]
+        return min(filter(None, dates), default=None)
 
 
 class ContentVersion(models.Model):
@@ -184,6 +185,24 @@ class Region(models.Model):
         max_length=255,
         blank=True,
         validators=[validate_not_formula],
+    )
+    # No source for these contacts was found (the reference data's README): whoever types them
+    # in says where they come from, and citizens are shown it.
+    health_source = models.CharField(
+        "орган здравоохранения: источник сведений",
+        max_length=255,
+        blank=True,
+        help_text="Откуда взяты контакты, например: официальный сайт министерства.",
+        validators=[validate_not_formula],
+    )
+    health_source_url = models.URLField(
+        "орган здравоохранения: ссылка на источник", max_length=500, blank=True
+    )
+    health_source_date = models.DateField(
+        "орган здравоохранения: сведения на дату",
+        null=True,
+        blank=True,
+        help_text="Дата, на которую источник приводит сведения.",
     )
 
     hotline_phone = models.CharField(

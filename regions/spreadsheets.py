@@ -71,8 +71,8 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-# The public download of every region's ТФОМС and health authority contacts, with where the
-# fund's data comes from and its date.
+# The public download of every region's ТФОМС and health authority contacts, each with where it
+# comes from and its date.
 CONTACT_COLUMNS = (
     ("Регион", "name"),
     ("Код субъекта", "code"),
@@ -88,6 +88,9 @@ CONTACT_COLUMNS = (
     ("Телефон органа здравоохранения", "health_phone"),
     ("Сайт органа здравоохранения", "health_site"),
     ("Адрес органа здравоохранения", "health_address"),
+    ("Источник сведений об органе здравоохранения", "health_source"),
+    ("Ссылка на источник сведений об органе здравоохранения", "health_source_url"),
+    ("Сведения об органе здравоохранения на дату", "health_source_date"),
 )
 # Always there, so that a row says which region it is.
 KEY_COLUMNS = 2

@@ -6,7 +6,6 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
@@ -126,7 +125,10 @@ def _attachment(content: bytes, *, filename: str, content_type: str) -> HttpResp
 
 
 def _contacts_filename(extension: str) -> str:
-    return f"contacts-tfoms-{timezone.localdate():%Y-%m-%d}.{extension}"
+    # Dated as the data is (the date the page states too), not as the day it was asked for.
+    as_of = Region.objects.index().contacts_as_of
+    dated = f"-{as_of:%Y-%m-%d}" if as_of else ""
+    return f"contacts-tfoms{dated}.{extension}"
 
 
 @require_safe

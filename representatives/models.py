@@ -24,7 +24,9 @@ def validate_phones(value: str) -> None:
 
 class Level(models.IntegerChoices):
     CONTACT_CENTRE = 1, "1 уровень — контакт-центр, ответы на вопросы"
-    ACCOMPANIMENT = 2, "2 уровень — сопровождение при получении помощи"
+    # legal.md: informing and accompanying (prophylaxis, диспансеризация, appeals); «while
+    # you are treated» is not backed.
+    ACCOMPANIMENT = 2, "2 уровень — информирование и сопровождение, профилактика, обращения"
     EXPERT = 3, "3 уровень — жалобы, экспертиза, защита прав"
 
 

@@ -80,7 +80,8 @@ def region_form(region: Region, **changes) -> dict:
         "name", "order", "code", "okato", "iso_code", "slug", "time_zone", "name_in", "name_of",
         "tfoms_name", "tfoms_phone", "tfoms_site", "tfoms_address",
         "tfoms_source", "tfoms_source_url", "tfoms_source_date",
-        "health_name", "health_phone", "health_site", "health_address", "hotline_phone",
+        "health_name", "health_phone", "health_site", "health_address",
+        "health_source", "health_source_url", "health_source_date", "hotline_phone",
     ]  # fmt: skip
     data = {field: form_value(getattr(region, field)) for field in fields}
     if region.is_default:

@@ -146,6 +146,8 @@ def give_contacts(region):
     region.tfoms_name = "ТФОМС (тестовые данные)"
     region.tfoms_phone = "8 (3822) 12-34-56"
     region.health_site = "https://health.example.test/"
+    region.health_source = "Сайт органа здравоохранения (тест)"
+    region.health_source_date = datetime.date(2026, 3, 2)
     region.save()
 
 
@@ -174,6 +176,12 @@ def test_contacts_csv_matches_the_database(client, regions):
     assert tomsk["ТФОМС"] == "ТФОМС (тестовые данные)"
     assert tomsk["Телефон ТФОМС"] == "8 (3822) 12-34-56"
     assert tomsk["Сайт органа здравоохранения"] == "https://health.example.test/"
+    # Its own source and date, not the fund's.
+    assert tomsk["Источник сведений об органе здравоохранения"] == (
+        "Сайт органа здравоохранения (тест)"
+    )
+    assert tomsk["Сведения об органе здравоохранения на дату"] == "02.03.2026"
+    assert tomsk["Сведения о ТФОМС на дату"] == "14.05.2026"
     moscow = region_row(rows, "Город Москва")
     assert moscow["Сайт ТФОМС"] == "https://mgfoms.ru/"
     assert moscow["Сведения о ТФОМС на дату"] == "14.05.2026"
@@ -198,6 +206,18 @@ def test_contacts_downloads_carry_only_known_columns_and_the_date(client, region
 
     sheet = load_workbook(io.BytesIO(client.get("/files/contacts.xlsx").content)).active
     assert [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)] == rows
+
+
+def test_contacts_downloads_are_named_with_the_date_of_their_data(client, regions):
+    """Not the day of the download: a file saved today says how old what it holds is."""
+    for extension in ("csv", "xlsx"):
+        disposition = client.get(f"/files/contacts.{extension}")["Content-Disposition"]
+        assert disposition == f'attachment; filename="contacts-tfoms-2026-05-14.{extension}"'
+    give_contacts(regions.by_slug["tomsk-oblast"])  # health contacts as of 02.03.2026
+    disposition = client.get("/files/contacts.csv")["Content-Disposition"]
+    assert disposition == 'attachment; filename="contacts-tfoms-2026-03-02.csv"'
+    page = client.get("/files/").content.decode().replace("\xa0", " ")
+    assert "по данным на 02.03.2026" in page
 
 
 def test_contacts_downloads_leave_out_regions_with_nothing_known(client, regions):

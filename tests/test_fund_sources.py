@@ -147,3 +147,45 @@ def test_the_region_list_marks_several_funds_checked(admin_client, admin_user, r
     assert sorted(checked.values_list("pk", flat=True)) == sorted(chosen)
     listing = admin_client.get("/admin/regions/region/").content.decode()
     assert "не проверено" in listing
+
+
+def health_card(client, url: str) -> str:
+    page = client.get(url).content.decode().replace("\xa0", " ")
+    start = page.index("Орган здравоохранения</h3>")
+    return page[start : page.index("</div>", start)]
+
+
+def test_health_contacts_need_a_source_and_citizens_see_it(admin_client, client, subjects):
+    """The reference data has no source for any health authority's contacts: whoever types
+    them in says where they come from, and pages say it with the date."""
+    tomsk = Region.objects.get(slug="tomsk-oblast")
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    typed = {"health_phone": "8 (3822) 00-00-00", "health_site": "https://health.example.test/"}
+    response = admin_client.post(url, region_form(tomsk, **typed))
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert "Укажите, откуда взяты контакты органа здравоохранения." in page
+    assert "Укажите, на какую дату источник приводит контакты." in page
+    assert not Region.objects.get(pk=tomsk.pk).has_health
+
+    sourced = typed | {
+        "health_source": "Сайт департамента (тест)",
+        "health_source_url": "https://health.example.test/contacts/",
+        "health_source_date": "02.03.2026",
+    }
+    assert admin_client.post(url, region_form(tomsk, **sourced)).status_code == HTTPStatus.FOUND
+    for page_url in (tomsk.get_absolute_url(), "/v-drugom-regione/perm-krai/tomsk-oblast/"):
+        card = health_card(client, page_url)
+        assert "8 (3822) 00-00-00" in card
+        assert (
+            'По данным на 02.03.2026, источник: <a href="https://health.example.test/contacts/"'
+            ' rel="noopener">Сайт департамента (тест)</a>.'
+        ) in card
+        assert "сайтом фонда" not in card
+
+
+def test_a_health_source_date_in_the_future_is_refused(admin_client, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    response = admin_client.post(url, region_form(tomsk, health_source_date="01.01.2099"))
+    assert "Дата сведений не может быть позже сегодняшней" in response.content.decode()

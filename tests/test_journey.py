@@ -204,11 +204,23 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     page = text(client.get(KRASNODAR))
     assert "Полис выдан в Пермском крае, вы в Краснодарском крае" in page
     assert "Куда обратиться в Краснодарском крае" in page
-    # No fund contacts for a place the company does not serve: the official list, no guess.
-    assert "сайте Федерального фонда обязательного медицинского страхования (ФФОМС)" in page
+    # No fund contacts for a place the company does not serve: no guess, the hotline instead.
+    assert (
+        "ТФОМС Краснодарского края (территориальный фонд ОМС). Его контактов на нашем сайте "
+        "пока нет: подскажем их по горячей линии 8 (800) 333-60-03"
+    ) in page
+    assert "В ТФОМС Краснодарского края: его контакты подскажем по горячей линии" in page
     assert "В Краснодарском крае время на 2 часа меньше, чем в Пермском крае" in page
     assert "09:00–18:00 по времени Пермского края — 07:00–16:00 по времени Краснодарского" in page
     assert "страховые представители Пермского края" in page
+
+
+def test_level_two_is_described_as_legal_md_backs_it(client, subjects):
+    """Informing and accompanying; «accompanies you while you are treated» overstates."""
+    make_representative(Region.objects.get(slug="perm-krai"), level=2, hours=WORKDAYS)
+    page = text(client.get(KRASNODAR))
+    assert "2 уровень — информирование и сопровождение, профилактика, обращения" in page
+    assert "при получении помощи" not in page
 
 
 def test_a_policy_of_another_insurer_says_the_site_cannot_know_the_insurer(client, subjects):

@@ -96,7 +96,19 @@ def test_a_link_staff_add_goes_on_the_citation(client, regions):
 
 def test_no_checked_date_while_one_cited_act_is_unchecked(client, regions):
     check("326-fz", "oms-rules", on=datetime.date(2026, 11, 20))
-    assert "Проверено" not in text(client.get(RIGHTS))
+    page = text(client.get(RIGHTS))
+    assert "Проверено" not in page
+    # Not silence: the reader is told the references are not checked yet.
+    assert "Ссылки на законодательство на этой странице ещё не сверены" in page
+
+
+def test_journey_answers_say_whether_the_law_they_cite_was_checked(client, subjects):
+    answer = "/v-drugom-regione/moscow/tomsk-oblast/"
+    assert "С официальным текстом закона пока не сверено." in text(client.get(answer))
+    check("326-fz", on=datetime.date(2026, 11, 20))
+    page = text(client.get(answer))
+    assert "Сверено с официальным текстом закона 20.11.2026." in page
+    assert "С официальным текстом закона пока не сверено" not in page
 
 
 def test_checked_date_is_the_oldest_check_of_the_cited_acts(client, regions):

@@ -121,6 +121,19 @@ def test_missing_registries_are_said_once_one_is_published(client, regions, medi
     assert "Базовая программа ОМС и реестры медицинских организаций пока не опубликованы" in files
 
 
+def test_rights_page_lists_each_file_under_what_it_is(client, regions, media_root):
+    """A file staff marked «Другое» is no registry of medical organisations."""
+    registry_file(title="Реестр медицинских организаций (тест)")
+    registry_file(title="Контакты фондов (тест)", kind="contacts", name="contacts.pdf")
+    registry_file(title="Памятка (тест)", kind="other", name="pamyatka.pdf")
+    section = registries_section(client.get("/zashchita-prav/").content.decode())
+    registries, contacts = section.split("Контакты ТФОМС и органов здравоохранения:</p>")
+    assert "Реестр медицинских организаций (тест)" in registries
+    assert "Контакты фондов (тест)" in contacts and "Контакты фондов" not in registries
+    assert "Памятка (тест)" not in section
+    assert "Памятка (тест)" in client.get("/files/").content.decode()
+
+
 def test_rights_page_lists_files_for_russia_and_for_the_visitor_region(client, regions, media_root):
     registry_file(title="Базовая программа ОМС на 2026 год", kind="programme", name="bp.pdf")
     registry_file(title="Реестр Томской области", region=regions.by_slug["tomsk-oblast"])
