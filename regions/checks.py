@@ -10,8 +10,10 @@ import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
+
+from .caching import content_writes
 
 # A check older than this is shown to staff as due again.
 CHECK_VALID_FOR = datetime.timedelta(days=365)
@@ -80,11 +82,12 @@ class MarkCheckedAdmin(admin.ModelAdmin):
 
     @admin.action(description="Отметить: сверено сегодня мной", permissions=["change"])
     def mark_checked(self, request, queryset):
-        # One save per row, so that the history and the cache see each of them.
-        for obj in queryset:
-            _mark(obj, request.user)
-            obj.save(update_fields=["checked_on", "checked_by"])
-            self.log_change(request, obj, "Отмечено: сверено с источником.")
+        # One save per row, so that the history sees each of them; the cache, once.
+        with transaction.atomic(), content_writes():
+            for obj in queryset:
+                _mark(obj, request.user)
+                obj.save(update_fields=["checked_on", "checked_by"])
+                self.log_change(request, obj, "Отмечено: сверено с источником.")
         self.message_user(request, f"Отмечено как сверенное сегодня: {len(queryset)}.")
 
     @admin.display(description="проверено", ordering="checked_on")

@@ -2,7 +2,7 @@
 
 A contact is identified by its region and its «Код контакта» (the natural key), so importing
 the same file again changes nothing, and a changed role or phone updates the contact in place.
-The whole import is a handful of queries whatever the number of rows.
+The whole import is a handful of queries per thousand rows, and raises the content version once.
 """
 
 import re
@@ -15,7 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from regions.caching import bump_content_version
+from regions.caching import bump_content_version, content_writes
 from regions.models import Region
 from regions.validators import starts_like_formula
 
@@ -269,6 +269,12 @@ def _hours(representative: Representative, intervals: list[Interval]) -> list[Re
 
 @transaction.atomic
 def apply_plan(plan: Plan, progress: Progress = _no_progress) -> None:
+    # Deletes send a signal per row: the content version is raised once, at the end.
+    with content_writes():
+        _apply(plan, progress)
+
+
+def _apply(plan: Plan, progress: Progress) -> None:
     now = timezone.now()
     created = [
         Representative(region=row.region, code=row.code, **row.values) for row in plan.create

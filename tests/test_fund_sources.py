@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
-from regions.models import Region, site_label
+from regions.models import ContentVersion, Region, site_label
 
 from .factories import region_form
 
@@ -139,12 +139,15 @@ def test_changing_something_else_keeps_the_check(admin_client, admin_user, regio
 
 def test_the_region_list_marks_several_funds_checked(admin_client, admin_user, regions):
     chosen = [regions.by_slug["tomsk-oblast"].pk, regions.by_slug["perm-krai"].pk]
+    before = ContentVersion.objects.get().number
     response = admin_client.post(
         "/admin/regions/region/", {"action": "mark_checked", "_selected_action": chosen}
     )
     assert response.status_code == HTTPStatus.FOUND
     checked = Region.objects.filter(checked_on=timezone.localdate(), checked_by=admin_user)
     assert sorted(checked.values_list("pk", flat=True)) == sorted(chosen)
+    # Pages are rebuilt once for the whole action, not once per row.
+    assert ContentVersion.objects.get().number == before + 1
     listing = admin_client.get("/admin/regions/region/").content.decode()
     assert "не проверено" in listing
 

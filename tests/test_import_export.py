@@ -7,9 +7,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook, load_workbook
 
-from regions.models import Region
+from regions.models import ContentVersion, Region
 from representatives.models import ReceptionHours, Representative
 from representatives.spreadsheets import COLUMNS, MAX_COLUMNS, read_xlsx
 
@@ -174,6 +175,24 @@ def test_reimport_changes_nothing_and_changes_are_applied_in_place(tmp_path, reg
     assert representative.pk == pk
     assert representative.phones == "8 (342) 233-33-33"
     assert representative.intervals == [(1, time(8), time(12))]
+
+
+def test_an_import_raises_the_content_version_once_whatever_it_deletes(tmp_path, regions):
+    """Deleting rows sends a signal per row: 50 contacts with new hours and 20 pruned made 251
+    updates of the version's one row (a lock every instance's writes wait on)."""
+    rows = [contact(**{"Код контакта": f"perm-{n}"}) for n in range(50)]
+    import_(write_csv(tmp_path / "first.csv", rows))
+    for n in range(20):
+        make_representative(regions.by_code["59"], code=f"perm-old-{n}", hours=WORKDAYS)
+    changed = [row | {"Часы приёма": "пн 08:00-12:00"} for row in rows]
+    before = ContentVersion.objects.get().number
+    with CaptureQueriesContext(connection) as queries:
+        out, _ = import_(write_csv(tmp_path / "changed.csv", changed), "--prune")
+    assert "Изменено: 50." in out and "Удалено: 20." in out
+    assert ContentVersion.objects.get().number == before + 1
+    writes = [q["sql"] for q in queries if "contentversion" in q["sql"].lower()]
+    assert sum(sql.lstrip().upper().startswith("UPDATE") for sql in writes) == 1
+    assert len(queries) < 40
 
 
 def test_prune_removes_only_absent_contacts_of_the_regions_in_the_file(tmp_path, regions):
