@@ -6,6 +6,7 @@ a deliberate step that admin's own log records.
 """
 
 import datetime
+from http import HTTPStatus
 
 from django import forms
 from django.contrib import admin, messages
@@ -208,6 +209,11 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
     def history_form_view_title(self, request, obj):
         return f"Версия обращения {obj} (только просмотр)"
 
+    def has_change_permission(self, request, obj=None):
+        # Purged: what is left (number, dates, status) is a record, not work in progress.
+        purged = obj is not None and obj.personal_data_removed_at is not None
+        return super().has_change_permission(request, obj) and not purged
+
     def revert_disabled(self, request, obj=None):
         # An old version would bring back an answer already sent or data already purged.
         return True
@@ -222,14 +228,22 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
     def _log(self, request, object_id, action, response):
-        if response.status_code < 400 and str(object_id).isdigit():
-            AccessLog.objects.create(
-                appeal_id=int(object_id),
-                user=request.user,
-                username=request.user.get_username(),
-                action=action,
-                at=timezone.now(),
-            )
+        # Only what was shown (200) or saved (a redirect after a POST): Django answers an id
+        # that does not exist with a redirect too, so the appeal must exist.
+        if action == AccessLog.Action.CHANGE and response.status_code == HTTPStatus.OK:
+            action = AccessLog.Action.VIEW  # shown again (errors, a stale form): nothing saved
+        done = HTTPStatus.FOUND if action == AccessLog.Action.CHANGE else HTTPStatus.OK
+        if response.status_code != done or not str(object_id).isdigit():
+            return response
+        if not Appeal.objects.filter(pk=int(object_id)).exists():
+            return response
+        AccessLog.objects.create(
+            appeal_id=int(object_id),
+            user=request.user,
+            username=request.user.get_username(),
+            action=action,
+            at=timezone.now(),
+        )
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -303,6 +317,7 @@ class OutboxMailAdmin(MembersOnly, admin.ModelAdmin):
 
     @admin.action(description="Отправить ещё раз при следующем запуске отправки")
     def send_again(self, request, queryset):
+        # A sent mail is never sent again: a confirmation's text is gone once sent.
         count = queryset.exclude(status=OutboxMail.Status.SENT).update(
             status=OutboxMail.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )

@@ -20,7 +20,8 @@ def hash_token(token: str) -> str:
 
 
 def new_token() -> tuple[str, str]:
-    """A status token of 256 random bits, and the hash that is all the database keeps."""
+    """A status token of 256 random bits, and the hash that is all the database keeps of it
+    once the confirmation mail that carries it has gone (appeals.outbox)."""
     token = secrets.token_urlsafe(32)
     return token, hash_token(token)
 

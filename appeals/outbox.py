@@ -23,6 +23,11 @@ from .models import Appeal, OutboxFailure, OutboxMail
 logger = logging.getLogger(__name__)
 
 
+SENT_CONFIRMATION_BODY = (
+    "Текст письма удалён после отправки: в нём была личная ссылка на страницу обращения."
+)
+
+
 def enqueue(*, kind: str, to: str, template: str, context: dict, appeal: Appeal | None) -> None:
     subject, _, body = render_to_string(template, context).partition("\n")
     OutboxMail.objects.create(
@@ -89,7 +94,14 @@ def send_due(*, limit: int = 100, now=None) -> Result:
                 mail.status = OutboxMail.Status.SENT
                 mail.sent_at = timezone.now()
                 mail.last_error = ""
-                mail.save(update_fields=["status", "sent_at", "last_error", "attempts"])
+                fields = ["status", "sent_at", "last_error", "attempts"]
+                if mail.kind == OutboxMail.Kind.CONFIRMATION:
+                    # Its status link opens the appeal and its answer; the database keeps the
+                    # token only as a hash, so once sent the text must not stay readable in
+                    # admin and in backups.
+                    mail.body = SENT_CONFIRMATION_BODY
+                    fields.append("body")
+                mail.save(update_fields=fields)
                 result.sent += 1
     finally:
         smtp.close()

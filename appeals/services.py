@@ -116,7 +116,10 @@ def purge_personal_data(*, days: int, now=None) -> list[str]:
         numbers = {pk: number for pk, number in appeals.values_list("pk", "number")}
         if not numbers:
             return []
-        Appeal.objects.filter(pk__in=numbers).update(**blank, personal_data_removed_at=now)
+        # updated_at too: an admin form opened before the purge must not write the data back.
+        Appeal.objects.filter(pk__in=numbers).update(
+            **blank, personal_data_removed_at=now, updated_at=now
+        )
         Appeal.history.filter(id__in=numbers).update(**blank)
         OutboxMail.objects.filter(appeal__in=numbers).delete()
     return sorted(numbers.values())

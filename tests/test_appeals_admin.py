@@ -246,6 +246,38 @@ def test_a_form_opened_before_a_colleagues_answer_cannot_erase_it(client, member
     assert "Ответ коллеги." in client.get(f"/obrashchenie/status/?t={token}").content.decode()
 
 
+def test_a_form_opened_before_the_purge_cannot_bring_the_data_back(member, regions):
+    appeal, _ = make_appeal()
+    member.post(change_url(appeal), answer_form(appeal, status="answered", answer="Ответ."))
+    appeal.refresh_from_db()
+    member.post(change_url(appeal), answer_form(appeal, status="closed"))
+    appeal.refresh_from_db()
+    opened = answer_form(appeal)  # opened, then the purge runs
+    Appeal.objects.filter(pk=appeal.pk).update(closed_at=timezone.now() - timedelta(days=400))
+    call_command("purge_appeals", verbosity=0)
+
+    response = member.post(change_url(appeal), opened)
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.FORBIDDEN)
+    appeal.refresh_from_db()
+    assert (appeal.answer, appeal.name, appeal.text) == ("", "", "")
+    assert not appeal.history.exclude(answer="").filter(history_date__gt=appeal.updated_at)
+    # What is left is a record: shown, not editable.
+    page = member.get(change_url(appeal)).content.decode()
+    assert 'name="_save"' not in page
+
+
+def test_opening_an_appeal_that_does_not_exist_is_no_error(member, regions):
+    response = member.get(f"{LIST}999999/change/")
+    assert response.status_code == HTTPStatus.FOUND  # Django's «не существует» message
+    assert not AccessLog.objects.exists()
+
+
+def test_a_form_shown_again_with_errors_is_logged_as_a_view(member, regions):
+    appeal, _ = make_appeal()
+    member.post(change_url(appeal), answer_form(appeal, status="answered", answer=""))
+    assert list(AccessLog.objects.values_list("action", flat=True)) == [AccessLog.Action.VIEW]
+
+
 def test_an_old_version_cannot_be_brought_back_from_history(member, regions):
     appeal, _ = make_appeal()
     member.post(change_url(appeal), answer_form(appeal, status="answered", answer="Ответ."))

@@ -46,6 +46,11 @@ def test_a_confirmation_is_sent_through_smtp(client, regions, smtp, settings):
     assert mail.status == OutboxMail.Status.SENT and mail.sent_at and mail.attempts == 1
     # The link in the mail opens the status page.
     assert client.get(f"/obrashchenie/status/?t={token}").status_code == 200
+    # Sent, the link is nowhere in the database (admin, backups): only its hash is.
+    assert token not in mail.body
+    assert mail.body.startswith("Текст письма удалён после отправки")
+    dump = "\n".join(str(row) for row in OutboxMail.objects.values_list())
+    assert token not in dump
 
 
 def test_smtp_refusing_keeps_the_appeal_and_the_mail_waits_then_goes_once(client, regions, smtp):
