@@ -168,7 +168,7 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
         "свидетельство о рождении",
         "Если отказали в помощи",
         "К главному врачу",
-        "8 (800) 333-60-03",
+        "На нашу горячую линию 8 (800) 333-60-03",
         "В ТФОМС Томской области",
         "письменное обращение",
         "Кому звонить",
@@ -213,6 +213,16 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     assert "В Краснодарском крае время на 2 часа меньше, чем в Пермском крае" in page
     assert "09:00–18:00 по времени Пермского края — 07:00–16:00 по времени Краснодарского" in page
     assert "страховые представители Пермского края" in page
+
+
+def test_someone_away_from_home_is_told_about_planned_care_and_moving(client, subjects):
+    page = text(client.get(TOMSK))
+    assert "Если лечение или обследование плановое, сначала позвоните на нашу горячую линию" in page
+    # Verified in legal.md (п. 3 ч. 1 ст. 16), and cited.
+    moving = "Страховую компанию можно сменить раз в год, до 1 ноября, или чаще — при переезде"
+    assert moving in page
+    assert "п. 3 ч. 1 ст. 16, ч. 1 ст. 45 Федерального закона" in page
+    assert "Если вы переехали насовсем" not in text(client.get("/v-drugom-regione/moscow/moscow/"))
 
 
 def test_level_two_is_described_as_legal_md_backs_it(client, subjects):

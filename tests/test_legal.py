@@ -47,6 +47,7 @@ def test_fixture_holds_what_legal_md_verifies_and_nothing_more(regions):
         "п. 1 ч. 1 ст. 16",
         "ч. 1 ст. 45",
         "ст. 35",
+        "п. 3 ч. 1 ст. 16",
     ]
     rules = LegalAct.objects.get(slug="oms-rules")
     assert rules.in_force_from == datetime.date(2025, 9, 9)
@@ -226,18 +227,19 @@ def test_the_codes_pages_cite_by_cannot_be_changed(admin_client, client, regions
 
 def test_two_provisions_with_one_code_are_refused_in_russian(admin_client, regions):
     law = LegalAct.objects.get(slug="326-fz")
+    count = law.provisions.count()
     twin = {
-        "provisions-TOTAL_FORMS": "4",
-        "provisions-3-act": law.pk,
-        "provisions-3-text": "ст. 35 ещё раз",
-        "provisions-3-slug": "st35",
-        "provisions-3-summary": "",
-        "provisions-3-order": "9",
+        "provisions-TOTAL_FORMS": str(count + 1),
+        f"provisions-{count}-act": law.pk,
+        f"provisions-{count}-text": "ст. 35 ещё раз",
+        f"provisions-{count}-slug": "st35",
+        f"provisions-{count}-summary": "",
+        f"provisions-{count}-order": "9",
     }
     response = admin_client.post(change_url(law), act_form(law) | twin)
     page = response.content.decode()
     assert "Исправьте повторяющиеся строки: у двух строк совпадает «Код»." in page
-    assert LegalProvision.objects.filter(act=law).count() == 3
+    assert LegalProvision.objects.filter(act=law).count() == count
 
 
 def test_an_edit_in_admin_shows_on_the_rights_page_at_once(admin_client, client, regions):

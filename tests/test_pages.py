@@ -232,3 +232,13 @@ def test_head_requests_get_the_headers_without_a_body(client, regions, url):
     assert response.status_code == HTTPStatus.OK
     assert response.content == b""
     assert response["Content-Type"]
+
+
+def test_the_appeal_form_is_in_the_menu_and_on_home(client, regions):
+    """Not only a footer link at the bottom of a long page (y=2259 of 2421 px on a phone)."""
+    for url in ("/", "/zashchita-prav/", "/regions/", "/files/"):
+        page = client.get(url).content.decode()
+        menu = page.split('<nav class="site-nav"')[1].split("</nav>")[0]
+        assert '<a href="/obrashchenie/">Написать обращение</a>' in menu, url
+    home = client.get("/").content.decode()
+    assert '<a href="/obrashchenie/">Вам отказали в помощи</a></h2>' in home

@@ -71,7 +71,8 @@ def test_the_menu_opens_without_javascript_and_lists_every_section(site):
     page.goto("/zashchita-prav/")
     page.get_by_text("Меню", exact=True).click()
     nav = page.get_by_role("navigation", name="Разделы сайта")
-    for name in ["Главная", "Помощь вне своего региона", "Регионы и представители"]:
+    names = ["Главная", "Что даёт полис ОМС", "Регионы и представители", "Написать обращение"]
+    for name in names:
         expect(nav.get_by_role("link", name=name)).to_be_visible()
     nav.get_by_role("link", name="Главная").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Полис ОМС действует во всей России")
