@@ -7,6 +7,9 @@ and on PostgreSQL.
 import os
 import tempfile
 
+# Production's settings, whatever the shell running the tests has for local work (DEBUG=1 turns
+# off secure cookies and JSON logs, which tests check).
+os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

@@ -1,7 +1,11 @@
 """Helpers for the production tests (real Redis, real sockets)."""
 
 import contextlib
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -164,3 +168,22 @@ def wait_until_a_query_waits_on_a_lock() -> None:
                 return
             time.sleep(0.05)
     raise AssertionError("no query waited on the other transaction's lock")
+
+
+def settings_json(statements: str, **env) -> object:
+    """What ``statements`` print (JSON) once the real settings are loaded in a clean process,
+    with a production-like environment plus ``env``."""
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE']='omsportal.settings';"
+        f"from django.conf import settings; {statements}"
+    )
+    clean = {"PATH": os.environ["PATH"], "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "a.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from .support import settings_json
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -83,21 +85,6 @@ def test_database_and_cache_come_from_the_environment():
     engine, cache = result.stdout.split()[-2:]
     assert engine == "omsportal.postgresql"  # Django's, with a deadline on every wait
     assert "redis" in cache.lower()
-
-
-def settings_json(statements: str, **env) -> dict:
-    """What ``statements`` print (JSON) once the real settings are loaded in a clean process,
-    with a production-like environment plus ``env``."""
-    code = (
-        "import json, os; os.environ['DJANGO_SETTINGS_MODULE']='omsportal.settings';"
-        f"from django.conf import settings; {statements}"
-    )
-    clean = {"PATH": os.environ["PATH"], "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "a.test"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean | env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def cache_settings(cache_url: str) -> dict:
@@ -179,7 +166,8 @@ def test_plain_http_is_redirected_to_https(client, regions, settings):
 
 @pytest.mark.django_db
 def test_the_proxy_header_marks_requests_secure(client, regions, settings):
-    settings.SECURE_SSL_REDIRECT = True
+    # As in production (test_production_defaults_are_safe), whatever DEBUG the shell has.
+    settings.SECURE_SSL_REDIRECT = settings.SESSION_COOKIE_SECURE = True
     response = client.post(
         "/regions/choose/", {"region": "perm-krai", "next": "/"}, HTTP_X_FORWARDED_PROTO="https"
     )
