@@ -1,3 +1,4 @@
+import secrets
 import time
 
 import phonenumbers
@@ -17,7 +18,15 @@ STARTED_MAX_AGE = 24 * 3600
 
 
 def started_stamp() -> str:
-    return signing.dumps(time.time(), salt=STARTED_SALT)
+    # With a nonce: two people opening the form at the same moment get different stamps, and
+    # the stamp with the text identifies one filled-in form (services.form_key).
+    return signing.dumps([time.time(), secrets.token_hex(8)], salt=STARTED_SALT)
+
+
+def started_at(value: str) -> float:
+    """When the form was opened; BadSignature if the stamp was not made here or is too old."""
+    loaded = signing.loads(value, salt=STARTED_SALT, max_age=STARTED_MAX_AGE)
+    return loaded[0] if isinstance(loaded, list) else loaded  # stamps made before the nonce
 
 
 class AppealForm(forms.Form):
@@ -98,7 +107,7 @@ class AppealForm(forms.Form):
         restart the clock; otherwise a fresh one."""
         value = self.data.get("started", "") if self.is_bound else ""
         try:
-            signing.loads(value, salt=STARTED_SALT, max_age=STARTED_MAX_AGE)
+            started_at(value)
         except signing.BadSignature:
             return started_stamp()
         return value
@@ -131,9 +140,7 @@ class AppealForm(forms.Form):
                 code="honeypot",
             )
         try:
-            started = signing.loads(
-                self.data.get("started", ""), salt=STARTED_SALT, max_age=STARTED_MAX_AGE
-            )
+            started = started_at(self.data.get("started", ""))
         except signing.BadSignature:
             raise forms.ValidationError(
                 "Страница с формой устарела. Проверьте данные и нажмите «Отправить» ещё раз.",

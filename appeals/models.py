@@ -120,10 +120,14 @@ class Appeal(models.Model):
         "персональные данные удалены", null=True, blank=True
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # One appeal per filled-in form: «Отправить» pressed twice (a slow network, no JavaScript)
+    # finds the first (appeals.services.form_key).
+    # NULL, not "", where there is none: unique, as Django's docs advise for optional keys.
+    form_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     history = HistoricalRecords(
         verbose_name="история обращения",
-        excluded_fields=["token_hash", "updated_at"],
+        excluded_fields=["token_hash", "form_key", "updated_at"],
     )
 
     objects = AppealQuerySet.as_manager()

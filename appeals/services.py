@@ -1,11 +1,12 @@
 """Writes: an appeal received, an answer given, personal data removed. Each in one transaction."""
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -21,6 +22,20 @@ class Received:
     token: str  # shown once, on the confirmation page and in the confirmation mail
 
 
+class AlreadyReceived(Exception):
+    """The same filled-in form was sent before: this is the appeal it made."""
+
+    def __init__(self, appeal: Appeal):
+        super().__init__(appeal.number)
+        self.appeal = appeal
+
+
+def form_key(started: str, text: str) -> str:
+    """One filled-in form: its signed opening stamp (unique per page) and its text. Going
+    back and writing another appeal in the same page makes another key."""
+    return hashlib.sha256(f"{started}\0{text}".encode()).hexdigest()
+
+
 @sensitive_variables("name", "email", "phone", "text")
 def receive_appeal(
     *,
@@ -33,11 +48,15 @@ def receive_appeal(
     phone: str,
     status_url: Callable[[str], str],
     admin_url: Callable[[Appeal], str],
+    key: str | None = None,
 ) -> Received:
     """Saves the appeal and queues its mails, all or nothing.
 
     `status_url(token)` and `admin_url(appeal)` make the absolute links the mails carry.
+    `key` (form_key()): AlreadyReceived if an appeal was made from the same form.
     """
+    if key and (earlier := Appeal.objects.filter(form_key=key).first()):
+        raise AlreadyReceived(earlier)
     token, token_hash = new_token()
     now = timezone.now()
     appeal = Appeal(
@@ -52,32 +71,40 @@ def receive_appeal(
         created_at=now,
         deadline=timezone.localdate(now) + timedelta(days=settings.APPEALS_ANSWER_DAYS),
         token_hash=token_hash,
+        form_key=key,
     )
-    appeal.full_clean(exclude=["number"])
-    with transaction.atomic():
-        appeal.save()
-        appeal.number = f"О-{timezone.localdate(now).year}-{appeal.pk:06d}"
-        Appeal.objects.filter(pk=appeal.pk).update(number=appeal.number)
-        # The history row written by save() predates the number; give it the number too.
-        appeal.history.filter(id=appeal.pk).update(number=appeal.number)
-        if email:
-            outbox.enqueue(
-                kind=OutboxMail.Kind.CONFIRMATION,
-                to=email,
-                template="appeals/mail/confirmation.txt",
-                context={"appeal": appeal, "status_url": status_url(token)},
-                appeal=appeal,
-            )
-        # Read now, not from the cached region index: a changed address counts at once.
-        notify = Region.objects.filter(pk=region.pk).values_list("appeals_email", flat=True)
-        if notify_to := notify.first():
-            outbox.enqueue(
-                kind=OutboxMail.Kind.NOTIFICATION,
-                to=notify_to,
-                template="appeals/mail/notification.txt",
-                context={"appeal": appeal, "admin_url": admin_url(appeal)},
-                appeal=appeal,
-            )
+    appeal.full_clean(exclude=["number", "form_key"])
+    try:
+        with transaction.atomic():
+            appeal.save()
+            appeal.number = f"О-{timezone.localdate(now).year}-{appeal.pk:06d}"
+            Appeal.objects.filter(pk=appeal.pk).update(number=appeal.number)
+            # The history row written by save() predates the number; give it the number too.
+            appeal.history.filter(id=appeal.pk).update(number=appeal.number)
+            if email:
+                outbox.enqueue(
+                    kind=OutboxMail.Kind.CONFIRMATION,
+                    to=email,
+                    template="appeals/mail/confirmation.txt",
+                    context={"appeal": appeal, "status_url": status_url(token)},
+                    appeal=appeal,
+                )
+            # Read now, not from the cached region index: a changed address counts at once.
+            notify = Region.objects.filter(pk=region.pk).values_list("appeals_email", flat=True)
+            if notify_to := notify.first():
+                outbox.enqueue(
+                    kind=OutboxMail.Kind.NOTIFICATION,
+                    to=notify_to,
+                    template="appeals/mail/notification.txt",
+                    context={"appeal": appeal, "admin_url": admin_url(appeal)},
+                    appeal=appeal,
+                )
+    except IntegrityError:
+        # The same form sent twice at once: the other request saved it first.
+        earlier = Appeal.objects.filter(form_key=key).first() if key else None
+        if earlier is None:
+            raise
+        raise AlreadyReceived(earlier) from None
     return Received(appeal=appeal, token=token)
 
 

@@ -3,6 +3,7 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,7 +15,7 @@ from regions.models import Region
 
 from .forms import AppealForm
 from .models import Appeal
-from .services import receive_appeal
+from .services import AlreadyReceived, form_key, receive_appeal
 from .subjects import subjects
 
 
@@ -98,20 +99,40 @@ def new(request):
             return too_many(request, form)
 
     data = form.cleaned_data
-    received = receive_appeal(
-        region=data["region"],
-        place_code=data["place"],
-        topic=data["topic"],
-        text=data["text"],
-        name=data["name"],
-        email=data["email"],
-        phone=data["phone"],
-        status_url=lambda token: _absolute(_with_token("appeals:status", token)),
-        admin_url=lambda appeal: _absolute(
-            reverse("admin:appeals_appeal_change", args=[appeal.pk])
-        ),
-    )
-    response = HttpResponseRedirect(_with_token("appeals:sent", received.token))
+    key = form_key(request.POST.get("started", ""), data["text"])
+    try:
+        received = receive_appeal(
+            region=data["region"],
+            place_code=data["place"],
+            topic=data["topic"],
+            text=data["text"],
+            name=data["name"],
+            email=data["email"],
+            phone=data["phone"],
+            status_url=lambda token: _absolute(_with_token("appeals:status", token)),
+            admin_url=lambda appeal: _absolute(
+                reverse("admin:appeals_appeal_change", args=[appeal.pk])
+            ),
+            key=key,
+        )
+    except AlreadyReceived as already:
+        # «Отправить» pressed again: the page of the appeal the first press made.
+        token = cache.get(f"{SENT_TOKEN_PREFIX}{key}")
+        if token and Appeal.objects.by_token(token) == already.appeal:
+            return _see_other(_with_token("appeals:sent", token))
+        return render(request, "appeals/already_sent.html", {"appeal": already.appeal})
+    # The token is shown once, on the next page; a second press that arrives after the first
+    # one's answer was lost on a slow network must be able to show it again, for a while.
+    cache.set(f"{SENT_TOKEN_PREFIX}{key}", received.token, SENT_TOKEN_TIMEOUT)
+    return _see_other(_with_token("appeals:sent", received.token))
+
+
+SENT_TOKEN_PREFIX = "appeals:sent:"  # noqa: S105 - a cache key prefix
+SENT_TOKEN_TIMEOUT = 600  # seconds
+
+
+def _see_other(path: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(path)
     response.status_code = HTTPStatus.SEE_OTHER  # the browser GETs the page after the POST
     return response
 

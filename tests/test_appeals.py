@@ -4,13 +4,20 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
 from appeals.models import Appeal, OutboxMail
+from appeals.services import AlreadyReceived, form_key
 from company.models import Company
 from regions.models import Region
-from tests.support import clear_caches
+from tests.support import (
+    InBackground,
+    clear_caches,
+    held_open,
+    wait_until_a_query_waits_on_a_lock,
+)
 
 from .appeals_support import EMAIL, NAME, TEXT, form_data, make_appeal, started
 from .test_logs import json_log  # noqa: F401  (the production log handler, as a fixture)
@@ -104,6 +111,45 @@ def test_a_valid_appeal_is_saved_with_a_number_and_a_private_status_link(client,
     (mail,) = OutboxMail.objects.all()
     assert mail.kind == OutboxMail.Kind.CONFIRMATION and mail.to == EMAIL
     assert appeal.number in mail.subject and token in mail.body
+
+
+def test_pressing_send_twice_makes_one_appeal_and_shows_it_again(client, regions):
+    """On a slow network without JavaScript nothing shows the first press: people press again."""
+    data = form_data()
+    first = client.post(FORM, data)
+    second = client.post(FORM, data)
+    assert Appeal.objects.count() == 1
+    assert second.status_code == 303 and second["Location"] == first["Location"]
+    assert Appeal.objects.get().number in client.get(second["Location"]).text
+    # The same page with another text is another appeal.
+    assert client.post(FORM, data | {"text": TEXT + " И ещё одно."}).status_code == 303
+    assert Appeal.objects.count() == 2
+
+
+def test_a_repeat_whose_link_is_gone_is_told_the_number_not_made_again(client, regions):
+    data = form_data()
+    client.post(FORM, data)
+    clear_caches()  # another instance, or the link's time kept for repeats is over
+    page = client.post(FORM, data)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Это обращение уже отправлено" in text and Appeal.objects.get().number in text
+    assert "/obrashchenie/status/?t=" not in text  # the link is never rebuilt from the number
+    assert Appeal.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_presses_at_the_same_moment_make_one_appeal(regions):
+    """The first press's insert is not committed yet when the second looks for it: the second
+    waits on the unique key, then is told about the first."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections writing at once: run with DATABASE_URL=postgres://…")
+    key = form_key(started(), TEXT)
+    with held_open(lambda: make_appeal(key=key)):
+        second = InBackground(lambda: make_appeal(key=key))
+        wait_until_a_query_waits_on_a_lock()
+    assert isinstance(second.join().error, AlreadyReceived)
+    assert second.error.appeal == Appeal.objects.get()
 
 
 def test_numbers_are_unique_and_follow_the_insert_order(regions):
@@ -239,10 +285,10 @@ def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
     )
     assert again.status_code == 429
     assert 'value="ZAYAVITEL.test@example.com"' in again.content.decode()
-    phone_only = form_data(email="", phone="8 900 000-00-00")
-    assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.11").status_code == 303
-    assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.12").status_code == 303
-    assert client.post(FORM, phone_only, REMOTE_ADDR="192.0.2.13").status_code == 429
+    for n, expected in ((11, 303), (12, 303), (13, 429)):
+        # A new form each time: the same form sent again is the same appeal.
+        phone_only = form_data(email="", phone="8 900 000-00-00")
+        assert client.post(FORM, phone_only, REMOTE_ADDR=f"192.0.2.{n}").status_code == expected
     assert Appeal.objects.count() == 4
 
 
