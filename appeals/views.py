@@ -1,4 +1,3 @@
-from functools import wraps
 from http import HTTPStatus
 from urllib.parse import urlencode
 
@@ -7,6 +6,7 @@ from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.cache import cache_control
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
@@ -18,17 +18,8 @@ from .models import Appeal
 from .services import AlreadyReceived, form_key, receive_appeal
 from .subjects import subjects
 
-
-def private_page(view):
-    """What a person sends or is told about their appeal is never kept by any cache."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Cache-Control"] = "private, no-store"
-        return response
-
-    return wrapper
+# What a person sends or is told about their appeal is never kept by any cache.
+private_page = cache_control(private=True, no_store=True)
 
 
 def not_indexed(response):

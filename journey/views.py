@@ -32,10 +32,6 @@ class Pair:
     here: Region | None  # the company's region for that place, if it serves it
 
     @property
-    def policy_slug(self) -> str:
-        return self.home.slug if self.home else OTHER_REGION
-
-    @property
     def at_home(self) -> bool:
         return self.home is not None and self.home.code == self.place.code
 

@@ -67,7 +67,7 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def log_request(method: str, path: str, status: int, duration_ms: float) -> None:
-    """The one line per request, for Django's middleware and for the WSGI front cache alike."""
+    """The one line per request (RequestLogMiddleware)."""
     if path in QUIET_PATHS and status < 500:
         return
     request_logger.info(

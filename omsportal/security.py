@@ -1,7 +1,8 @@
 """Who is knocking: the client's address as the proxy we run saw it, and the admin login limits.
 
 Behind nginx (deploy/nginx.conf) every request reaches gunicorn from nginx's own address, and
-nginx puts the address of the peer it saw in X-Real-IP (and appends it to X-Forwarded-For). A
+nginx puts the address of the peer it saw in X-Real-IP and X-Forwarded-For (replacing what the
+client sent there). A
 client can send those headers too, so they are believed only when the request comes from one
 of TRUSTED_PROXIES; from anywhere else REMOTE_ADDR is the address, whatever the headers say.
 With TRUSTED_PROXIES empty (the default) the headers are never read.

@@ -44,6 +44,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
+from django.http.request import HttpHeaders
 from django.utils.cache import patch_vary_headers, set_response_etag
 from django.utils.html import escape
 from django.utils.http import quote_etag
@@ -266,15 +267,11 @@ def public_page(view):
                 response["ETag"] = quote_etag(hashlib.md5(both, usedforsecurity=False).hexdigest())
         if settings.REGION_HEADER:
             # The prompt may follow the trusted geo header: a shared cache keeps one per value.
-            patch_vary_headers(response, [header_name(settings.REGION_HEADER)])
+            vary = HttpHeaders.parse_header_name(settings.REGION_HEADER)
+            patch_vary_headers(response, [vary])
         return mark_public(response)
 
     return wrapped
-
-
-def header_name(meta_key: str) -> str:
-    """ "HTTP_X_GEO_REGION" -> "X-Geo-Region", as Vary names it."""
-    return "-".join(part.capitalize() for part in meta_key.removeprefix("HTTP_").split("_"))
 
 
 def mark_public(response):

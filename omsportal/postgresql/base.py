@@ -29,10 +29,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         with self._deadline():
             return super().is_usable()
 
-    def _commit(self):
+    # The public methods atomic() and autocommit code call, not Django's private _commit().
+    def commit(self):
         with self._deadline():
-            return super()._commit()
+            return super().commit()
 
-    def _rollback(self):
+    def rollback(self):
         with self._deadline():
-            return super()._rollback()
+            return super().rollback()
