@@ -29,17 +29,18 @@ def not_indexed(response):
     return response
 
 
-TOO_MANY = (
-    "С этого адреса или с этими контактами недавно уже отправили много обращений, и сайт"
-    " временно их не принимает. Ваш текст — ниже: скопируйте его и отправьте позже или"
-    " расскажите по горячей линии."
-)
+# When a fixed window of django-ratelimit ("10/h", "5/d") is over at the latest.
+WAIT_WORDS = {"s": "через минуту", "m": "через минуту", "h": "через час", "d": "через сутки"}
 
 
-def too_many(request, form: AppealForm):
+def too_many(request, form: AppealForm, *, rate: str, by: str):
     """The form again, with what the person typed: a limit must not cost them their text."""
-    form.add_error(None, TOO_MANY)
-    return render(request, "appeals/form.html", {"form": form}, status=HTTPStatus.TOO_MANY_REQUESTS)
+    return render(
+        request,
+        "appeals/form.html",
+        {"form": form, "limited": by, "retry": WAIT_WORDS.get(rate[-1:], "позже")},
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+    )
 
 
 def _initial(request) -> dict:
@@ -75,7 +76,7 @@ def new(request):
         method="POST",
         increment=True,
     ):
-        return too_many(request, form)
+        return too_many(request, form, rate=settings.APPEALS_RATE_PER_ADDRESS, by="connection")
     if not form.is_valid():
         return render(request, "appeals/form.html", {"form": form}, status=HTTPStatus.OK)
     for contact in form.contact_keys():
@@ -87,7 +88,7 @@ def new(request):
             method="POST",
             increment=True,
         ):
-            return too_many(request, form)
+            return too_many(request, form, rate=settings.APPEALS_RATE_PER_CONTACT, by="contact")
 
     data = form.cleaned_data
     key = form_key(request.POST.get("started", ""), data["text"])

@@ -251,8 +251,10 @@ def test_too_many_appeals_from_one_address_get_a_russian_429(client, regions, se
         assert submit(client, email=f"test{n}@example.com").status_code == 303
     response = submit(client, email="test9@example.com", text="Мой текст, набранный заново.")
     assert response.status_code == 429
-    page = response.content.decode()
-    assert "недавно уже отправили много обращений" in page
+    page = response.content.decode().replace("\xa0", " ")
+    assert "сайт временно не принимает обращения с вашего подключения к интернету" in page
+    assert "Попробуйте через час." in page
+    assert "Исправьте" not in page  # there is nothing to correct
     # Nothing the person typed is lost: the form comes back filled in, ready to copy or send.
     assert "Мой текст, набранный заново.</textarea>" in page
     assert 'value="test9@example.com"' in page
@@ -285,6 +287,8 @@ def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
     )
     assert again.status_code == 429
     assert 'value="ZAYAVITEL.test@example.com"' in again.content.decode()
+    told = again.content.decode().replace("\xa0", " ")
+    assert "С этой электронной почтой или этим телефоном" in told and "Попробуйте через сутки." in told
     for n, expected in ((11, 303), (12, 303), (13, 429)):
         # A new form each time: the same form sent again is the same appeal.
         phone_only = form_data(email="", phone="8 900 000-00-00")
