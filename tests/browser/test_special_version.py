@@ -274,6 +274,22 @@ def test_no_sideways_scroll_and_unbroken_phone_numbers_at_320_px_and_400_percent
         assert broken == [], f"phone numbers broken across lines at {what}"
 
 
+def test_phone_numbers_are_not_the_smallest_text_at_the_largest_size(
+    site, content, subjects, live_server
+):
+    """Shrunk to fit one line at 5.5 % of a 320 px screen, they were 17.6 px in 32 px text."""
+    page = site(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    set_special(page, live_server, size="3", spacing="wide", scheme="wb")
+    page.goto("/v-drugom-regione/moscow/tomsk-oblast/")
+    root = style(page)["root"]
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('main a[href^="tel:"]')]
+            .map(a => parseFloat(getComputedStyle(a).fontSize))"""
+    )
+    assert sizes and min(sizes) >= 0.7 * root, (root, sizes)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate(OVERFLOWING)
+
+
 @pytest.mark.parametrize("path", KEY_PAGES.values(), ids=KEY_PAGES.keys())
 def test_tap_targets_stay_44_px_in_the_special_version(site, content, live_server, path):
     page = site(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
