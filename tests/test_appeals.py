@@ -288,7 +288,8 @@ def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
     assert again.status_code == 429
     assert 'value="ZAYAVITEL.test@example.com"' in again.content.decode()
     told = again.content.decode().replace("\xa0", " ")
-    assert "С этой электронной почтой или этим телефоном" in told and "Попробуйте через сутки." in told
+    assert "С этой электронной почтой или этим телефоном" in told
+    assert "Попробуйте через сутки." in told
     for n, expected in ((11, 303), (12, 303), (13, 429)):
         # A new form each time: the same form sent again is the same appeal.
         phone_only = form_data(email="", phone="8 900 000-00-00")
