@@ -1,7 +1,7 @@
-"""A name for the code this process runs, for the cache's KEY_PREFIX.
+"""A name for the code this process runs, for the content cache's KEY_PREFIX.
 
 Cached pages link hashed static files and are rendered by this release's templates: a release
-must never serve another's entries from a shared cache. Deployments may name the release
+must never serve another's entries. Deployments may name the release
 themselves (RELEASE, e.g. the git commit); otherwise it is a digest of the source files, the
 same on every instance that runs the same code.
 """

@@ -179,9 +179,12 @@ if is_redis(CACHES["default"]["LOCATION"]):
     )
 # After Redis fails to answer, how long each process serves pages without it.
 CACHE_FAILURE_PAUSE = env.float("CACHE_FAILURE_PAUSE", default=5.0)
-# Entries of one release are never read by another (they link its hashed static files).
+# What the default cache (Redis) holds must outlive a deploy and be shared by old and new
+# instances while a rolling deploy runs: sessions (a logout on an old instance ends the session
+# on new ones too), rate limits, the content version's copy. Nothing in it is built by the
+# release's code; pages are (the content cache below, keyed by the release).
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="omsportal")
 RELEASE = env.str("RELEASE", default="") or source_digest(BASE_DIR)
-CACHES["default"]["KEY_PREFIX"] = f"{env.str('CACHE_KEY_PREFIX', default='omsportal')}:{RELEASE}"
 # How long anything cached from the content lives, even if an invalidation were lost.
 CONTENT_TIMEOUT = env.int("CONTENT_TIMEOUT", default=300)
 # With a shared cache, how long its copy of the content version may be trusted: the longest a
@@ -199,6 +202,9 @@ CACHES["content"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "omsportal-content",
     "OPTIONS": {"MAX_ENTRIES": 1000},
+    # Built by this release's templates, linking its hashed static files: never read by another
+    # release, should this cache ever be shared.
+    "KEY_PREFIX": RELEASE,
 }
 # Sessions (the chosen region) must be the same for every process of every instance: in the
 # database, read through the cache only when the cache is shared (CACHE_URL, Redis): Django's

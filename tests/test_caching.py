@@ -11,7 +11,7 @@ import pytest
 import redis
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.test import Client
 
@@ -110,8 +110,11 @@ def test_no_header_or_query_a_client_sends_adds_keys(settings, regions, redis_ke
     assert redis_keys() == keys
 
 
-def test_keys_carry_the_release(settings):
-    assert settings.RELEASE in cache.make_key("anything")
+def test_pages_are_keyed_by_the_release_and_sessions_are_not(settings):
+    """Pages link the release's hashed static files; a session must be the same session on the
+    old and the new instances of a rolling deploy (a logout on one ends it on the other)."""
+    assert settings.RELEASE in caches["content"].make_key("anything")
+    assert settings.RELEASE not in cache.make_key("anything")
 
 
 @pytest.mark.parametrize(
