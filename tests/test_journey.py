@@ -225,6 +225,15 @@ def test_someone_away_from_home_is_told_about_planned_care_and_moving(client, su
     assert "Если вы переехали насовсем" not in text(client.get("/v-drugom-regione/moscow/moscow/"))
 
 
+def test_a_short_fund_name_is_explained(client, subjects):
+    # tfoms.csv gives seven funds only as «ТФОМС …»: the word is spelt out once.
+    Region.objects.filter(slug="tomsk-oblast").update(tfoms_name="ТФОМС Томской области")
+    clear_caches()  # update() sends no signal
+    page = text(client.get(TOMSK))
+    assert "ТФОМС Томской области (территориальный фонд ОМС)." in page
+    assert "ТФОМС Томской области: ТФОМС Томской области" not in page
+
+
 def test_level_two_is_described_as_legal_md_backs_it(client, subjects):
     """Informing and accompanying; «accompanies you while you are treated» overstates."""
     make_representative(Region.objects.get(slug="perm-krai"), level=2, hours=WORKDAYS)

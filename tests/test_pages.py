@@ -242,3 +242,6 @@ def test_the_appeal_form_is_in_the_menu_and_on_home(client, regions):
         assert '<a href="/obrashchenie/">Написать обращение</a>' in menu, url
     home = client.get("/").content.decode()
     assert '<a href="/obrashchenie/">Вам отказали в помощи</a></h2>' in home
+    # The journey is offered in the lead, not only in a card below the first screen.
+    lead = home.split('<p class="lead">')[1].split("</p>")[0]
+    assert '<a href="/v-drugom-regione/">Узнайте, куда обратиться там, где вы сейчас</a>' in lead
