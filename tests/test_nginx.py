@@ -1,6 +1,7 @@
 """nginx with deploy/nginx.conf in front of a gunicorn of the site: what a shared cache keeps,
 what it never keeps, and how soon a staff edit reaches newcomers through it."""
 
+import gzip
 import http.client
 import json
 import os
@@ -69,6 +70,35 @@ def test_a_newcomers_second_request_is_a_hit(proxy, path):
     second, again = proxy.request("GET", path)
     assert status(second) == "HIT"
     assert again == page
+
+
+def raw_get(proxy, path: str, headers: dict) -> tuple[http.client.HTTPResponse, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=15)
+    try:
+        conn.request("GET", path, headers={"Host": "127.0.0.1", **headers})
+        response = conn.getresponse()
+        return response, response.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/v-drugom-regione/", "/files/contacts.csv"])
+def test_pages_travel_compressed_to_browsers_that_accept_it(proxy, path):
+    """A citizen on a slow mobile link: a 17 KB page in about 4 KB."""
+    plain, body = raw_get(proxy, path, {"Accept-Encoding": "identity"})
+    for _ in range(2):  # from Django, then from nginx's cache
+        packed, packed_body = raw_get(proxy, path, {"Accept-Encoding": "gzip, deflate, br"})
+        assert packed.getheader("Content-Encoding") == "gzip"
+        assert "Accept-Encoding" in packed.getheader("Vary", "")
+        assert gzip.decompress(packed_body) == body
+        assert len(packed_body) < len(body) / 2
+    assert plain.getheader("Content-Encoding") is None
+
+
+def test_binary_downloads_are_not_compressed_again(proxy):
+    response, body = raw_get(proxy, "/files/contacts.xlsx", {"Accept-Encoding": "gzip"})
+    assert response.status == 200 and body.startswith(b"PK")  # the XLSX itself
+    assert response.getheader("Content-Encoding") is None
 
 
 def test_head_is_answered_from_the_cache_too(proxy):
