@@ -9,8 +9,9 @@ visitor with a session, so a gunicorn worker with 4 threads serves 2-4 pages a s
 
 So after a call fails, each process leaves that server alone for ``pause`` seconds
 (settings.CACHE_FAILURE_PAUSE): calls fail at once, django-redis answers them as misses, and
-pages are built from the database, as they are when Redis is down. Then one call tries again.
-A hung Redis thus costs one timeout per process every few seconds, not one per call.
+pages are built from the database, as they are when Redis is down. Then calls go to Redis
+again, and the first to fail starts another pause. A hung Redis thus costs each thread of a
+process at most one timeout every few seconds, not one per call.
 
 pybreaker does this generally, but holds one lock for the whole of every guarded call, which
 would make the threads of a worker take turns for every Redis round trip; what is needed here
@@ -45,9 +46,9 @@ class PauseAfterFailure:
     def _server(self) -> tuple:
         return tuple(self.repr_pieces())
 
-    def _guarded(self, call, *args, **kwargs):
+    def _guarded(self, call, *args, refuse: bool = True, **kwargs):
         server = self._server
-        if time.monotonic() < _paused_until.get(server, 0.0):
+        if refuse and time.monotonic() < _paused_until.get(server, 0.0):
             raise PausedError("Redis failed a moment ago; the cache is skipped for now")
         try:
             return call(*args, **kwargs)
@@ -71,7 +72,9 @@ class PauseAfterFailure:
         return self._guarded(super().send_packed_command, *args, **kwargs)
 
     def read_response(self, *args, **kwargs):
-        return self._guarded(super().read_response, *args, **kwargs)
+        # The answer to a command already sent is read even if a pause began meanwhile: the
+        # connection must not be left with an answer waiting in it.
+        return self._guarded(super().read_response, *args, refuse=False, **kwargs)
 
 
 class PausedConnection(PauseAfterFailure, redis.Connection):
