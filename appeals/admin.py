@@ -219,6 +219,8 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
         return True
 
     def save_model(self, request, obj, form, change):
+        # For the access log: saved, whatever the answer (a redirect, or 200 in a popup).
+        request.appeal_saved = True
         if "status" in form.changed_data:
             status_changed(obj)
         if "answer" in form.changed_data and obj.answer.strip():
@@ -228,14 +230,12 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
     def _log(self, request, object_id, action, response):
-        # Only what was shown (200) or saved (a redirect after a POST): Django answers an id
-        # that does not exist with a redirect too, so the appeal must exist.
-        if action == AccessLog.Action.CHANGE and response.status_code == HTTPStatus.OK:
-            action = AccessLog.Action.VIEW  # shown again (errors, a stale form): nothing saved
-        done = HTTPStatus.FOUND if action == AccessLog.Action.CHANGE else HTTPStatus.OK
-        if response.status_code != done or not str(object_id).isdigit():
-            return response
-        if not Appeal.objects.filter(pk=int(object_id)).exists():
+        # What was saved, or shown (200: Django answers an id that does not exist with a
+        # redirect). A POST shown again (errors, a stale form) saved nothing: a view.
+        saved = getattr(request, "appeal_saved", False)
+        if action == AccessLog.Action.CHANGE and not saved:
+            action = AccessLog.Action.VIEW
+        if not (saved or response.status_code == HTTPStatus.OK) or not str(object_id).isdigit():
             return response
         AccessLog.objects.create(
             appeal_id=int(object_id),
@@ -248,8 +248,7 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        action = AccessLog.Action.CHANGE if request.method == "POST" else AccessLog.Action.VIEW
-        return self._log(request, object_id, action, response)
+        return self._log(request, object_id, AccessLog.Action.CHANGE, response)
 
     def history_view(self, request, object_id, extra_context=None):
         response = super().history_view(request, object_id, extra_context)

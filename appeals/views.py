@@ -29,8 +29,18 @@ def not_indexed(response):
     return response
 
 
-# When a fixed window of django-ratelimit ("10/h", "5/d") is over at the latest.
-WAIT_WORDS = {"s": "через минуту", "m": "через минуту", "h": "через час", "d": "через сутки"}
+# When a fixed window of django-ratelimit ("10/h", "5/d", "10/15m") is over at the latest.
+RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+WAITS = ((60, "через минуту"), (3600, "через час"), (86400, "через сутки"))
+
+
+def wait_words(rate: str) -> str:
+    period = rate.partition("/")[2]
+    count, unit = period[:-1] or "1", period[-1:]
+    if not count.isdigit() or unit not in RATE_UNITS:
+        return "позже"
+    seconds = int(count) * RATE_UNITS[unit]
+    return next((words for limit, words in WAITS if seconds <= limit), "позже")
 
 
 def too_many(request, form: AppealForm, *, rate: str, by: str):
@@ -38,7 +48,7 @@ def too_many(request, form: AppealForm, *, rate: str, by: str):
     return render(
         request,
         "appeals/form.html",
-        {"form": form, "limited": by, "retry": WAIT_WORDS.get(rate[-1:], "позже")},
+        {"form": form, "limited": by, "retry": wait_words(rate)},
         status=HTTPStatus.TOO_MANY_REQUESTS,
     )
 
@@ -67,6 +77,11 @@ def new(request):
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEALS_MAX_BODY_BYTES:
         return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     form = AppealForm(request.POST, regions=regions)
+    # The same filled-in form again («Отправить» pressed twice): the first one's page, before
+    # the limits count it as another appeal.
+    key = form_key(request.POST.get("started", ""), request.POST.get("text", ""))
+    if earlier := Appeal.objects.filter(form_key=key).first():
+        return _repeated(request, key, earlier)
     # Every POST from an address counts, valid or not: a robot guessing costs it the same.
     if is_ratelimited(
         request,
@@ -91,7 +106,6 @@ def new(request):
             return too_many(request, form, rate=settings.APPEALS_RATE_PER_CONTACT, by="contact")
 
     data = form.cleaned_data
-    key = form_key(request.POST.get("started", ""), data["text"])
     try:
         received = receive_appeal(
             region=data["region"],
@@ -107,16 +121,20 @@ def new(request):
             ),
             key=key,
         )
-    except AlreadyReceived as already:
-        # «Отправить» pressed again: the page of the appeal the first press made.
-        token = cache.get(f"{SENT_TOKEN_PREFIX}{key}")
-        if token and Appeal.objects.by_token(token) == already.appeal:
-            return _see_other(_with_token("appeals:sent", token))
-        return render(request, "appeals/already_sent.html", {"appeal": already.appeal})
+    except AlreadyReceived as already:  # the two presses arrived together
+        return _repeated(request, key, already.appeal)
     # The token is shown once, on the next page; a second press that arrives after the first
     # one's answer was lost on a slow network must be able to show it again, for a while.
     cache.set(f"{SENT_TOKEN_PREFIX}{key}", received.token, SENT_TOKEN_TIMEOUT)
     return _see_other(_with_token("appeals:sent", received.token))
+
+
+def _repeated(request, key: str, appeal: Appeal):
+    """«Отправить» pressed again: the page of the appeal the first press made, or its number."""
+    token = cache.get(f"{SENT_TOKEN_PREFIX}{key}")
+    if token and Appeal.objects.by_token(token) == appeal:
+        return _see_other(_with_token("appeals:sent", token))
+    return render(request, "appeals/already_sent.html", {"appeal": appeal})
 
 
 SENT_TOKEN_PREFIX = "appeals:sent:"  # noqa: S105 - a cache key prefix

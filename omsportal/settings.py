@@ -171,7 +171,8 @@ if is_redis(CACHES["default"]["LOCATION"]):
     # Everything in the cache can be rebuilt from the database (regions/caching.py keeps the
     # content version there, and only a short-lived copy in the cache), so an unreachable or
     # hung Redis must cost speed, never a page (omsportal/rediscache.py).
-    CACHES["default"] = redis_cache(
+    # Over what django-environ read from the URL: its TIMEOUT, VERSION, KEY_FUNCTION stay.
+    CACHES["default"] |= redis_cache(
         CACHES["default"]["LOCATION"],
         options=CACHES["default"].get("OPTIONS", {}),
         connect_timeout=env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
@@ -374,6 +375,11 @@ HOTLINE_TEL = "+78003336003"
 # A trusted proxy (CDN, geo-IP) may name the visitor's region as an ISO 3166-2 code in this
 # header, e.g. "HTTP_X_GEO_REGION". Unset: the header is ignored, whatever clients send.
 REGION_HEADER = env.str("REGION_HEADER", default="")
+if REGION_HEADER and not REGION_HEADER.startswith("HTTP_"):
+    raise ImproperlyConfigured(
+        "REGION_HEADER names the header as Django's request.META does: HTTP_X_GEO_REGION for "
+        "X-Geo-Region."
+    )
 
 # json: one JSON object a line (production, the default with DEBUG off); text: for people.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -158,6 +158,9 @@ def content_writes():
     post_save for each: without this, an import deleting 10,000 rows of reception hours would
     update the version's row 10,000 times. Use it inside the transaction of the writes.
     """
+    if transaction.get_autocommit():
+        # Outside a transaction, writes made before an error would raise nothing at all.
+        raise RuntimeError("content_writes() belongs inside transaction.atomic()")
     if _pending_writes.get() is not None:  # nested: the outermost block raises it
         yield
         return

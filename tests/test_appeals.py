@@ -2,14 +2,18 @@
 
 import json
 import re
+import time
 
 import pytest
+from django.core import signing
 from django.db import connection
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
+from appeals.forms import STARTED_SALT
 from appeals.models import Appeal, OutboxMail
 from appeals.services import AlreadyReceived, form_key
+from appeals.views import wait_words
 from company.models import Company
 from regions.models import Region
 from tests.support import (
@@ -124,6 +128,35 @@ def test_pressing_send_twice_makes_one_appeal_and_shows_it_again(client, regions
     # The same page with another text is another appeal.
     assert client.post(FORM, data | {"text": TEXT + " И ещё одно."}).status_code == 303
     assert Appeal.objects.count() == 2
+
+
+def test_a_form_opened_before_the_stamp_had_a_nonce_is_still_taken(client, regions):
+    opened_before_the_release = signing.dumps(time.time() - 60, salt=STARTED_SALT)
+    assert submit(client, started=opened_before_the_release).status_code == 303
+
+
+def test_a_second_press_is_not_counted_against_the_limits(client, regions, settings):
+    settings.APPEALS_RATE_PER_CONTACT = "1/d"
+    data = form_data()
+    first = client.post(FORM, data)
+    second = client.post(FORM, data)
+    assert second.status_code == 303 and second["Location"] == first["Location"]
+    assert Appeal.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("rate", "words"),
+    [
+        ("10/h", "через час"),
+        ("5/d", "через сутки"),
+        ("10/15m", "через час"),
+        ("3/30s", "через минуту"),
+        ("10/2d", "позже"),
+        ("nonsense", "позже"),
+    ],
+)
+def test_the_wait_is_said_from_the_rates_window(rate, words):
+    assert wait_words(rate) == words
 
 
 def test_a_repeat_whose_link_is_gone_is_told_the_number_not_made_again(client, regions):

@@ -254,7 +254,10 @@ def test_a_form_opened_before_the_purge_cannot_bring_the_data_back(member, regio
     appeal.refresh_from_db()
     opened = answer_form(appeal)  # opened, then the purge runs
     Appeal.objects.filter(pk=appeal.pk).update(closed_at=timezone.now() - timedelta(days=400))
+    before = Appeal.objects.get(pk=appeal.pk).updated_at
     call_command("purge_appeals", verbosity=0)
+    # The form's opened-at check sees the purge as a change made after it was opened.
+    assert Appeal.objects.get(pk=appeal.pk).updated_at > before
 
     response = member.post(change_url(appeal), opened)
     assert response.status_code in (HTTPStatus.OK, HTTPStatus.FORBIDDEN)
@@ -267,9 +270,20 @@ def test_a_form_opened_before_the_purge_cannot_bring_the_data_back(member, regio
 
 
 def test_opening_an_appeal_that_does_not_exist_is_no_error(member, regions):
-    response = member.get(f"{LIST}999999/change/")
-    assert response.status_code == HTTPStatus.FOUND  # Django's «не существует» message
+    appeal, _ = make_appeal()
+    missing = f"{LIST}999999/change/"
+    for response in (member.get(missing), member.post(missing, answer_form(appeal))):
+        assert response.status_code == HTTPStatus.FOUND  # Django's «не существует» message
     assert not AccessLog.objects.exists()
+
+
+def test_a_save_in_a_popup_is_logged_as_a_change(member, regions):
+    appeal, _ = make_appeal()
+    data = answer_form(appeal, status="in_progress") | {"_popup": "1"}
+    response = member.post(f"{change_url(appeal)}?_popup=1", data)
+    assert response.status_code == HTTPStatus.OK  # Django closes the popup with a page
+    assert Appeal.objects.get(pk=appeal.pk).status == "in_progress"
+    assert list(AccessLog.objects.values_list("action", flat=True)) == [AccessLog.Action.CHANGE]
 
 
 def test_a_form_shown_again_with_errors_is_logged_as_a_view(member, regions):

@@ -15,7 +15,7 @@ from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.test import Client
 
-from regions.caching import content_version
+from regions.caching import content_version, content_writes
 from regions.models import ContentVersion, Region, RegistryFile
 from tests.support import clear_caches
 
@@ -339,6 +339,12 @@ def test_static_files_are_hashed_compressed_and_cached_for_a_year(collected_stat
         assert int(re.search(r"max-age=(\d+)", cache_control)[1]) >= 365 * 24 * 3600
         assert not response.cookies
         assert "cookie" not in vary(response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_content_writes_refuses_to_run_outside_a_transaction():
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"), content_writes():
+        pass
 
 
 def test_loaddata_drops_what_was_cached(client, regions, settings):

@@ -115,6 +115,22 @@ def test_every_kind_of_redis_url_gets_the_pause_after_failure(cache_url, connect
         assert options["SSL_CERT_REQS"] == "required"
 
 
+def test_the_redis_urls_own_settings_are_kept():
+    url = "redis://cache.internal:6379/2?timeout=600&version=3"
+    cache = settings_json(
+        "c = settings.CACHES['default']; print(json.dumps([c['TIMEOUT'], c['VERSION']]))",
+        CACHE_URL=url,
+    )
+    assert cache == [600, 3]
+
+
+def test_a_region_header_named_as_sent_is_a_clear_start_up_error():
+    env = {"SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "a.test", "REGION_HEADER": "X-Geo-Region"}
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert "HTTP_X_GEO_REGION" in result.stderr
+
+
 def database_settings(**env) -> dict:
     return settings_json(
         "print(json.dumps(settings.DATABASES['default']))",
