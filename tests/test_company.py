@@ -92,6 +92,16 @@ def test_the_record_is_one_and_admin_opens_it_directly(admin_client, regions):
     assert Company.objects.count() == 1
 
 
+def test_admin_says_on_its_first_page_that_the_company_is_not_filled_in(admin_client, regions):
+    """Nothing in the reference data names the company: staff must, before the site says who
+    it belongs to."""
+    page = admin_client.get("/admin/").content.decode()
+    assert "Сведения о компании не заполнены" in page
+    assert 'href="/admin/company/company/"' in page
+    make_company()
+    assert "Сведения о компании не заполнены" not in admin_client.get("/admin/").content.decode()
+
+
 def test_admin_refuses_a_mistyped_inn_or_ogrn(admin_client, regions):
     data = {"name": "Пример-Мед", "inn": "0000000001", "ogrn": "123"}
     page = admin_client.post("/admin/company/company/add/", data).content.decode()
