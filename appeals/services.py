@@ -53,10 +53,9 @@ def receive_appeal(
     """Saves the appeal and queues its mails, all or nothing.
 
     `status_url(token)` and `admin_url(appeal)` make the absolute links the mails carry.
-    `key` (form_key()): AlreadyReceived if an appeal was made from the same form.
+    `key` (form_key()): AlreadyReceived if an appeal was made from the same form (the view
+    looks for one first; the unique key settles two sent at the same moment).
     """
-    if key and (earlier := Appeal.objects.filter(form_key=key).first()):
-        raise AlreadyReceived(earlier)
     token, token_hash = new_token()
     now = timezone.now()
     appeal = Appeal(
@@ -100,7 +99,7 @@ def receive_appeal(
                     appeal=appeal,
                 )
     except IntegrityError:
-        # The same form sent twice at once: the other request saved it first.
+        # The same form sent again: another request saved it first.
         earlier = Appeal.objects.filter(form_key=key).first() if key else None
         if earlier is None:
             raise

@@ -60,7 +60,7 @@ class RegionIndex:
     def contacts_as_of(self) -> "datetime.date | None":
         """The date the oldest of the regions' known contacts is as of: what a file of all
         of them can honestly say."""
-        dates = [r.tfoms_as_of for r in self.regions if r.has_tfoms and r.tfoms_as_of]
+        dates = [r.tfoms_as_of for r in self.regions if r.has_tfoms]
         dates += [r.health_source_date for r in self.regions if r.has_health]
         return min(filter(None, dates), default=None)
 
@@ -96,6 +96,26 @@ class ByCodeManager(models.Manager):
 
 class RegionManager(ByCodeManager.from_queryset(RegionQuerySet)):
     pass
+
+
+def source_fields(whose: str, example: str) -> tuple[models.Field, models.Field, models.Field]:
+    """Where some contacts come from, a link to it and the date it gives: shown beside them."""
+    return (
+        models.CharField(
+            f"{whose}: источник сведений",
+            max_length=255,
+            blank=True,
+            help_text=example,
+            validators=[validate_not_formula],
+        ),
+        models.URLField(f"{whose}: ссылка на источник", max_length=500, blank=True),
+        models.DateField(
+            f"{whose}: сведения на дату",
+            null=True,
+            blank=True,
+            help_text="Дата, на которую источник приводит сведения.",
+        ),
+    )
 
 
 class Region(models.Model):
@@ -153,19 +173,8 @@ class Region(models.Model):
         "ТФОМС: адрес", max_length=255, blank=True, validators=[validate_not_formula]
     )
     # Where the fund's contacts come from, shown to citizens beside them.
-    tfoms_source = models.CharField(
-        "ТФОМС: источник сведений",
-        max_length=255,
-        blank=True,
-        help_text="Откуда взяты сведения, например: официальный сайт фонда.",
-        validators=[validate_not_formula],
-    )
-    tfoms_source_url = models.URLField("ТФОМС: ссылка на источник", max_length=500, blank=True)
-    tfoms_source_date = models.DateField(
-        "ТФОМС: сведения на дату",
-        null=True,
-        blank=True,
-        help_text="Дата, на которую источник приводит сведения.",
+    tfoms_source, tfoms_source_url, tfoms_source_date = source_fields(
+        "ТФОМС", "Откуда взяты сведения, например: официальный сайт фонда."
     )
     checked_on = checked_on_field("контакты сверены с сайтом фонда")
     checked_by = checked_by_field("кто сверил контакты")
@@ -188,21 +197,8 @@ class Region(models.Model):
     )
     # No source for these contacts was found (the reference data's README): whoever types them
     # in says where they come from, and citizens are shown it.
-    health_source = models.CharField(
-        "орган здравоохранения: источник сведений",
-        max_length=255,
-        blank=True,
-        help_text="Откуда взяты контакты, например: официальный сайт министерства.",
-        validators=[validate_not_formula],
-    )
-    health_source_url = models.URLField(
-        "орган здравоохранения: ссылка на источник", max_length=500, blank=True
-    )
-    health_source_date = models.DateField(
-        "орган здравоохранения: сведения на дату",
-        null=True,
-        blank=True,
-        help_text="Дата, на которую источник приводит сведения.",
+    health_source, health_source_url, health_source_date = source_fields(
+        "орган здравоохранения", "Откуда взяты контакты, например: официальный сайт министерства."
     )
 
     hotline_phone = models.CharField(
