@@ -139,6 +139,8 @@ def home_contacts(pair: Pair) -> dict:
             ]
     return {
         "levels": [(Level(level), people) for level, people in levels.items() if people],
+        # The difference in local time explains hours; with none shown it would explain nothing.
+        "hours_shown": any(r.hours_here for people in levels.values() for r in people),
         "hotline_listed": any(
             r.lists_phone(settings.HOTLINE_TEL) for r in levels[Level.CONTACT_CENTRE]
         ),

@@ -198,6 +198,15 @@ def test_reception_hours_are_given_in_both_local_times(client, moscow_representa
     assert "Суббота: 10:00–14:00 по времени города Москвы — 14:00–18:00 по времени" in page
 
 
+def test_no_time_difference_without_hours_to_explain(client, subjects):
+    # The fixtures give Moscow the hotline only, whose hours are unknown: a sentence about the
+    # time in Tomsk would point at hours the page does not show.
+    page = text(client.get(TOMSK))
+    assert "8 (800) 333-60-03" in page
+    assert "Часы приёма" not in page
+    assert "время на 4 часа больше" not in page
+
+
 def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     perm = Region.objects.get(slug="perm-krai")
     make_representative(perm, level=2, role="Представитель (тест)", hours=WORKDAYS)
