@@ -31,12 +31,36 @@ COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 
 # Root font size of each text size step (the normal version is 100 %).
 SIZES = {"1": "125%", "2": "150%", "3": "200%"}
-# Each scheme's colours: text, background, and a muted background for panels and notices.
-# Every text/background pair here is at least 7:1 (tests/test_special.py computes it).
+# Each scheme's colours: text, background, a muted background for panels and notices, and the
+# bar with the hotline (its background, its text). The bar is the scheme inverted, except white
+# on black, where it would be a white band across the top of every page for someone who chose
+# that scheme because bright areas hurt. Every text/background pair here is at least 7:1
+# (tests/test_special.py computes it).
 SCHEMES = {
-    "bw": {"ink": "#000", "paper": "#fff", "soft": "#f0f0f0", "focus": "#ffd500"},
-    "wb": {"ink": "#fff", "paper": "#000", "soft": "#1a1a1a", "focus": "#ffd500"},
-    "blue": {"ink": "#063462", "paper": "#9dd1ff", "soft": "#b9dfff", "focus": "#ffd500"},
+    "bw": {
+        "ink": "#000",
+        "paper": "#fff",
+        "soft": "#f0f0f0",
+        "focus": "#ffd500",
+        "bar": "#000",
+        "bar_ink": "#fff",
+    },
+    "wb": {
+        "ink": "#fff",
+        "paper": "#000",
+        "soft": "#1a1a1a",
+        "focus": "#ffd500",
+        "bar": "#000",
+        "bar_ink": "#fff",
+    },
+    "blue": {
+        "ink": "#063462",
+        "paper": "#9dd1ff",
+        "soft": "#b9dfff",
+        "focus": "#ffd500",
+        "bar": "#063462",
+        "bar_ink": "#9dd1ff",
+    },
 }
 # Line height, letter and word spacing; "wide" is WCAG 1.4.12's text spacing.
 SPACINGS = {
@@ -140,7 +164,7 @@ def stylesheet_for(choice: Choice | None) -> str:
         ":root {"
         f" --sv-size: {SIZES[choice.size]};"
         f" --ink: {scheme['ink']}; --paper: {scheme['paper']}; --soft: {scheme['soft']};"
-        f" --focus: {scheme['focus']};"
+        f" --focus: {scheme['focus']}; --bar: {scheme['bar']}; --bar-ink: {scheme['bar_ink']};"
         f" --sv-line: {spacing['line']}; --sv-letter: {spacing['letter']};"
         f" --sv-word: {spacing['word']}; }}",
     ]

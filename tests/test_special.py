@@ -231,6 +231,7 @@ def test_every_scheme_has_at_least_7_to_1_contrast(scheme):
     colours = SCHEMES[scheme]
     assert contrast(colours["ink"], colours["paper"]) >= 7
     assert contrast(colours["ink"], colours["soft"]) >= 7
+    assert contrast(colours["bar_ink"], colours["bar"]) >= 7
 
 
 def test_settings_page_shows_both_states_for_the_stylesheet_to_choose(client):

@@ -256,6 +256,22 @@ def test_every_scheme_passes_axe_with_7_to_1_contrast(site, content, live_server
     assert result.violations_count == 0, result.generate_report()
 
 
+def test_white_on_black_has_no_white_band_at_the_top(site, content, live_server):
+    """The hotline bar was the scheme inverted: white, across every page, for someone who chose
+    white on black because bright areas hurt."""
+    page = site(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    set_special(page, live_server, scheme="wb")
+    page.goto("/")
+    style(page)
+    backgrounds = page.evaluate(
+        """() => [...document.querySelectorAll('.site-header__top, .hotline')]
+            .map(e => getComputedStyle(e).backgroundColor)"""
+    )
+    assert backgrounds and set(backgrounds) == {"rgb(0, 0, 0)"}, backgrounds
+    hotline = page.locator(".hotline a[href^='tel:']").first
+    assert hotline.evaluate("a => getComputedStyle(a).color") == "rgb(255, 255, 255)"
+
+
 @pytest.mark.parametrize("path", KEY_PAGES.values(), ids=KEY_PAGES.keys())
 @pytest.mark.parametrize("size", ["1", "3"])
 def test_no_sideways_scroll_and_unbroken_phone_numbers_at_320_px_and_400_percent_zoom(
