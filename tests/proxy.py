@@ -30,7 +30,8 @@ def nginx_available() -> bool:
 
 
 class Nginx:
-    def __init__(self, upstreams: list[int]):
+    def __init__(self, upstreams: list[int], *, balancers: str | None = None):
+        """``balancers``: nginx/balancers.conf's text instead of the shipped one."""
         # nginx's workers drop root for "nobody": their files cannot live in pytest's private
         # temporary folders.
         workdir = Path(tempfile.mkdtemp(prefix="omsportal-nginx-"))
@@ -44,6 +45,8 @@ class Nginx:
             f"upstream omsportal {{\n{servers}    keepalive 16;\n}}\n"
         )
         (workdir / "nginx" / "listen.conf").write_text(f"listen 127.0.0.1:{self.port};\n")
+        if balancers is not None:
+            (workdir / "nginx" / "balancers.conf").write_text(balancers)
         self.log_path = workdir / "nginx.log"
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(

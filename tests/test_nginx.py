@@ -2,23 +2,35 @@
 what it never keeps, and how soon a staff edit reaches newcomers through it."""
 
 import gzip
+import hashlib
 import http.client
 import json
 import os
 import pathlib
 import re
+import signal
 import socket
+import subprocess
+import sys
 import time
 from urllib.parse import urlencode
 
 import pytest
 
-from .proxy import Nginx, free_port, nginx_available, require_nginx
-from .test_instances import edit_region_in_admin, log_in_as_editor, served, sqlite_site
+from .proxy import ROOT, Nginx, free_port, nginx_available, require_nginx
+from .test_instances import (
+    edit_region_in_admin,
+    log_in_as_editor,
+    manage,
+    served,
+    sqlite_site,
+)
 
 PASSWORD = "пароль-для-прокси"
-# Short, so that the test can wait for a newcomer's copy to expire.
+# Short, so that the tests can wait for a newcomer's copy to expire, and for the time a stale
+# copy may still be given while nginx asks for a fresh one.
 MAX_AGE = 2
+STALE = 3
 
 pytestmark = pytest.mark.server
 
@@ -32,18 +44,30 @@ def workdir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def proxy(workdir):
-    env = sqlite_site(
+def site_env(workdir):
+    return sqlite_site(
         workdir,
         "fixtures/regions.json",
         "fixtures/representatives.json",
         editor_password=PASSWORD,
         PUBLIC_PAGE_MAX_AGE=str(MAX_AGE),
-        PUBLIC_PAGE_STALE="30",
+        PUBLIC_PAGE_STALE=str(STALE),
         SECURE_SSL_REDIRECT="0",
     )
-    with served(env, workdir, behind_nginx=True) as nginx:
-        yield nginx
+
+
+@pytest.fixture(scope="module")
+def web(site_env, workdir):
+    """The gunicorn instance, for more than one nginx in front of it."""
+    with served(site_env, workdir) as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def proxy(web):
+    nginx = Nginx([web.port])
+    yield nginx
+    nginx.stop()
 
 
 def status(response) -> str:
@@ -208,6 +232,86 @@ def test_a_staff_edit_reaches_newcomers_once_s_maxage_has_passed(proxy):
         time.sleep(0.2)
     else:
         raise AssertionError("the edit did not reach newcomers")
+
+
+CREATE_FILE = """
+from django.core.files.base import ContentFile
+from regions.models import RegistryFile
+f = RegistryFile(title="Опубликован по ошибке", kind=RegistryFile.Kind.OTHER)
+f.file.save("oshibka.csv", ContentFile("ФИО;Полис\\nИванов;0000\\n".encode("utf-8-sig")))
+print(f.pk)
+"""
+DELETE_FILE = "from regions.models import RegistryFile; RegistryFile.objects.get(pk={pk}).delete()"
+
+
+def test_a_deleted_file_is_gone_for_newcomers_once_its_copy_may_no_longer_be_kept(proxy, site_env):
+    created = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", CREATE_FILE],
+        cwd=ROOT,
+        env=site_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = f"/files/{created.stdout.split()[-1]}/"
+    assert proxy.request("GET", path)[0].status == 200
+    assert status(proxy.request("GET", path)[0]) == "HIT"
+
+    manage(site_env, "shell", "-c", DELETE_FILE.format(pk=path.split("/")[2]))
+    # Staff asked for it to go: after s-maxage and stale-while-revalidate, newcomers who keep
+    # asking (as a crawler or a shared link does) must get the 404, not the kept copy.
+    deadline = time.monotonic() + MAX_AGE + STALE + 1
+    while time.monotonic() < deadline:
+        proxy.request("GET", path)
+        time.sleep(0.2)
+    response, page = proxy.request("GET", path)
+    assert response.status == 404, (status(response), page[:200])
+    assert "Иванов" not in page
+
+
+def test_an_operator_withdraws_a_page_at_once_by_deleting_its_entry(proxy):
+    """README, «Caching»: the entry's file is the MD5 of the path and query, under
+    levels=1:2 (its last character, then the two before it); then nginx is reloaded."""
+    path = "/regions/tomsk-oblast/?withdraw=1"
+    proxy.request("GET", path)
+    assert status(proxy.request("GET", path)[0]) == "HIT"
+    key = hashlib.md5(path.encode(), usedforsecurity=False).hexdigest()
+    entry = proxy.workdir / "cache" / key[31] / key[29:31] / key
+    assert entry.exists()
+    entry.unlink()
+    # open_file_cache keeps the entry's descriptor: a reload starts workers without it.
+    proxy.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while status(proxy.request("GET", path)[0]) == "HIT" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # The next one after the reload went to Django and filled the entry anew.
+    assert entry.exists()
+
+
+# Django believes X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER); nginx passes on only a load
+# balancer's. A client's "http" made Django leave HSTS out of a page the cache then gave to
+# everyone who came over HTTPS.
+
+
+def hsts(proxy, path: str, scheme: str) -> str | None:
+    response, _ = proxy.request("GET", path, headers={"X-Forwarded-Proto": scheme})
+    assert response.status == 200
+    return response.getheader("Strict-Transport-Security")
+
+
+def test_a_balancers_word_on_the_scheme_is_believed(proxy):
+    # The shipped balancers.conf trusts this machine.
+    assert hsts(proxy, "/?balancer=https", "https")
+    assert not hsts(proxy, "/?balancer=http", "http")
+
+
+def test_a_clients_word_on_the_scheme_is_not(web):
+    edge = Nginx([web.port], balancers="")  # nginx facing clients, no balancer before it
+    try:
+        # Over plain HTTP, whatever the client claims: no HSTS, as for any plain request.
+        assert not hsts(edge, "/?client=https", "https")
+    finally:
+        edge.stop()
 
 
 # What nginx itself writes down: no client address, no query string (the privacy page says the
