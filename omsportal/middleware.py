@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.template import loader
-from django.utils.cache import patch_cache_control
+from django.utils.cache import cc_delim_re, patch_cache_control
 
 from .context_processors import hotline
 from .logs import log_request, request_id_from, request_id_var
@@ -136,7 +136,25 @@ class CacheHeadersMiddleware:
                     s_maxage=settings.PUBLIC_PAGE_MAX_AGE,
                     stale_while_revalidate=settings.PUBLIC_PAGE_STALE,
                 )
+                self.drop_vary_cookie(response)
         return response
+
+    @staticmethod
+    def drop_vary_cookie(response) -> None:
+        """A newcomer's page is the same whatever other cookies they carry (a form's csrftoken,
+        the special version's choice: /special.css differs, the page does not), and a cache
+        must bypass it for the session cookie anyway (README, «Caching»). SessionMiddleware's
+        ``Vary: Cookie`` made nginx keep a copy per Cookie header: none shared with a visitor
+        who had once opened the appeal form, and a new entry for every made-up cookie."""
+        kept = [
+            name
+            for name in cc_delim_re.split(response.get("Vary", ""))
+            if name and name.lower() != "cookie"
+        ]
+        if kept:
+            response["Vary"] = ", ".join(kept)
+        else:
+            del response["Vary"]
 
 
 class StaffSessionMiddleware:

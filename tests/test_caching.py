@@ -56,6 +56,8 @@ def test_newcomers_get_the_same_bytes_no_cookie_and_a_public_page(client, regist
         assert not response.cookies
         if page.name != "robots":  # robots.txt says a day itself
             assert response["Cache-Control"] == PUBLIC
+            # One copy for every newcomer in a shared cache, whatever other cookies they carry.
+            assert "cookie" not in vary(response)
     assert b"".join(first) == b"".join(second)
 
 
@@ -68,6 +70,8 @@ def test_a_visitor_with_a_session_gets_private_pages_and_no_new_cookie(
     assert not response.cookies
     if page.name != "robots":
         assert response["Cache-Control"] == "private, max-age=0"
+    if page.regional:  # made from the session: a browser's copy is for this cookie only
+        assert "cookie" in vary(response)
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.regional], ids=lambda page: page.name)

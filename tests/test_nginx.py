@@ -190,6 +190,16 @@ def test_a_request_with_the_session_cookie_never_comes_from_the_cache(proxy):
     assert "Томская область</strong>" not in page
 
 
+def test_other_cookies_share_the_newcomers_copy(proxy):
+    """A visitor who once opened the appeal form carries its csrftoken for a year; the special
+    version's choice is a cookie too. Neither changes a page, so neither splits the cache."""
+    path = "/regions/perm-krai/?other-cookies=1"
+    proxy.request("GET", path)
+    for cookie in ("csrftoken=abc", "special=size:3.scheme:wb.spacing:normal.images:hide", "x=1"):
+        response, _ = proxy.request("GET", path, headers={"Cookie": cookie})
+        assert status(response) == "HIT", cookie
+
+
 def test_responses_that_set_a_cookie_are_never_stored(proxy):
     for _ in range(3):
         response, _ = proxy.request("GET", "/admin/login/")
