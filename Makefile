@@ -7,11 +7,14 @@ FIXTURES := fixtures/regions.json fixtures/representatives.json fixtures/legal.j
 # Development values for `make run` only; production sets its own environment. The embedded
 # database and cache are named, not inherited: run from a shell that has a production
 # DATABASE_URL, `make run` must not load the fixtures over production's content.
+# `make run RUN_PORT=8001` when 8000 is taken.
+RUN_PORT ?= 8000
 DEV_ENV := DEBUG=1 SECURE_SSL_REDIRECT=0 DATABASE_URL=sqlite:///$(CURDIR)/var/db.sqlite3 \
-	CACHE_URL=locmemcache://omsportal
+	CACHE_URL=locmemcache://omsportal SITE_URL=http://127.0.0.1:$(RUN_PORT)
+HAS_CONTENT := from regions.models import Region; raise SystemExit(not Region.objects.exists())
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lock lint bench lighthouse screenshots
+.PHONY: help install run fixtures test test-fast lock lint bench lighthouse screenshots
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -24,11 +27,16 @@ $(STAMP): requirements-dev.txt
 
 install: $(STAMP) ## Create .venv and install the project with its test tools
 
-run: $(STAMP) ## Serve the site on http://127.0.0.1:8000 (SQLite, fixtures loaded)
+run: $(STAMP) ## Serve the site on http://127.0.0.1:8000 (SQLite; the fixtures into an empty database)
 	@mkdir -p var/static var/media
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	@# Local edits made in admin stay: the fixtures go only into a database without regions.
+	@$(DEV_ENV) $(BIN)/python manage.py shell -c "$(HAS_CONTENT)" || $(MAKE) --no-print-directory fixtures
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(RUN_PORT)
+
+fixtures: $(STAMP) ## Load the fixtures into make run's database again (local edits to them are lost)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py loaddata $(FIXTURES)
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # One test file per process, on every core: a file's servers (gunicorn, nginx) start once.
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile

@@ -2,7 +2,8 @@
 
 Everything cached from the content (the region index, a region's files, whole public pages) is
 stored with the *content version* it was built under: a number in the database
-(``ContentVersion``), raised in the same transaction as any change to a watched model. A stored
+(``ContentVersion``), raised in the same transaction as any save or delete of a watched model
+(``watch``; bulk writes, which send no signals, raise it themselves). A stored
 value is used only while its number is the current one. So a change is seen at once by every
 process and instance, and a page rendered from old rows during a transaction never outlives it.
 
@@ -23,11 +24,12 @@ per process decides what a visitor sees. The current number is read once per req
 
 Values left under old versions are replaced when rebuilt, and expire by ``CONTENT_TIMEOUT``.
 
-``public_page`` caches a public GET page whole, keyed by what a page may depend on: the path,
-the visitor's region and whether they confirmed it. Pages must not depend on anything else of
-the request (query string, cookies, host): that is what lets nginx keep a newcomer's page and
-serve it to every newcomer. ``omsportal.middleware.CacheHeadersMiddleware`` turns the mark this
-decorator leaves into ``Cache-Control``.
+``public_page`` caches a public GET page whole, keyed by what a page may depend on: the path
+and what the visitor's region is made from (the session's region code, the trusted geo
+header). Pages must not depend on anything else of the request (query string, cookies, host):
+that is what lets nginx keep a newcomer's page and serve it to every newcomer.
+``omsportal.middleware.CacheHeadersMiddleware`` turns the mark this decorator leaves into
+``Cache-Control``.
 """
 
 import hashlib
@@ -174,13 +176,22 @@ def content_writes():
         bump_content_version()
 
 
+# The models watch() was called for ("app.Model"): tests check that no content model is missing.
+WATCHED: set[str] = set()
+
+
 def watch(*models) -> None:
     """Drop everything cached from the content when a row of one of these models changes.
 
-    post_save and post_delete also fire for ``loaddata`` (raw saves), admin edits and
-    ``QuerySet.delete()`` (admin's delete action), since a receiver is connected.
+    Every model a public page shows must be watched (in its app's ``ready()``); a test fails for
+    a model of the content apps that is not. post_save and post_delete also fire for
+    ``loaddata`` (raw saves), admin edits and ``QuerySet.delete()`` (admin's delete action),
+    since a receiver is connected. Writes that send no signal (``QuerySet.update()``,
+    ``bulk_create``/``bulk_update``, raw SQL, data migrations) must call
+    ``bump_content_version()`` themselves in their transaction, as the import does.
     """
     for model in models:
+        WATCHED.add(model._meta.label)
         for signal in (post_save, post_delete):
             signal.connect(
                 bump_content_version,

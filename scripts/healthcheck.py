@@ -1,7 +1,8 @@
 """Docker HEALTHCHECK: exit 0 when /healthz of the local web process answers 200.
 
-Standard library only (no curl in the image). It sends a Host header the site accepts, the
-first of ALLOWED_HOSTS, because Django refuses requests for any other host name.
+Standard library only (no curl in the image). The site answers /healthz whatever the Host
+(omsportal.middleware.HostMiddleware); this still sends the first of ALLOWED_HOSTS, so that the
+probe looks like any request to the site.
 """
 
 import os

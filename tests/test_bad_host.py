@@ -62,6 +62,7 @@ def test_probes_answer_whatever_the_host(client, caplog, url, host):
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+@pytest.mark.server
 def test_probes_by_address_of_a_live_instance(production_env):  # noqa: F811
     env, workdir = production_env
     instance = Instance(env, workdir / "web-bad-host.log")

@@ -15,7 +15,7 @@ from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.test import Client
 
-from regions.caching import content_version, content_writes
+from regions.caching import WATCHED, content_version, content_writes
 from regions.models import ContentVersion, Region, RegistryFile
 from tests.support import clear_caches
 
@@ -398,6 +398,15 @@ PROJECT_APPS = [
     for config in django_apps.get_app_configs()
     if Path(config.path).parent == settings.BASE_DIR and config.name != "omsportal"
 ]
+
+
+def test_every_content_model_is_watched():
+    """A model a page shows but no save of which drops the cached pages: staff's edits would
+    stay unseen for CONTENT_TIMEOUT in every process. Call regions.caching.watch() for it."""
+    from tests.test_operations import content_models
+
+    unwatched = {model._meta.label for model in content_models()} - WATCHED
+    assert not unwatched, f"call regions.caching.watch() in the app's ready() for {unwatched}"
 
 
 @pytest.mark.parametrize("app", PROJECT_APPS)

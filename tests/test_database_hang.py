@@ -19,7 +19,7 @@ from django.db import connection
 from tests.support import TcpProxy
 from tests.test_instances import Instance, database_url, production_env  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.server]
 
 THREADS = 2
 

@@ -13,7 +13,7 @@ from .test_instances import PASSWORD, Instance, Visitor, form_fields, production
 if not nginx_available() and not require_nginx():
     pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.server]
 
 FAILURE_LIMIT = 3
 NAME_FAILURES = 8

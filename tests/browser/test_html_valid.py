@@ -16,6 +16,9 @@ from omsportal.views import server_error, too_many_requests
 
 from .conftest import REQUIRED
 
+# With the browser suite: once per CI run (not again on PostgreSQL), never in `make test-fast`.
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[2]
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
