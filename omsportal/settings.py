@@ -4,7 +4,9 @@ Nothing insecure has a default: with DEBUG off a missing SECRET_KEY or ALLOWED_H
 process at start-up. The README's run command and the test settings set development values.
 """
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -16,6 +18,24 @@ from .release import source_digest
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list with each item stripped: "a, b" is the hosts "a" and "b", where
+    django-environ's list kept " b", which never matched."""
+    if name not in os.environ:
+        return default
+    return [item.strip() for item in os.environ[name].split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate ("10/m", "5/15m"): refused at start-up, not at the first form
+    sent (django-ratelimit raises on every request with a rate it cannot read)."""
+    value = env.str(name, default=default).strip()
+    if not re.fullmatch(r"\d+/\d*[smhd]", value):
+        raise ImproperlyConfigured(f"{name} is a rate such as 10/m or 5/d, not {value!r}.")
+    return value
+
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -34,10 +54,10 @@ SECRET_KEY_FALLBACKS = [
     key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()
 ]
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set (a comma-separated list of host names).")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 # The site's own address, as printed on pages («Страница сайта: …»). Never taken from the
 # request: a page is the same whatever Host or port a client sends.
 SITE_URL = env.str(
@@ -305,11 +325,25 @@ AXES_VERBOSE = False
 # The visitor's address (omsportal/security.py): CLIENT_IP_HEADER, which nginx sets from its
 # own view of the peer (deploy/nginx.conf), is believed only from the addresses or networks in
 # TRUSTED_PROXIES (our nginx); from anywhere else, and with TRUSTED_PROXIES empty, REMOTE_ADDR.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "TRUSTED_PROXIES holds addresses or networks (10.0.0.5, 172.28.0.0/24), "
+            f"not {_proxy!r}."
+        ) from None
 CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="HTTP_X_REAL_IP")
+if CLIENT_IP_HEADER != "REMOTE_ADDR" and not CLIENT_IP_HEADER.startswith("HTTP_"):
+    # As sent ("X-Real-IP") it is no key of request.META: every client would be nginx.
+    raise ImproperlyConfigured(
+        "CLIENT_IP_HEADER names the header as Django's request.META does: HTTP_X_REAL_IP for "
+        "X-Real-IP."
+    )
 # Failed admin logins for one user name from all addresses together before that name waits
 # for the rest of the window (omsportal/security.py says why).
-ADMIN_LOGIN_FAILURES_RATE = env.str("ADMIN_LOGIN_FAILURES_RATE", default="10/m")
+ADMIN_LOGIN_FAILURES_RATE = env_rate("ADMIN_LOGIN_FAILURES_RATE", default="10/m")
 # Staff sessions end after this long without an admin page; visitors keep their region a year.
 ADMIN_SESSION_IDLE = int(env.float("ADMIN_SESSION_IDLE_HOURS", default=4) * 3600)
 
@@ -319,7 +353,7 @@ RATELIMIT_IP_META_KEY = "omsportal.security.client_ip"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "omsportal.views.too_many_requests"
 # Region choices per address: each one writes a session (a database row and a Redis key).
-REGION_CHOICE_RATE = env.str("REGION_CHOICE_RATE", default="20/m")
+REGION_CHOICE_RATE = env_rate("REGION_CHOICE_RATE", default="20/m")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -358,8 +392,8 @@ APPEALS_ANSWER_DAYS = env.int("APPEALS_ANSWER_DAYS", default=30)
 # django-ratelimit rates ("5/h", "20/d"), counted like the others above (shared cache, the
 # trusted proxy's client address). With the cache away appeals are still accepted, unlimited:
 # refusing every citizen is worse than a robot let through a while (honeypot and fill time hold).
-APPEALS_RATE_PER_ADDRESS = env.str("APPEALS_RATE_PER_ADDRESS", default="10/h")
-APPEALS_RATE_PER_CONTACT = env.str("APPEALS_RATE_PER_CONTACT", default="5/d")
+APPEALS_RATE_PER_ADDRESS = env_rate("APPEALS_RATE_PER_ADDRESS", default="10/h")
+APPEALS_RATE_PER_CONTACT = env_rate("APPEALS_RATE_PER_CONTACT", default="5/d")
 APPEALS_MIN_FILL_SECONDS = env.float("APPEALS_MIN_FILL_SECONDS", default=3)
 # The form's 5,000 characters are at most about 60 KB URL-encoded; larger bodies are refused.
 APPEALS_MAX_BODY_BYTES = env.int("APPEALS_MAX_BODY_BYTES", default=128 * 1024)

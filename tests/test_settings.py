@@ -121,6 +121,32 @@ def test_a_region_header_named_as_sent_is_a_clear_start_up_error():
     assert "HTTP_X_GEO_REGION" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRUSTED_PROXIES", "10.0.0.5, notanip", "not 'notanip'"),
+        ("CLIENT_IP_HEADER", "X-Real-IP", "HTTP_X_REAL_IP for X-Real-IP"),
+        ("REGION_CHOICE_RATE", "twenty", "REGION_CHOICE_RATE is a rate such as 10/m"),
+        ("APPEALS_RATE_PER_CONTACT", "5 per day", "APPEALS_RATE_PER_CONTACT is a rate"),
+    ],
+)
+def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value, message):
+    """Each passed `check --deploy` and then answered the first form sent with a 500, or (the
+    header) made every client look like nginx, one rate limit for all."""
+    result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.test", **{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_lists_are_read_with_spaces_after_the_commas():
+    values = settings_json(
+        "print(json.dumps([settings.ALLOWED_HOSTS, settings.TRUSTED_PROXIES]))",
+        ALLOWED_HOSTS="a.test, b.test",
+        TRUSTED_PROXIES="10.0.0.5, 10.0.0.6",
+    )
+    assert values == [["a.test", "b.test"], ["10.0.0.5", "10.0.0.6"]]
+
+
 def database_settings(**env) -> dict:
     return settings_json(
         "print(json.dumps(settings.DATABASES['default']))",
