@@ -10,8 +10,9 @@ from http import HTTPStatus
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
@@ -116,6 +117,24 @@ class ReadableChanges(HistoricalRecordContextHelper):
         if isinstance(value, datetime.datetime):
             return date_format(timezone.localtime(value), "DATETIME_FORMAT")
         return super().prepare_delta_change_value(change, value)
+
+
+def read_pk(model_admin, object_id: str):
+    """The key as admin read it from the URL ("+12" and " 12" open 12 too), None if none."""
+    try:
+        return model_admin.model._meta.pk.to_python(unquote(object_id))
+    except ValidationError:
+        return None
+
+
+def log_access(request, appeal_id: int, action: str) -> None:
+    AccessLog.objects.create(
+        appeal_id=appeal_id,
+        user=request.user,
+        username=request.user.get_username(),
+        action=action,
+        at=timezone.now(),
+    )
 
 
 @admin.register(Appeal)
@@ -235,15 +254,8 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
         saved = getattr(request, "appeal_saved", False)
         if action == AccessLog.Action.CHANGE and not saved:
             action = AccessLog.Action.VIEW
-        if not (saved or response.status_code == HTTPStatus.OK) or not str(object_id).isdigit():
-            return response
-        AccessLog.objects.create(
-            appeal_id=int(object_id),
-            user=request.user,
-            username=request.user.get_username(),
-            action=action,
-            at=timezone.now(),
-        )
+        if (saved or response.status_code == HTTPStatus.OK) and (pk := read_pk(self, object_id)):
+            log_access(request, pk, action)
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -313,6 +325,16 @@ class OutboxMailAdmin(MembersOnly, admin.ModelAdmin):
     readonly_fields = fields
     inlines = [FailureInline]
     actions = ["send_again"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A mail shows the person's address, and an answer's text or a confirmation's status
+        # link: opening it is opening their appeal, and goes into its access log.
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == HTTPStatus.OK and (pk := read_pk(self, object_id)):
+            mail = OutboxMail.objects.filter(pk=pk).values("appeal_id").first()
+            if mail and mail["appeal_id"]:
+                log_access(request, mail["appeal_id"], AccessLog.Action.MAIL)
+        return response
 
     @admin.action(description="Отправить ещё раз при следующем запуске отправки")
     def send_again(self, request, queryset):

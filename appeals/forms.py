@@ -1,3 +1,4 @@
+import contextlib
 import secrets
 import time
 
@@ -5,6 +6,7 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.utils.crypto import salted_hmac
 
 from regions.models import Region
 from regions.phones import parse_phone
@@ -29,6 +31,26 @@ def started_at(value: str) -> float:
     return loaded[0] if isinstance(loaded, list) else loaded  # stamps made before the nonce
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address reaches, whatever way it is written: ivanova+1@…,
+    "ivanova"@…, ivanova@пример.рф and ivanova@xn--e1afmkfd.xn--p1ai are one mailbox, and
+    each was a fresh 5 a day of confirmation mails to someone else's address."""
+    local, _, domain = email.strip().rpartition("@")
+    local = local.strip('"').partition("+")[0].lower()
+    with contextlib.suppress(UnicodeError):  # not an IDNA name: compared as written
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain.lower()}"
+
+
+class AppealTextField(forms.CharField):
+    """Line breaks counted as one character, as the browser counts them for the field's
+    maxlength: it sends each as CR LF, and 49 of them made a 4,999-character text too long."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class AppealForm(forms.Form):
     region = forms.ChoiceField(
         label="Регион, где выдан ваш полис ОМС",
@@ -45,7 +67,7 @@ class AppealForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Выберите тему обращения."},
     )
-    text = forms.CharField(
+    text = AppealTextField(
         label="Что случилось",
         help_text=f"Когда, где и что произошло, чего вы просите. До {TEXT_MAX_LENGTH} знаков.",
         max_length=TEXT_MAX_LENGTH,
@@ -65,6 +87,9 @@ class AppealForm(forms.Form):
     email = forms.EmailField(
         label="Электронная почта",
         required=False,
+        # The model's (and RFC 5321's) limit: a longer address the form let through failed the
+        # model's check after the limits had counted it, a 500 and the text lost.
+        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"invalid": "Проверьте адрес: он должен быть вида ivanova@example.ru."},
     )
@@ -125,7 +150,13 @@ class AppealForm(forms.Form):
             raise forms.ValidationError(
                 "Проверьте номер телефона: например, 8 912 345-67-89.", code="invalid_phone"
             ) from None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        # Formatting adds spaces and « доб. »: a long extension could outgrow the model's field.
+        if len(formatted) > Appeal._meta.get_field("phone").max_length:
+            raise forms.ValidationError(
+                "Проверьте номер телефона: он слишком длинный.", code="invalid_phone"
+            )
+        return formatted
 
     def clean(self):
         cleaned = super().clean()
@@ -154,10 +185,12 @@ class AppealForm(forms.Form):
         return cleaned
 
     def contact_keys(self) -> list[str]:
-        """What the per-contact rate limit counts: the e-mail and the phone, normalised."""
+        """What the per-contact rate limit counts: the e-mail and the phone, each as the one
+        mailbox or number it reaches, keyed by an HMAC (the keys live in Redis; a plain hash of
+        a phone number is undone with a dictionary of numbers)."""
         keys = []
         if email := self.cleaned_data.get("email"):
-            keys.append("email:" + email.strip().lower())
+            keys.append("email:" + mailbox(email))
         if phone := self.cleaned_data.get("phone"):
             keys.append("phone:" + "".join(ch for ch in phone if ch.isdigit()))
-        return keys
+        return [salted_hmac("appeals.contact", key).hexdigest() for key in keys]

@@ -152,6 +152,7 @@ class AccessLog(models.Model):
         VIEW = "view", "просмотр"
         CHANGE = "change", "изменение"
         HISTORY = "history", "история изменений"
+        MAIL = "mail", "письмо по обращению"
 
     appeal = models.ForeignKey(
         Appeal, verbose_name="обращение", on_delete=models.CASCADE, related_name="access_log"

@@ -143,8 +143,9 @@ def purge_personal_data(*, days: int, now=None) -> list[str]:
         if not numbers:
             return []
         # updated_at too: an admin form opened before the purge must not write the data back.
+        # form_key too: a hash of the text, whatever else it is made of.
         Appeal.objects.filter(pk__in=numbers).update(
-            **blank, personal_data_removed_at=now, updated_at=now
+            **blank, form_key=None, personal_data_removed_at=now, updated_at=now
         )
         Appeal.history.filter(id__in=numbers).update(**blank)
         OutboxMail.objects.filter(appeal__in=numbers).delete()

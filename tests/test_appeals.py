@@ -1,5 +1,6 @@
 """Written appeals: the form, the confirmation and status pages, abuse, what reaches the logs."""
 
+import hashlib
 import json
 import re
 import time
@@ -10,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
-from appeals.forms import STARTED_SALT
+from appeals.forms import STARTED_SALT, AppealForm
 from appeals.models import Appeal, OutboxMail
 from appeals.services import AlreadyReceived, form_key
 from appeals.views import wait_words
@@ -23,7 +24,7 @@ from tests.support import (
     wait_until_a_query_waits_on_a_lock,
 )
 
-from .appeals_support import EMAIL, NAME, TEXT, form_data, make_appeal, started
+from .appeals_support import EMAIL, NAME, PHONE, TEXT, form_data, make_appeal, started
 from .test_logs import json_log  # noqa: F401  (the production log handler, as a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("subjects")]
@@ -244,12 +245,26 @@ def test_mistakes_are_shown_beside_the_fields_and_the_text_is_kept(client, regio
         ({"consent": ""}, "Без согласия на обработку данных"),
         ({"region": "atlantis"}, "Выберите корректный вариант"),
         ({"place": "00"}, "Выберите корректный вариант"),
+        # Longer than the model keeps: a 500 after the limits had counted it, the text lost.
+        ({"email": "i" * 64 + "@" + ".".join(["d" * 63] * 3) + ".ru"}, "не более 254"),
+        ({"email": "", "phone": "+79000000000 ext 12345678901234567890"}, "слишком длинный"),
     ],
 )
 def test_invalid_values_are_refused_in_russian(client, regions, fields, message):
     page = submit(client, **fields).content.decode()
     assert message in page
     assert not Appeal.objects.exists()
+
+
+def test_line_breaks_count_as_one_character_as_in_the_browser(client, regions):
+    """The browser counts a line break as one character for the field's maxlength and sends it
+    as two (CR LF): a text the browser let through was refused as too long."""
+    line = "я" * 99
+    text = "\r\n".join([line] * 50)  # 4,950 characters and 49 line breaks
+    assert len(text.replace("\r\n", "\n")) == 4999
+    response = submit(client, text=text)
+    assert response.status_code == 303
+    assert Appeal.objects.get().text == "\n".join([line] * 50)
 
 
 def test_html_in_the_text_is_kept_as_text(client, regions):
@@ -328,6 +343,45 @@ def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
         phone_only = form_data(email="", phone="8 900 000-00-00")
         assert client.post(FORM, phone_only, REMOTE_ADDR=f"192.0.2.{n}").status_code == expected
     assert Appeal.objects.count() == 4
+
+
+def test_one_mailbox_written_several_ways_is_one_contact(client, regions, settings):
+    """Each way of writing the address was a fresh allowance of confirmation mails to it."""
+    settings.APPEALS_RATE_PER_CONTACT = "1/d"
+    ways = [
+        "ivanova.test@example.ru",
+        "Ivanova.Test+1@example.ru",
+        '"ivanova.test"@example.ru',
+        "ivanova.test@EXAMPLE.ru",
+    ]
+    answers = [
+        client.post(FORM, form_data(email=email, phone=""), REMOTE_ADDR=f"192.0.2.{n}").status_code
+        for n, email in enumerate(ways, start=1)
+    ]
+    assert answers == [303, 429, 429, 429]
+    assert (
+        client.post(
+            FORM, form_data(email="ivanova.test@пример.рф", phone=""), REMOTE_ADDR="192.0.2.20"
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            FORM,
+            form_data(email="ivanova.test@xn--e1afmkfd.xn--p1ai", phone=""),
+            REMOTE_ADDR="192.0.2.21",
+        ).status_code
+        == 429
+    )
+
+
+def test_the_contact_limits_keys_do_not_give_the_contact_away():
+    """The keys live in Redis: a plain hash of a phone number is undone by trying numbers."""
+    form = AppealForm(data={}, regions={})
+    form.cleaned_data = {"email": "", "phone": PHONE}
+    (key,) = form.contact_keys()
+    assert "79000000000" not in key
+    assert key != hashlib.sha256(b"phone:79000000000").hexdigest()
 
 
 def test_the_rate_limits_live_in_the_shared_cache(client, regions, settings):

@@ -109,6 +109,28 @@ def test_opening_an_appeal_is_logged_and_html_is_shown_as_text(member, regions):
     assert appeal.number in log and member.user.username in log
 
 
+@pytest.mark.parametrize("written", ["+{pk}", "%20{pk}", "{pk}%20"])
+def test_an_appeal_opened_by_its_number_written_otherwise_is_logged_too(member, regions, written):
+    """Admin reads "+12" and " 12" as 12: the appeal opened, and the log said nothing."""
+    appeal, _ = make_appeal()
+    for page in ("change/", "history/"):
+        response = member.get(f"{LIST}{written.format(pk=appeal.pk)}/{page}")
+        assert response.status_code == 200
+        assert NAME in response.content.decode() or page == "history/"
+    actions = AccessLog.objects.filter(appeal=appeal).values_list("action", flat=True)
+    assert sorted(actions) == ["history", "view"]
+
+
+def test_opening_a_mail_of_an_appeal_is_logged(member, regions):
+    """A mail shows the person's address and the answer or the status link."""
+    appeal, _ = make_appeal()
+    mail = OutboxMail.objects.get(appeal=appeal)
+    page = member.get(f"/admin/appeals/outboxmail/{mail.pk}/change/").content.decode()
+    assert EMAIL in page
+    entry = AccessLog.objects.get(appeal=appeal)
+    assert (entry.user, entry.action) == (member.user, "mail")
+
+
 def test_an_answer_written_in_admin_is_mailed_shown_and_kept_in_history(client, member, regions):
     appeal, token = make_appeal()
     OutboxMail.objects.all().delete()
@@ -198,7 +220,10 @@ def test_purge_removes_personal_data_of_old_closed_appeals(regions, settings):
     still_open, _ = make_appeal()
     now = timezone.now()
     Appeal.objects.filter(pk=old.pk).update(
-        status=Appeal.Status.CLOSED, closed_at=now - timedelta(days=31), answer="Ответ (тест)"
+        status=Appeal.Status.CLOSED,
+        closed_at=now - timedelta(days=31),
+        answer="Ответ (тест)",
+        form_key="0" * 64,
     )
     Appeal.objects.filter(pk=recent.pk).update(
         status=Appeal.Status.CLOSED, closed_at=now - timedelta(days=29)
@@ -220,6 +245,7 @@ def test_purge_removes_personal_data_of_old_closed_appeals(regions, settings):
     # Copies go too: history rows and mails.
     assert not old.history.filter(name=NAME).exists() and not old.history.exclude(text="").exists()
     assert not OutboxMail.objects.filter(appeal=old).exists()
+    assert old.form_key is None  # a hash of the text, whatever else it is made of
     for kept in (recent, still_open):
         kept.refresh_from_db()
         assert kept.name == NAME and kept.text == TEXT
