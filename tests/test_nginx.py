@@ -381,6 +381,34 @@ def test_a_long_appeal_is_never_written_to_nginxs_disk(proxy):
     assert on_disk == []
 
 
+def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
+    """Over the form's limit (APPEALS_MAX_BODY_BYTES, 128 KiB), as someone pasting a whole
+    medical record would send: Django's Russian 413, and the body never in a temporary file."""
+    form, page = proxy.request("GET", "/obrashchenie/")
+    cookie = form.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    text = "Выписка из медицинской карты: диагноз, лечение, анализы. " * 1500
+    body = urlencode({"csrfmiddlewaretoken": token, "text": text}).encode()
+    assert 128 * 1024 < len(body) < 1024 * 1024
+    head = (
+        "POST /obrashchenie/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Cookie: {cookie}\r\nOrigin: http://127.0.0.1\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
+        conn.sendall(head.encode() + body[:-100])
+        time.sleep(0.5)
+        on_disk = files_open_in(proxy, "client_body_temp")
+        conn.sendall(body[-100:])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert on_disk == []
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert "Слишком большой запрос" in answer.decode("utf-8", "replace")
+
+
 def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_query():
     nginx = Nginx(upstreams=[free_port()])  # nothing listens there
     try:
