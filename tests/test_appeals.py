@@ -103,6 +103,8 @@ def test_a_valid_appeal_is_saved_with_a_number_and_a_private_status_link(client,
     # The address to keep, in full; the link itself stays on whatever host served the page.
     status_path = f"/obrashchenie/status/?t={token}"
     assert f'href="{status_path}">{settings.SITE_URL}{status_path}</a>' in page
+    # On a shared computer the browser's «Назад» brings the filled form back (no-store or not).
+    assert "кнопка «Назад» покажет форму с вашим текстом" in page
 
     status = client.get(f"/obrashchenie/status/?t={token}")
     assert status.status_code == 200
