@@ -71,7 +71,8 @@ def test_a_perm_policy_in_krasnodar_gets_the_place_and_the_home_contacts(site, j
         "Полис выдан в Пермском крае, вы в Краснодарском крае"
     )
     expect(page.get_by_role("heading", name="Куда обратиться в Краснодарском крае")).to_be_visible()
-    expect(page.get_by_text("на 2 часа меньше, чем в Пермском крае")).to_be_visible()
+    call = page.get_by_role("heading", name="Кому звонить в регионе, где выдан полис")
+    expect(call).to_be_visible()
     page.get_by_role("link", name="Все страховые представители Пермского края").click()
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text("Страховые представители Пермского края")
