@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.crypto import salted_hmac
 
+from regions.forms import LineBreaksField
 from regions.models import Region
 from regions.phones import parse_phone
 
@@ -42,15 +43,6 @@ def mailbox(email: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-class AppealTextField(forms.CharField):
-    """Line breaks counted as one character, as the browser counts them for the field's
-    maxlength: it sends each as CR LF, and 49 of them made a 4,999-character text too long."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-
-
 class AppealForm(forms.Form):
     region = forms.ChoiceField(
         label="Регион, где выдан ваш полис ОМС",
@@ -67,7 +59,8 @@ class AppealForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Выберите тему обращения."},
     )
-    text = AppealTextField(
+    # Line breaks as one character, as the browser counts them for the field's maxlength.
+    text = LineBreaksField(
         label="Что случилось",
         help_text=f"Когда, где и что произошло, чего вы просите. До {TEXT_MAX_LENGTH} знаков.",
         max_length=TEXT_MAX_LENGTH,

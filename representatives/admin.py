@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import models
 
 from regions.admin import LabelledInlineFormSet, add_region_inline
+from regions.forms import LineBreaksField
 
 from .hours import Interval, check_intervals
 from .models import ReceptionHours, Representative
@@ -39,6 +41,7 @@ class RepresentativeAdmin(admin.ModelAdmin):
     list_filter = ("level", "region", "is_active")
     list_select_related = ("region",)
     search_fields = ("role", "person", "phones", "email", "address", "code", "region__name")
+    formfield_overrides = {models.TextField: {"form_class": LineBreaksField}}
     autocomplete_fields = ("region",)
     readonly_fields = ("created_at", "updated_at")
     inlines = (ReceptionHoursInline,)
@@ -56,7 +59,8 @@ class RepresentativeAdmin(admin.ModelAdmin):
 class RepresentativeInline(admin.StackedInline):
     model = Representative
     extra = 0
-    show_change_link = True  # reception hours are edited on the representative's own page
+    show_change_link = True  # contacts are edited on their own page, with their hours
+    formfield_overrides = {models.TextField: {"form_class": LineBreaksField}}
     fields = (
         ("level", "code", "order", "is_active"),
         ("role", "person"),
@@ -64,6 +68,12 @@ class RepresentativeInline(admin.StackedInline):
         "address",
         "notes",
     )
+
+    def has_change_permission(self, request, obj=None):
+        # Shown, not edited, here: a row compares with the database when the region is saved,
+        # not with what the page showed, so saving a region wrote every contact's old values
+        # over what an import or a colleague had saved since. New contacts can still be added.
+        return False
 
 
 add_region_inline(RepresentativeInline)
