@@ -77,23 +77,35 @@ class RegionAdminForm(MarkCheckedForm):
             ):
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, message)
-        changed = set(self.changed_data)
-        # A value typed in, not one cleared: clearing a wrong phone needs no source.
-        typed = any(cleaned.get(name) for name in changed & set(STAFF_ONLY_TFOMS_FIELDS))
-        old_source = cleaned.get("tfoms_source") or cleaned.get("tfoms_source_date")
-        if (
-            typed
-            and not changed & set(TFOMS_SOURCE_FIELDS)
-            and old_source
-            and not cleaned.get("mark_checked")
-        ):
-            # The page would credit the new phone or address to the old source.
-            raise forms.ValidationError(
-                "Телефон или адрес фонда изменены, а источник и дата — прежние: сайт покажет, что"
-                " новые сведения взяты оттуда. Укажите, откуда они (источник, ссылка, дата), или"
-                " отметьте «сверено», если проверили их на официальном сайте фонда сегодня."
-            )
+        self.clean_fund_source(cleaned)
         return cleaned
+
+    def clean_fund_source(self, cleaned: dict) -> None:
+        """A fund's phone or address is shown with the source it came from, or as checked on
+        the fund's site. The compilation the regions came from (tfoms.csv) holds neither."""
+        if cleaned.get("mark_checked") or not any(
+            cleaned.get(name) for name in STAFF_ONLY_TFOMS_FIELDS
+        ):
+            return  # checked today, or nothing to credit: clearing a wrong phone needs no source
+        for name, message in (
+            ("tfoms_source", "Укажите, откуда взяты телефон или адрес фонда."),
+            ("tfoms_source_date", "Укажите, на какую дату источник приводит телефон или адрес."),
+        ):
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        changed = set(self.changed_data)
+        typed = any(cleaned.get(name) for name in changed & set(STAFF_ONLY_TFOMS_FIELDS))
+        # An edit of the fund's fields takes a check away (MarkCheckedForm): what was checked
+        # would then be credited to the source.
+        unchecked = self.instance.checked_on and changed & set(TFOMS_FIELDS)
+        # A new date alone says the old source gave it: only naming the source does.
+        source_named = changed & {"tfoms_source", "tfoms_source_url"}
+        if (typed or unchecked) and not source_named:
+            raise forms.ValidationError(
+                "Сайт покажет, что телефон и адрес фонда взяты из прежнего источника. Укажите, "
+                "откуда они (источник и ссылка, дата), или отметьте «сверено», если проверили "
+                "их на официальном сайте фонда сегодня."
+            )
 
 
 @admin.register(Region)

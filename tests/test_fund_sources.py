@@ -97,8 +97,17 @@ def test_a_phone_typed_in_is_not_credited_to_the_compilation(admin_client, clien
     typed = {"tfoms_phone": "8 (3822) 12-34-56"}
     response = admin_client.post(url, region_form(tomsk, **typed))
     assert response.status_code == HTTPStatus.OK
-    assert "а источник и дата — прежние" in response.content.decode()
+    assert "взяты из прежнего источника" in response.content.decode()
     assert Region.objects.get(pk=tomsk.pk).tfoms_phone == ""
+    # A new date alone says the compilation gave the phone; no source at all says nothing.
+    today = timezone.localdate().strftime("%d.%m.%Y")
+    for refused in (
+        typed | {"tfoms_source_date": today},
+        typed | {"tfoms_source": "", "tfoms_source_url": "", "tfoms_source_date": ""},
+    ):
+        response = admin_client.post(url, region_form(tomsk, **refused))
+        assert response.status_code == HTTPStatus.OK
+        assert Region.objects.get(pk=tomsk.pk).tfoms_phone == ""
     # Said where it comes from: saved, and the page credits that.
     official = typed | {"tfoms_source": "Официальный сайт фонда", "tfoms_source_url": ""}
     official |= {"tfoms_source_date": timezone.localdate().strftime("%d.%m.%Y")}
@@ -108,9 +117,17 @@ def test_a_phone_typed_in_is_not_credited_to_the_compilation(admin_client, clien
     # Or checked on the fund's own site today.
     checked = {"tfoms_address": "г. Томск (тест)", "mark_checked": "on"}
     assert admin_client.post(url, region_form(tomsk, **checked)).status_code == HTTPStatus.FOUND
+    # A colleague's typo fix would take the check away and credit the checked address to the
+    # source: refused until the source is named or the contacts checked again.
+    tomsk.refresh_from_db()
+    assert tomsk.checked_on
+    fixed = region_form(tomsk, tfoms_name="ТФОМС Томской области (тест)")
+    assert admin_client.post(url, fixed).status_code == HTTPStatus.OK
+    assert admin_client.post(url, fixed | {"mark_checked": "on"}).status_code == HTTPStatus.FOUND
     # Clearing a wrong phone needs no source.
     tomsk.refresh_from_db()
-    assert admin_client.post(url, region_form(tomsk, tfoms_phone="")).status_code == 302
+    cleared = {"tfoms_phone": "", "tfoms_address": ""}
+    assert admin_client.post(url, region_form(tomsk, **cleared)).status_code == 302
 
 
 def test_a_source_date_in_the_future_is_refused(admin_client, regions):
