@@ -53,10 +53,16 @@ HEALTH_FIELDS = ("health_name", "health_phone", "health_site", "health_address")
 HEALTH_SOURCE_FIELDS = ("health_source", "health_source_url", "health_source_date")
 
 
-def not_in_future(date):
+def not_in_future(date, what: str = "Дата сведений"):
     if date and date > timezone.localdate():
-        raise forms.ValidationError("Дата сведений не может быть позже сегодняшней.")
+        raise forms.ValidationError(f"{what} не может быть позже сегодняшней.")
     return date
+
+
+class RegistryFileAdminForm(forms.ModelForm):
+    def clean_published_on(self):
+        # A future date was shown as «опубликован 1 января 2030» and listed first.
+        return not_in_future(self.cleaned_data.get("published_on"), "Дата публикации")
 
 
 class RegionAdminForm(MarkCheckedForm):
@@ -126,6 +132,16 @@ class RegionAdmin(MarkCheckedAdmin):
     search_fields = ("name", "code", "iso_code", "slug", "okato")
     ordering = ("order", "name")
     readonly_fields = ("updated_at",)
+    # What pages, saved choices and the journey's links are keyed by: changing one breaks them
+    # (a region page's address 404s, visitors who chose it lose it). Superusers only.
+    KEYS = ("code", "okato", "iso_code", "slug", "time_zone")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not request.user.is_superuser:
+            return (*fields, *self.KEYS)
+        return fields
+
     mark_checked_label = "Я сверил(а) контакты фонда с его официальным сайтом сегодня"
     # What the «сверено» mark covers: editing any of these takes it away.
     checked_content_fields = TFOMS_FIELDS
@@ -176,6 +192,7 @@ class RegionAdmin(MarkCheckedAdmin):
 
 @admin.register(RegistryFile)
 class RegistryFileAdmin(admin.ModelAdmin):
+    form = RegistryFileAdminForm
     list_display = ("title", "kind", "region_name", "published_on", "human_size")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter), "published_on")
     search_fields = ("title",)

@@ -524,4 +524,6 @@ class RegistryFile(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"{self.title}.{self.extension}" if self.extension else self.title
+        # A slash would make the browser keep only what follows it («2026/2027» → «2027»).
+        title = self.title.replace("/", "-").replace("\\", "-")
+        return f"{title}.{self.extension}" if self.extension else title

@@ -90,7 +90,7 @@ class Representative(models.Model):
         "телефоны",
         blank=True,
         validators=[validate_phones],
-        help_text="По одному номеру в строке, в виде 8 (000) 000-00-00.",
+        help_text="По одному номеру в строке, в виде 8 (XXX) XXX-XX-XX или 8 (XXXX) XX-XX-XX.",
     )
     email = models.EmailField("электронная почта", blank=True)
     address = models.CharField(

@@ -89,6 +89,42 @@ def test_staff_uploads_a_registry_file(staff, regions, media_root):
     assert item.region.slug == "perm-krai"
 
 
+def test_a_publication_date_in_the_future_is_refused(staff, regions, media_root):
+    """Shown as «опубликован 1 января 2030» and listed first."""
+    response = staff.post(
+        "/admin/regions/registryfile/add/",
+        {
+            "title": "Реестр МО",
+            "kind": "registry",
+            "file": upload("reestr.pdf", PDF_BYTES),
+            "published_on": "01.01.2099",
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "Дата публикации не может быть позже сегодняшней" in response.content.decode()
+    assert not RegistryFile.objects.exists()
+
+
+def test_only_superusers_change_what_regions_are_keyed_by(client, regions, django_user_model):
+    """An editor changed Pskov's address and code: its page 404'd, the journey lost its
+    contacts, visitors who had chosen it lost the choice."""
+    from django.contrib.auth.models import Permission
+
+    editor = django_user_model.objects.create_user("redaktor", password="pw", is_staff=True)
+    editor.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_region", "change_region"])
+    )
+    client.force_login(editor)
+    pskov = regions.by_slug["pskov-oblast"]
+    url = f"/admin/regions/region/{pskov.pk}/change/"
+    data = region_form(pskov, slug="pskov", code="96", tfoms_name="ТФОМС (тест)")
+    assert client.post(url, data).status_code == HTTPStatus.FOUND
+    pskov.refresh_from_db()
+    assert (pskov.slug, pskov.code, pskov.tfoms_name) == ("pskov-oblast", "60", "ТФОМС (тест)")
+    page = client.get(url).content.decode()
+    assert 'name="slug"' not in page and "pskov-oblast" in page
+
+
 def test_bad_upload_in_admin_shows_an_error_and_saves_nothing(staff, regions, media_root):
     response = staff.post(
         "/admin/regions/registryfile/add/",

@@ -102,6 +102,22 @@ def test_admin_says_on_its_first_page_that_the_company_is_not_filled_in(admin_cl
     assert "Сведения о компании не заполнены" not in admin_client.get("/admin/").content.decode()
 
 
+def test_an_editor_who_cannot_fill_the_company_in_is_not_sent_there(client, regions):
+    """With change permission only, the link led to the add form: a 403 page."""
+    from django.contrib.auth.models import Permission, User
+
+    editor = User.objects.create_user("redaktor", password="pw", is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="change_company"))
+    client.force_login(editor)
+    assert "Сведения о компании не заполнены" not in client.get("/admin/").content.decode()
+    editor.user_permissions.add(Permission.objects.get(codename="add_company"))
+    editor = User.objects.get(pk=editor.pk)  # permissions are cached on the user object
+    client.force_login(editor)
+    page = client.get("/admin/").content.decode()
+    assert "Сведения о компании не заполнены" in page
+    assert client.get("/admin/company/company/", follow=True).status_code == 200
+
+
 def test_admin_refuses_a_mistyped_inn_or_ogrn(admin_client, regions):
     data = {"name": "Пример-Мед", "inn": "0000000001", "ogrn": "123"}
     page = admin_client.post("/admin/company/company/add/", data).content.decode()

@@ -20,6 +20,12 @@ def body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
+def test_a_slash_in_the_title_does_not_cut_the_files_name(client, regions, media_root):
+    item = registry_file(title="Реестр МО 2026/2027")
+    disposition = client.get(f"/files/{item.pk}/")["Content-Disposition"]
+    assert f"filename*=utf-8''{quote('Реестр МО 2026-2027.pdf')}" in disposition
+
+
 def test_download_is_an_attachment_with_its_cyrillic_name(client, regions, media_root):
     item = registry_file(title="Реестр медицинских организаций Томской области")
     response = client.get(f"/files/{item.pk}/")
