@@ -19,6 +19,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from regions.forms import LockedForSave, SavedMeanwhileCheck, opened_at_field
+
 from .models import GROUP_NAME, AccessLog, Appeal, OutboxFailure, OutboxMail
 from .services import answer_given, status_changed
 
@@ -53,16 +55,14 @@ class MembersOnly:
         return False
 
 
-STALE_FORM = (
-    "Пока вы работали с обращением, его изменил другой сотрудник, и ваши изменения не сохранены,"
-    " чтобы не затереть его. Скопируйте свой текст, откройте обращение заново и внесите правку."
-)
-
-
-class AppealAdminForm(forms.ModelForm):
-    # When the form was opened (the appeal's updated_at): a form opened before a colleague's
-    # save would otherwise silently undo it, an answer already mailed included.
-    opened_at = forms.CharField(widget=forms.HiddenInput, required=False)
+class AppealAdminForm(SavedMeanwhileCheck, forms.ModelForm):
+    opened_at = opened_at_field()
+    stale_message = (
+        "Пока вы работали с обращением, его изменил другой сотрудник, и ваши изменения не"
+        " сохранены, чтобы не затереть его. Скопируйте свой текст, откройте обращение заново и"
+        " внесите правку."
+    )
+    opened_at_required = True
 
     class Meta:
         model = Appeal
@@ -70,8 +70,6 @@ class AppealAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["opened_at"].initial = self.instance.updated_at.isoformat()
         if "assignee" in self.fields:
             self.fields["assignee"].queryset = (
                 get_user_model()
@@ -81,8 +79,6 @@ class AppealAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and cleaned.get("opened_at") != self.instance.updated_at.isoformat():
-            raise forms.ValidationError(STALE_FORM, code="stale")
         answered = {Appeal.Status.ANSWERED}
         if cleaned.get("status") in answered and not (cleaned.get("answer") or "").strip():
             self.add_error("answer", "Напишите ответ: статус «дан ответ» без ответа не ставится.")
@@ -138,7 +134,7 @@ def log_access(request, appeal_id: int, action: str) -> None:
 
 
 @admin.register(Appeal)
-class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
+class AppealAdmin(MembersOnly, LockedForSave, SimpleHistoryAdmin):
     form = AppealAdminForm
     object_history_list_template = "appeals/admin/history_list.html"
     list_display = (
@@ -200,15 +196,6 @@ class AppealAdmin(MembersOnly, SimpleHistoryAdmin):
 
     def get_ordering(self, request):
         return ("-is_overdue", "deadline", "pk")
-
-    def get_object(self, request, object_id, from_field=None):
-        appeal = super().get_object(request, object_id, from_field)
-        if appeal is not None and request.method == "POST":
-            # Locked until this save commits (changeform_view runs in a transaction): a
-            # colleague's save of the same appeal at the same moment waits here, then finds the
-            # appeal changed (the form's opened_at), instead of both passing that check.
-            appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        return appeal
 
     @admin.display(description="срок ответа", ordering="deadline")
     def deadline_shown(self, appeal):

@@ -6,6 +6,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from .checks import MarkCheckedAdmin, MarkCheckedForm
+from .forms import LockedForSave, SavedMeanwhileCheck, opened_at_field
 from .models import Region, RegistryFile, Subject
 
 # Inlines other apps show on a region's page (representatives): regions knows none of them.
@@ -65,7 +66,9 @@ class RegistryFileAdminForm(forms.ModelForm):
         return not_in_future(self.cleaned_data.get("published_on"), "Дата публикации")
 
 
-class RegionAdminForm(MarkCheckedForm):
+class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):
+    opened_at = opened_at_field()
+
     def clean_tfoms_source_date(self):
         return not_in_future(self.cleaned_data.get("tfoms_source_date"))
 
@@ -115,7 +118,7 @@ class RegionAdminForm(MarkCheckedForm):
 
 
 @admin.register(Region)
-class RegionAdmin(MarkCheckedAdmin):
+class RegionAdmin(LockedForSave, MarkCheckedAdmin):
     form = RegionAdminForm
     list_display = (
         "name",
@@ -148,7 +151,7 @@ class RegionAdmin(MarkCheckedAdmin):
     # Staff paste bare domains; official sites are served over HTTPS.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
-        (None, {"fields": ("name", "order", "is_default", "hotline_phone")}),
+        (None, {"fields": ("name", "order", "is_default", "hotline_phone", "opened_at")}),
         (
             "Коды и названия",
             {"fields": ("code", "okato", "iso_code", "slug", "time_zone", "name_in", "name_of")},

@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 
 from regions.admin import LabelledInlineFormSet, add_region_inline
-from regions.forms import LineBreaksField
+from regions.forms import LineBreaksField, LockedForSave, SavedMeanwhileCheck, opened_at_field
 
 from .hours import Interval, check_intervals
 from .models import ReceptionHours, Representative
@@ -33,8 +34,13 @@ class ReceptionHoursInline(admin.TabularInline):
     extra = 1
 
 
+class RepresentativeAdminForm(SavedMeanwhileCheck, forms.ModelForm):
+    opened_at = opened_at_field()
+
+
 @admin.register(Representative)
-class RepresentativeAdmin(admin.ModelAdmin):
+class RepresentativeAdmin(LockedForSave, admin.ModelAdmin):
+    form = RepresentativeAdminForm
     list_display = ("role", "person", "region", "level", "phone_list", "order", "is_active")
     list_display_links = ("role",)
     list_editable = ("order", "is_active")
@@ -48,7 +54,7 @@ class RepresentativeAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("region", "level", "code", "role", "person")}),
         ("Как связаться", {"fields": ("phones", "email", "address", "notes")}),
-        (None, {"fields": ("order", "is_active", "created_at", "updated_at")}),
+        (None, {"fields": ("order", "is_active", "created_at", "updated_at", "opened_at")}),
     )
 
     @admin.display(description="телефоны")

@@ -1,11 +1,21 @@
+import re
 from http import HTTPStatus
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.utils import timezone
 
 from regions.models import Region, RegistryFile
+from representatives.models import Representative
 
-from .factories import PDF_BYTES, region_form, registry_file, upload
+from .factories import (
+    PDF_BYTES,
+    make_representative,
+    management,
+    region_form,
+    registry_file,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +133,45 @@ def test_only_superusers_change_what_regions_are_keyed_by(client, regions, djang
     assert (pskov.slug, pskov.code, pskov.tfoms_name) == ("pskov-oblast", "60", "ТФОМС (тест)")
     page = client.get(url).content.decode()
     assert 'name="slug"' not in page and "pskov-oblast" in page
+
+
+def opened_at(page: str) -> str:
+    return re.search(r'name="opened_at" value="([^"]+)"', page)[1]
+
+
+def test_a_form_opened_before_a_colleagues_save_cannot_undo_it(staff, regions):
+    """Editor A opened the region, B saved the fund's name; A's save wrote every field of the
+    page A had opened, and B's change was gone without a word."""
+    region = regions.by_slug["vladimir-oblast"]
+    url = f"/admin/regions/region/{region.pk}/change/"
+    a_opened = opened_at(staff.get(url).content.decode())
+    b_opened = opened_at(staff.get(url).content.decode())
+    saved = region_form(region, tfoms_name="ТФОМС (правка Б)", opened_at=b_opened)
+    assert staff.post(url, saved).status_code == HTTPStatus.FOUND
+    late = region_form(region, health_name="Департамент (правка А)", opened_at=a_opened)
+    response = staff.post(url, late)
+    assert response.status_code == HTTPStatus.OK
+    assert "её сохранил другой сотрудник" in response.content.decode()
+    region.refresh_from_db()
+    assert (region.tfoms_name, region.health_name) == ("ТФОМС (правка Б)", "")
+
+
+def test_a_representative_opened_before_a_colleagues_save_is_not_saved_over(staff, regions):
+    contact = make_representative(regions.by_slug["perm-krai"], level=2, role="Офис (тест)")
+    url = f"/admin/representatives/representative/{contact.pk}/change/"
+    a_opened = opened_at(staff.get(url).content.decode())
+    Representative.objects.filter(pk=contact.pk).update(
+        phones="8 (342) 200-00-09", updated_at=timezone.now()
+    )  # an import, meanwhile
+    data = {
+        "region": contact.region_id, "level": "2", "code": contact.code, "role": "Офис (тест)",
+        "phones": "8 (342) 200-00-00", "order": "0", "is_active": "on", "opened_at": a_opened,
+        **management("hours"),
+    }  # fmt: skip
+    response = staff.post(url, data)
+    assert response.status_code == HTTPStatus.OK
+    assert "её сохранил другой сотрудник" in response.content.decode()
+    assert Representative.objects.get(pk=contact.pk).phones == "8 (342) 200-00-09"
 
 
 def test_bad_upload_in_admin_shows_an_error_and_saves_nothing(staff, regions, media_root):
