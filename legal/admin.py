@@ -1,9 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 
 from regions.admin import LabelledInlineFormSet
-from regions.checks import MarkCheckedAdmin
+from regions.checks import MarkCheckedAdmin, MarkCheckedForm
+from regions.forms import not_in_future
 
 from .models import LegalAct, LegalProvision
 
@@ -29,8 +30,15 @@ class LegalProvisionInline(admin.TabularInline):
     fields = ("text", "slug", "summary", "order")
 
 
+class LegalActForm(MarkCheckedForm):
+    def clean_signed_on(self):
+        # Published under «Проверено» as an act of 15.12.2030.
+        return not_in_future(self.cleaned_data.get("signed_on"), "Дата акта")
+
+
 @admin.register(LegalAct)
 class LegalActAdmin(MarkCheckedAdmin):
+    form = LegalActForm
     list_display = ("name", "kind", "in_force_from", "has_link", "check_status", "checked_by")
     list_filter = ("kind",)
     list_select_related = ("checked_by",)
@@ -96,3 +104,9 @@ class LegalActAdmin(MarkCheckedAdmin):
             act.checked_on = None
             act.checked_by = None
             act.save(update_fields=["checked_on", "checked_by"])
+            # Said, as for an edit of the act itself: the pages now say «ещё не сверены».
+            messages.warning(
+                request,
+                f"«{act}»: статьи изменены, отметка о проверке снята. "
+                "Сверьте их с официальным текстом и отметьте снова.",
+            )

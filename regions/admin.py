@@ -3,10 +3,9 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 
 from .checks import MarkCheckedAdmin, MarkCheckedForm
-from .forms import LockedForSave, SavedMeanwhileCheck, opened_at_field
+from .forms import LockedForSave, SavedMeanwhileCheck, not_in_future, opened_at_field
 from .models import Region, RegistryFile, Subject
 
 # Inlines other apps show on a region's page (representatives): regions knows none of them.
@@ -52,12 +51,6 @@ TFOMS_SOURCE_FIELDS = ("tfoms_source", "tfoms_source_url", "tfoms_source_date")
 
 HEALTH_FIELDS = ("health_name", "health_phone", "health_site", "health_address")
 HEALTH_SOURCE_FIELDS = ("health_source", "health_source_url", "health_source_date")
-
-
-def not_in_future(date, what: str = "Дата сведений"):
-    if date and date > timezone.localdate():
-        raise forms.ValidationError(f"{what} не может быть позже сегодняшней.")
-    return date
 
 
 class RegistryFileAdminForm(forms.ModelForm):

@@ -1,6 +1,7 @@
 """Form fields shared by the apps' forms and admin."""
 
 from django import forms
+from django.utils import timezone
 
 
 class LineBreaksField(forms.CharField):
@@ -63,3 +64,10 @@ class LockedForSave:
         if obj is not None and request.method == "POST":
             obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
         return obj
+
+
+def not_in_future(date, what: str = "Дата сведений"):
+    """A date of a source, a file or an act that has not happened yet is a typo."""
+    if date and date > timezone.localdate():
+        raise forms.ValidationError(f"{what} не может быть позже сегодняшней.")
+    return date

@@ -204,11 +204,22 @@ def test_a_change_of_the_act_takes_the_check_away(admin_client, admin_user, regi
 def test_a_change_of_a_cited_provision_takes_the_check_away(admin_client, admin_user, regions):
     law = LegalAct.objects.get(slug="326-fz")
     check("326-fz", on=datetime.date(2026, 11, 20), user=admin_user)
-    response = admin_client.post(change_url(law), act_form(law, **{"provisions-1-text": "ст. 45"}))
-    assert response.status_code == HTTPStatus.FOUND
+    response = admin_client.post(
+        change_url(law), act_form(law, **{"provisions-1-text": "ст. 45"}), follow=True
+    )
+    assert response.status_code == HTTPStatus.OK
+    # Said, as for an edit of the act: the pages now say the references are not checked.
+    assert "статьи изменены, отметка о проверке снята" in response.content.decode()
     law.refresh_from_db()
     assert law.checked_on is None
     assert LegalProvision.objects.get(act=law, slug="ch1-st45").text == "ст. 45"
+
+
+def test_an_acts_date_in_the_future_is_refused(admin_client, regions):
+    law = LegalAct.objects.get(slug="326-fz")
+    response = admin_client.post(change_url(law), act_form(law, signed_on="15.12.2099"))
+    assert response.status_code == HTTPStatus.OK
+    assert "Дата акта не может быть позже сегодняшней" in response.content.decode()
 
 
 def test_the_codes_pages_cite_by_cannot_be_changed(admin_client, client, regions):
