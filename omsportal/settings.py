@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "appeals",
     "legal",
     "company",
+    # Last, as its documentation asks: it watches every model's file fields.
+    "django_cleanup.apps.CleanupConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,6 @@
 import re
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -97,6 +98,28 @@ def test_staff_uploads_a_registry_file(staff, regions, media_root):
     item = RegistryFile.objects.get()
     assert item.size == len(PDF_BYTES)
     assert item.region.slug == "perm-krai"
+
+
+@pytest.mark.django_db(transaction=True)  # files go once the deletion commits
+def test_a_deleted_or_replaced_file_leaves_the_disk(staff, regions, media_root):
+    """A file uploaded by mistake may hold personal data: deleted in admin, it stayed in the
+    media folder and its backups."""
+    item = registry_file(title="Опубликован по ошибке")
+    first = Path(item.file.path)
+    assert first.exists()
+    url = f"/admin/regions/registryfile/{item.pk}/change/"
+    replaced = {
+        "title": item.title, "kind": item.kind, "published_on": "01.11.2026",
+        "file": upload("zamena.pdf", PDF_BYTES),
+    }  # fmt: skip
+    assert staff.post(url, replaced).status_code == HTTPStatus.FOUND
+    item.refresh_from_db()
+    assert not first.exists()
+    second = Path(item.file.path)
+    assert second.exists()
+    delete = f"/admin/regions/registryfile/{item.pk}/delete/"
+    assert staff.post(delete, {"post": "yes"}).status_code == HTTPStatus.FOUND
+    assert not second.exists()
 
 
 def test_a_publication_date_in_the_future_is_refused(staff, regions, media_root):
