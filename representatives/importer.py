@@ -21,7 +21,7 @@ from regions.validators import starts_like_formula
 
 from .hours import Interval, parse_hours
 from .models import Level, ReceptionHours, Representative
-from .spreadsheets import COLUMNS, NO, YES, Table, read_table
+from .spreadsheets import COLUMNS, NO, SAVE_AS, YES, Table, read_table
 
 FIELDS = ("level", "role", "person", "phones", "email", "address", "notes", "order", "is_active")
 TEXT_FIELDS = ("role", "person", "phones", "email", "address", "notes")
@@ -196,6 +196,19 @@ def parse_table(table: Table, progress: Progress = _no_progress) -> list[Row]:
             errors.append(RowError(table.header_row, title, "столбец повторяется."))
         else:
             positions[key] = position
+    if not positions:
+        # Not one title known: a file saved in another encoding (KOI8-R, Mac Cyrillic: read as
+        # Windows-1251, every title garbled) or another table. One reason, not 24 lines.
+        raise ImportFailed(
+            [
+                RowError(
+                    table.header_row,
+                    table.header[0] if table.header else "",
+                    "ни одно название столбца не узнано. Это не таблица контактов или она "
+                    f"сохранена в другой кодировке. {SAVE_AS}",
+                )
+            ]
+        )
     for key, title in COLUMNS.items():
         if key not in positions:
             errors.append(RowError(table.header_row, title, "нет такого столбца в заголовке."))

@@ -218,6 +218,19 @@ def test_csv_dialects(tmp_path, regions, delimiter, encoding):
     assert "Создано: 3." in out
 
 
+def test_a_file_in_another_cyrillic_encoding_gets_one_reason(tmp_path, regions):
+    """KOI8-R reads as Windows-1251 without an error, every title garbled: 24 lines of
+    «неизвестный столбец» and «нет такого столбца» said nothing of the encoding."""
+    path = write_csv(tmp_path / "koi8.csv", GOOD, delimiter=";", encoding="koi8-r")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_representatives", str(path), stderr=err)
+    lines = [line for line in err.getvalue().splitlines() if line.startswith("Строка")]
+    assert len(lines) == 1
+    assert "ни одно название столбца не узнано" in lines[0] and "кодировке" in lines[0]
+    assert not Representative.objects.exists()
+
+
 def test_xlsx_with_numbers_as_numbers(tmp_path, regions):
     workbook = Workbook()
     sheet = workbook.active
