@@ -49,6 +49,7 @@ class LegalActAdmin(MarkCheckedAdmin):
     mark_checked_label = (
         "Я сверил(а) реквизиты, положения и ссылку с официальным текстом акта сегодня"
     )
+    checked_source_field = "url"
     checked_content_fields = (
         "kind",
         "signed_on",

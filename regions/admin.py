@@ -141,6 +141,7 @@ class RegionAdmin(LockedForSave, MarkCheckedAdmin):
     mark_checked_label = "Я сверил(а) контакты фонда с его официальным сайтом сегодня"
     # What the «сверено» mark covers: editing any of these takes it away.
     checked_content_fields = TFOMS_FIELDS
+    checked_source_field = "tfoms_site"
     # Staff paste bare domains; official sites are served over HTTPS.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (

@@ -10,7 +10,9 @@ import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import models, transaction
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from .caching import content_writes
@@ -54,6 +56,8 @@ class MarkCheckedAdmin(admin.ModelAdmin):
     form = MarkCheckedForm
     checked_content_fields: tuple[str, ...] = ()
     mark_checked_label = "Я сверил(а) эти данные с официальным источником"
+    # The field with the official source's address, listed on the list action's confirmation.
+    checked_source_field = ""
     actions = ["mark_checked"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -82,6 +86,23 @@ class MarkCheckedAdmin(admin.ModelAdmin):
 
     @admin.action(description="Отметить: сверено сегодня мной", permissions=["change"])
     def mark_checked(self, request, queryset):
+        if request.POST.get("post") != "yes":
+            # «Select all» and one click marked every fund or act checked, and the pages said
+            # so to citizens: first the list, each with the source to open, and a «yes».
+            return TemplateResponse(
+                request,
+                "admin/mark_checked_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Отметить как сверенные сегодня",
+                    "opts": self.model._meta,
+                    "records": [
+                        (obj, getattr(obj, self.checked_source_field, "")) for obj in queryset
+                    ],
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "label": self.mark_checked_label,
+                },
+            )
         # One save per row, so that the history sees each of them; the cache, once.
         with transaction.atomic(), content_writes():
             for obj in queryset:

@@ -157,9 +157,15 @@ def test_changing_something_else_keeps_the_check(admin_client, admin_user, regio
 def test_the_region_list_marks_several_funds_checked(admin_client, admin_user, regions):
     chosen = [regions.by_slug["tomsk-oblast"].pk, regions.by_slug["perm-krai"].pk]
     before = ContentVersion.objects.get().number
-    response = admin_client.post(
-        "/admin/regions/region/", {"action": "mark_checked", "_selected_action": chosen}
-    )
+    action = {"action": "mark_checked", "_selected_action": chosen}
+    # First the list, each fund with the site to open: one click marked all 23.
+    response = admin_client.post("/admin/regions/region/", action)
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert "Томская область" in page and "Пермский край" in page
+    assert f'href="{regions.by_slug["tomsk-oblast"].tfoms_site}"' in page
+    assert not Region.objects.filter(checked_on__isnull=False).exists()
+    response = admin_client.post("/admin/regions/region/", action | {"post": "yes"})
     assert response.status_code == HTTPStatus.FOUND
     checked = Region.objects.filter(checked_on=timezone.localdate(), checked_by=admin_user)
     assert sorted(checked.values_list("pk", flat=True)) == sorted(chosen)

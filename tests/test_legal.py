@@ -262,10 +262,11 @@ def test_an_edit_in_admin_shows_on_the_rights_page_at_once(admin_client, client,
 
 def test_the_list_action_marks_acts_checked(admin_client, admin_user, regions):
     acts = LegalAct.objects.all()
-    response = admin_client.post(
-        "/admin/legal/legalact/",
-        {"action": "mark_checked", "_selected_action": [act.pk for act in acts]},
-    )
+    action = {"action": "mark_checked", "_selected_action": [act.pk for act in acts]}
+    confirmation = admin_client.post("/admin/legal/legalact/", action)
+    assert "Да, отметить" in confirmation.content.decode()
+    assert not LegalAct.objects.filter(checked_on__isnull=False).exists()
+    response = admin_client.post("/admin/legal/legalact/", action | {"post": "yes"})
     assert response.status_code == HTTPStatus.FOUND
     assert set(acts.values_list("checked_on", "checked_by")) == {
         (timezone.localdate(), admin_user.pk)
