@@ -149,6 +149,18 @@ class AppealAdmin(MembersOnly, LockedForSave, SimpleHistoryAdmin):
     list_filter = ("status", OverdueFilter, "region", "topic", "assignee")
     search_fields = ("=number", "name", "email", "phone")
     list_select_related = ("region", "assignee")
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # A search by a name, an address or a phone tells which appeals are that person's:
+        # each appeal it shows is logged as found, as opening it would be.
+        query = request.GET.get("q", "").strip()
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if query and changelist is not None and not query.startswith("О-"):
+            for appeal in changelist.result_list:
+                log_access(request, appeal.pk, AccessLog.Action.SEARCH)
+        return response
+
     fieldsets = (
         (
             "Обращение",

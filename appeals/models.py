@@ -153,6 +153,7 @@ class AccessLog(models.Model):
         CHANGE = "change", "изменение"
         HISTORY = "history", "история изменений"
         MAIL = "mail", "письмо по обращению"
+        SEARCH = "search", "найдено поиском"
 
     appeal = models.ForeignKey(
         Appeal, verbose_name="обращение", on_delete=models.CASCADE, related_name="access_log"

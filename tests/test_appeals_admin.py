@@ -131,6 +131,19 @@ def test_opening_a_mail_of_an_appeal_is_logged(member, regions):
     assert (entry.user, entry.action) == (member.user, "mail")
 
 
+def test_a_search_by_a_persons_details_logs_what_it_found(member, regions):
+    """The list shows numbers, not names; a search by name, e-mail or phone tells which
+    appeals are that person's."""
+    appeal, _ = make_appeal()
+    other, _ = make_appeal(name="Другая Заявительница", email="drugaya@example.com")
+    page = member.get(LIST, {"q": EMAIL}).content.decode()
+    assert appeal.number in page and other.number not in page
+    entry = AccessLog.objects.get()
+    assert (entry.appeal, entry.user, entry.action) == (appeal, member.user, "search")
+    member.get(LIST, {"q": other.number})  # by its number: nothing about a person
+    assert AccessLog.objects.count() == 1
+
+
 def test_an_answer_written_in_admin_is_mailed_shown_and_kept_in_history(client, member, regions):
     appeal, token = make_appeal()
     OutboxMail.objects.all().delete()
