@@ -1,7 +1,11 @@
 """Russian phone numbers as staff type them, and the tel: links made from them."""
 
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
+
+WRITTEN_FROM_PREFIX = re.compile(r"\s*(?:\+\s*7|8)[\s(\-]")
 
 
 def _digits_as_typed(value: str, number: phonenumbers.PhoneNumber) -> str:
@@ -16,13 +20,16 @@ def parse_phone(value: str) -> phonenumbers.PhoneNumber:
         number = phonenumbers.parse(value, "RU")
     except phonenumbers.NumberParseException:
         number = None
-    # A number written from 8 or +7 has 11 digits. With one missing, phonenumbers took the 8
-    # for the first digit of the area code: «8 (342) 200-00-0» dialled +7 834 220-00-00, in
-    # another region; a letter O for a zero did the same.
-    if number is not None and number.country_code == 7:
-        typed = _digits_as_typed(value, number)
-        if typed[:1] in ("7", "8") and len(typed) != 11:
-            number = None
+    # A number written from a trunk or country prefix set apart («8 (342) …», «+7 912 …») has
+    # 11 digits. With one missing, phonenumbers took the 8 for the first digit of the area
+    # code: «8 (342) 200-00-0» dialled +7 834 220-00-00, in another region; a letter O for a
+    # zero did the same. Ten digits from an area code of 8xx («(812) 710-00-00») are fine.
+    if (
+        number is not None
+        and WRITTEN_FROM_PREFIX.match(value)
+        and len(_digits_as_typed(value, number)) != 11
+    ):
+        number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise ValidationError(
             "Неверный номер телефона «%(value)s». Пример: 8 (800) 333-60-03.",

@@ -3,6 +3,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from regions.phones import phone_tel
 from representatives.models import Representative
 
 from .factories import make_representative, management, region_form
@@ -170,6 +171,23 @@ def test_a_save_without_changes_records_no_change_of_phones(client, staff, perm)
     assert client.post(url, as_sent).status_code == 302
     entry = LogEntry.objects.filter(object_id=str(contact.pk)).latest("action_time")
     assert "Телефоны" not in entry.get_change_message()
+
+
+@pytest.mark.parametrize(
+    ("written", "dialled"),
+    [
+        ("8 (342) 200-00-00", "+73422000000"),
+        ("+7 912 345-67-89", "+79123456789"),
+        ("8 800 333-60-03", "+78003336003"),
+        # Ten digits from an area code of 8xx: St Petersburg, the hotline, Kazan.
+        ("(812) 710-00-00", "+78127100000"),
+        ("800 333-60-03", "+78003336003"),
+        ("843 200-00-00", "+78432000000"),
+        ("8 (800) 000-00-01 доб. 12", "+78000000001"),
+    ],
+)
+def test_numbers_staff_write_are_dialled_as_written(written, dialled):
+    assert phone_tel(written) == dialled
 
 
 @pytest.mark.parametrize(
