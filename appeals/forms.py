@@ -40,7 +40,18 @@ def mailbox(email: str) -> str:
     local = local.strip('"').partition("+")[0].lower()
     with contextlib.suppress(UnicodeError):  # not an IDNA name: compared as written
         domain = domain.encode("idna").decode("ascii")
-    return f"{local}@{domain.lower()}"
+    domain = domain.lower()
+    # The big providers' own aliases: Gmail ignores dots, Yandex takes «-» for «.» and answers
+    # at all its domains.
+    if domain in GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    elif domain in YANDEX:
+        local, domain = local.replace("-", "."), "yandex.ru"
+    return f"{local}@{domain}"
+
+
+GMAIL = {"gmail.com", "googlemail.com"}
+YANDEX = {"yandex.ru", "ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua"}
 
 
 class AppealForm(forms.Form):
@@ -185,5 +196,6 @@ class AppealForm(forms.Form):
         if email := self.cleaned_data.get("email"):
             keys.append("email:" + mailbox(email))
         if phone := self.cleaned_data.get("phone"):
-            keys.append("phone:" + "".join(ch for ch in phone if ch.isdigit()))
+            # The number without its extension: «доб. 1», «доб. 2» … reach the same phone.
+            keys.append(f"phone:{parse_phone(phone).national_number}")
         return [salted_hmac("appeals.contact", key).hexdigest() for key in keys]

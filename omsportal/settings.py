@@ -32,7 +32,9 @@ def env_rate(name: str, default: str) -> str:
     """A django-ratelimit rate ("10/m", "5/15m"): refused at start-up, not at the first form
     sent (django-ratelimit raises on every request with a rate it cannot read)."""
     value = env.str(name, default=default).strip()
-    if not re.fullmatch(r"\d+/\d*[smhd]", value):
+    # django-ratelimit's own form: "100/60" is seconds, "5/15m" fifteen minutes; "10/0m" divided
+    # by zero on every request.
+    if not re.fullmatch(r"\d+/(?:[1-9]\d*)?[smhdSMHD]?", value) or value.endswith("/"):
         raise ImproperlyConfigured(f"{name} is a rate such as 10/m or 5/d, not {value!r}.")
     return value
 

@@ -62,7 +62,9 @@ class LockedForSave:
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None and request.method == "POST":
-            obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+            # no_key: rows that refer to this one (a citizen's appeal for the region, a new
+            # contact) are not held up by an editor's save; PostgreSQL only, SQLite locks nothing.
+            obj = type(obj)._default_manager.select_for_update(no_key=True).get(pk=obj.pk)
         return obj
 
 

@@ -375,6 +375,25 @@ def test_one_mailbox_written_several_ways_is_one_contact(client, regions, settin
         ).status_code
         == 429
     )
+    # The providers' own aliases, and a phone's extensions: one mailbox, one phone.
+    pairs = [
+        ("ivanova.test@gmail.com", "i.vanovatest@googlemail.com"),
+        ("ivanova.test@yandex.ru", "ivanova-test@ya.ru"),
+    ]
+    for n, emails in enumerate(pairs):
+        answers = [
+            client.post(
+                FORM, form_data(email=email, phone=""), REMOTE_ADDR=f"192.0.2.{30 + 2 * n + k}"
+            )
+            for k, email in enumerate(emails)
+        ]
+        assert [answer.status_code for answer in answers] == [303, 429], emails
+    phones = [f"+7 900 000-00-00 доб. {n}" for n in (1, 2)]
+    answers = [
+        client.post(FORM, form_data(email="", phone=phone), REMOTE_ADDR=f"192.0.2.{40 + k}")
+        for k, phone in enumerate(phones)
+    ]
+    assert [answer.status_code for answer in answers] == [303, 429]
 
 
 def test_the_contact_limits_keys_do_not_give_the_contact_away():

@@ -383,7 +383,7 @@ def test_a_long_appeal_is_never_written_to_nginxs_disk(proxy):
 
 def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
     """Over the form's limit (APPEALS_MAX_BODY_BYTES, 128 KiB), as someone pasting a whole
-    medical record would send: Django's Russian 413, and the body never in a temporary file."""
+    medical record would send: refused in Russian, and the body never in a temporary file."""
     form, page = proxy.request("GET", "/obrashchenie/")
     cookie = form.getheader("Set-Cookie").split(";")[0]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
@@ -406,7 +406,8 @@ def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
             answer += chunk
     assert on_disk == []
     assert answer.startswith(b"HTTP/1.1 413")
-    assert "Слишком большой запрос" in answer.decode("utf-8", "replace")
+    page = answer.decode("utf-8", "replace")
+    assert "Слишком большой запрос" in page and "Вернитесь назад" in page
 
 
 def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_query():

@@ -128,6 +128,8 @@ def test_a_region_header_named_as_sent_is_a_clear_start_up_error():
         ("CLIENT_IP_HEADER", "X-Real-IP", "HTTP_X_REAL_IP for X-Real-IP"),
         ("REGION_CHOICE_RATE", "twenty", "REGION_CHOICE_RATE is a rate such as 10/m"),
         ("APPEALS_RATE_PER_CONTACT", "5 per day", "APPEALS_RATE_PER_CONTACT is a rate"),
+        # A window of zero minutes divided by zero on every request.
+        ("REGION_CHOICE_RATE", "10/0m", "REGION_CHOICE_RATE is a rate"),
     ],
 )
 def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value, message):
