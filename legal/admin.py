@@ -6,6 +6,7 @@ from regions.admin import LabelledInlineFormSet
 from regions.checks import MarkCheckedAdmin, MarkCheckedForm
 from regions.forms import not_in_future
 
+from .citations import cited
 from .models import LegalAct, LegalProvision
 
 
@@ -22,10 +23,24 @@ class LegalProvisionForm(forms.ModelForm):
         return slug
 
 
+class CitedProvisionsFormSet(LabelledInlineFormSet):
+    def clean(self):
+        super().clean()
+        # Deleted, a cited provision vanished from its citation without a word («Основание:
+        # Федеральный закон …» without «ст. 35»).
+        in_use = cited().get(self.instance.slug, frozenset())
+        for form in self.deleted_forms:
+            if form.instance.pk and form.instance.slug in in_use:
+                raise forms.ValidationError(
+                    f"Положение «{form.instance.text}» цитируют страницы сайта: его нельзя "
+                    "удалить. Исправьте его текст, если он изменился."
+                )
+
+
 class LegalProvisionInline(admin.TabularInline):
     model = LegalProvision
     form = LegalProvisionForm
-    formset = LabelledInlineFormSet
+    formset = CitedProvisionsFormSet
     extra = 0
     fields = ("text", "slug", "summary", "order")
 
@@ -76,6 +91,12 @@ class LegalActAdmin(MarkCheckedAdmin):
             },
         ),
     )
+
+    def has_delete_permission(self, request, obj=None):
+        # A cited act, deleted, vanished from the pages it is the basis of.
+        if obj is not None and obj.slug in cited():
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         # Templates cite the act by this code ({% cite "326-fz" … %}): changed, its citations

@@ -215,6 +215,26 @@ def test_a_change_of_a_cited_provision_takes_the_check_away(admin_client, admin_
     assert LegalProvision.objects.get(act=law, slug="ch1-st45").text == "ст. 45"
 
 
+def test_what_the_pages_cite_cannot_be_deleted_in_admin(admin_client, client, regions):
+    """Deleted, a cited provision vanished from «Основание: …» and a cited act from the page,
+    without a word (the editor's audit)."""
+    law = LegalAct.objects.get(slug="326-fz")
+    provisions = list(law.provisions.all())
+    index = next(n for n, p in enumerate(provisions) if p.slug == "st35")
+    response = admin_client.post(
+        change_url(law), act_form(law, **{f"provisions-{index}-DELETE": "on"})
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "цитируют страницы сайта: его нельзя удалить" in response.content.decode()
+    assert law.provisions.filter(slug="st35").exists()
+    assert admin_client.get(f"/admin/legal/legalact/{law.pk}/delete/").status_code == 403
+    # What no page cites can go.
+    spare = LegalAct.objects.create(slug="spare-act", kind=law.kind, title="Акт (тест)")
+    spare_delete = f"/admin/legal/legalact/{spare.pk}/delete/"
+    assert admin_client.post(spare_delete, {"post": "yes"}).status_code == HTTPStatus.FOUND
+    assert not LegalAct.objects.filter(slug="spare-act").exists()
+
+
 def test_an_acts_date_in_the_future_is_refused(admin_client, regions):
     law = LegalAct.objects.get(slug="326-fz")
     response = admin_client.post(change_url(law), act_form(law, signed_on="15.12.2099"))
