@@ -28,6 +28,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in os.environ[name].split(",") if item.strip()]
 
 
+def env_meta_key(name: str, default: str, *, example: tuple[str, str], also=()) -> str:
+    """A request header named as request.META names it. Named as sent ("X-Real-IP"), it is
+    never found there: the client's address would always be nginx's, the geo header ignored."""
+    value = env.str(name, default=default)
+    if value and value not in also and not value.startswith("HTTP_"):
+        meta, sent = example
+        raise ImproperlyConfigured(
+            f"{name} names the header as Django's request.META does: {meta} for {sent}."
+        )
+    return value
+
+
 def env_rate(name: str, default: str) -> str:
     """A django-ratelimit rate ("10/m", "5/15m"): refused at start-up, not at the first form
     sent (django-ratelimit raises on every request with a rate it cannot read)."""
@@ -338,13 +350,12 @@ for _proxy in TRUSTED_PROXIES:
             "TRUSTED_PROXIES holds addresses or networks (10.0.0.5, 172.28.0.0/24), "
             f"not {_proxy!r}."
         ) from None
-CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="HTTP_X_REAL_IP")
-if CLIENT_IP_HEADER != "REMOTE_ADDR" and not CLIENT_IP_HEADER.startswith("HTTP_"):
-    # As sent ("X-Real-IP") it is no key of request.META: every client would be nginx.
-    raise ImproperlyConfigured(
-        "CLIENT_IP_HEADER names the header as Django's request.META does: HTTP_X_REAL_IP for "
-        "X-Real-IP."
-    )
+CLIENT_IP_HEADER = env_meta_key(
+    "CLIENT_IP_HEADER",
+    "HTTP_X_REAL_IP",
+    example=("HTTP_X_REAL_IP", "X-Real-IP"),
+    also=("REMOTE_ADDR",),
+)
 # Failed admin logins for one user name from all addresses together before that name waits
 # for the rest of the window (omsportal/security.py says why).
 ADMIN_LOGIN_FAILURES_RATE = env_rate("ADMIN_LOGIN_FAILURES_RATE", default="10/m")
@@ -412,12 +423,7 @@ HOTLINE_TEL = "+78003336003"
 
 # A trusted proxy (CDN, geo-IP) may name the visitor's region as an ISO 3166-2 code in this
 # header, e.g. "HTTP_X_GEO_REGION". Unset: the header is ignored, whatever clients send.
-REGION_HEADER = env.str("REGION_HEADER", default="")
-if REGION_HEADER and not REGION_HEADER.startswith("HTTP_"):
-    raise ImproperlyConfigured(
-        "REGION_HEADER names the header as Django's request.META does: HTTP_X_GEO_REGION for "
-        "X-Geo-Region."
-    )
+REGION_HEADER = env_meta_key("REGION_HEADER", "", example=("HTTP_X_GEO_REGION", "X-Geo-Region"))
 
 # json: one JSON object a line (production, the default with DEBUG off); text: for people.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

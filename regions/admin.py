@@ -46,7 +46,6 @@ TFOMS_FIELDS = (
 
 # What the outside compilation (tfoms.csv) never held: typed in, they come from somewhere else.
 STAFF_ONLY_TFOMS_FIELDS = ("tfoms_phone", "tfoms_address")
-TFOMS_SOURCE_FIELDS = ("tfoms_source", "tfoms_source_url", "tfoms_source_date")
 
 
 HEALTH_FIELDS = ("health_name", "health_phone", "health_site", "health_address")
@@ -73,14 +72,18 @@ class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):
         if any(cleaned.get(name) for name in HEALTH_FIELDS):
             # Citizens are shown where a contact comes from and how old it is; these have no
             # source of their own in the reference data.
-            for name, message in (
-                ("health_source", "Укажите, откуда взяты контакты органа здравоохранения."),
-                ("health_source_date", "Укажите, на какую дату источник приводит контакты."),
-            ):
-                if not cleaned.get(name) and name not in self.errors:
-                    self.add_error(name, message)
+            self.require_source(
+                cleaned,
+                health_source="Укажите, откуда взяты контакты органа здравоохранения.",
+                health_source_date="Укажите, на какую дату источник приводит контакты.",
+            )
         self.clean_fund_source(cleaned)
         return cleaned
+
+    def require_source(self, cleaned: dict, **messages: str) -> None:
+        for name, message in messages.items():
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, message)
 
     def clean_fund_source(self, cleaned: dict) -> None:
         """A fund's phone or address is shown with the source it came from, or as checked on
@@ -89,12 +92,11 @@ class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):
             cleaned.get(name) for name in STAFF_ONLY_TFOMS_FIELDS
         ):
             return  # checked today, or nothing to credit: clearing a wrong phone needs no source
-        for name, message in (
-            ("tfoms_source", "Укажите, откуда взяты телефон или адрес фонда."),
-            ("tfoms_source_date", "Укажите, на какую дату источник приводит телефон или адрес."),
-        ):
-            if not cleaned.get(name) and name not in self.errors:
-                self.add_error(name, message)
+        self.require_source(
+            cleaned,
+            tfoms_source="Укажите, откуда взяты телефон или адрес фонда.",
+            tfoms_source_date="Укажите, на какую дату источник приводит телефон или адрес.",
+        )
         changed = set(self.changed_data)
         typed = any(cleaned.get(name) for name in changed & set(STAFF_ONLY_TFOMS_FIELDS))
         # An edit of the fund's fields takes a check away (MarkCheckedForm): what was checked

@@ -366,9 +366,17 @@ def test_a_long_appeal_is_never_written_to_nginxs_disk(proxy):
     text = "Прошу помочь: отказали в приёме, полис выдан в Перми. " * 350
     body = urlencode({"text": text}).encode()
     assert 64 * 1024 < len(body) < 128 * 1024
+    on_disk, answer = post_appeal_caught_midway(proxy, body)
+    assert answer.startswith(b"HTTP/1.1 403")  # no CSRF token: Django had the whole body
+    assert on_disk == []
+
+
+def post_appeal_caught_midway(proxy, body: bytes, headers: str = "") -> tuple[list[str], bytes]:
+    """POSTs the form's body but its last bytes, looks at what nginx has on disk, sends the
+    rest; returns those files and the whole answer."""
     head = (
         "POST /obrashchenie/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\n{headers}"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
@@ -376,9 +384,10 @@ def test_a_long_appeal_is_never_written_to_nginxs_disk(proxy):
         time.sleep(0.5)
         on_disk = files_open_in(proxy, "client_body_temp")
         conn.sendall(body[-100:])
-        answer = conn.recv(100)
-    assert answer.startswith(b"HTTP/1.1 403")  # no CSRF token: Django had the whole body
-    assert on_disk == []
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return on_disk, answer
 
 
 def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
@@ -390,20 +399,8 @@ def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
     text = "Выписка из медицинской карты: диагноз, лечение, анализы. " * 1500
     body = urlencode({"csrfmiddlewaretoken": token, "text": text}).encode()
     assert 128 * 1024 < len(body) < 1024 * 1024
-    head = (
-        "POST /obrashchenie/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Cookie: {cookie}\r\nOrigin: http://127.0.0.1\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
-    with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
-        conn.sendall(head.encode() + body[:-100])
-        time.sleep(0.5)
-        on_disk = files_open_in(proxy, "client_body_temp")
-        conn.sendall(body[-100:])
-        answer = b""
-        while chunk := conn.recv(65536):
-            answer += chunk
+    headers = f"Cookie: {cookie}\r\nOrigin: http://127.0.0.1\r\n"
+    on_disk, answer = post_appeal_caught_midway(proxy, body, headers)
     assert on_disk == []
     assert answer.startswith(b"HTTP/1.1 413")
     page = answer.decode("utf-8", "replace")
