@@ -1,6 +1,7 @@
 """nginx with deploy/nginx.conf in front of a gunicorn of the site: what a shared cache keeps,
 what it never keeps, and how soon a staff edit reaches newcomers through it."""
 
+import contextlib
 import gzip
 import hashlib
 import http.client
@@ -407,18 +408,65 @@ def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
     assert "Слишком большой запрос" in page and "Вернитесь назад" in page
 
 
-def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_query():
+def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy):
+    """Over client_max_body_size (25 MiB): nginx answers before reading the body, as staff
+    uploading a huge file in admin would meet it."""
+    head = (
+        "POST /admin/regions/registryfile/add/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {30 * 1024 * 1024}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
+        conn.sendall(head.encode())
+        # nginx answers and closes at once; the close may come as a reset, after the answer.
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := conn.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413")
+    page = answer.decode("utf-8")
+    assert "Слишком большой файл" in page and "больше 25 МБ" in page and "Вернитесь назад" in page
+
+
+@pytest.fixture
+def nginx_without_instances():
     nginx = Nginx(upstreams=[free_port()])  # nothing listens there
-    try:
-        assert request_from(nginx.port, "GET", f"/obrashchenie/status/?t={TOKEN}") == 502
-        deadline = time.monotonic() + 5
-        while '"status":502' not in nginx.log_path.read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        log = nginx.log_path.read_text()
-    finally:
-        nginx.stop()
+    yield nginx
+    nginx.stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/v-drugom-regione/"), ("POST", "/obrashchenie/")]
+)
+def test_when_no_instance_answers_visitors_are_told_to_call_the_hotline(
+    nginx_without_instances, method, path
+):
+    from django.conf import settings
+
+    response, page = nginx_without_instances.request(
+        method, path, body="text=x" if method == "POST" else None
+    )
+    # 503, not nginx's English "502 Bad Gateway": search engines come back later.
+    assert response.status == 503
+    assert response.getheader("Retry-After") == "60"
+    assert response.getheader("Cache-Control") == "no-store"
+    assert "Сайт временно недоступен" in page
+    # The hotline as the site shows it everywhere else (settings, one place to change it).
+    assert f'<a href="tel:{settings.HOTLINE_TEL}">{settings.HOTLINE_DISPLAY}</a>' in page
+
+
+def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_query(
+    nginx_without_instances,
+):
+    nginx = nginx_without_instances
+    assert request_from(nginx.port, "GET", f"/obrashchenie/status/?t={TOKEN}") == 503
+    deadline = time.monotonic() + 5
+    while '"status":503' not in nginx.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = nginx.log_path.read_text()
     failures = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    assert [(f["method"], f["path"], f["status"]) for f in failures] == [
-        ("GET", "/obrashchenie/status/", 502)
+    # What the instance did (nothing answered: 502), beside what the visitor got.
+    assert [(f["method"], f["path"], f["status"], f["upstream_status"]) for f in failures] == [
+        ("GET", "/obrashchenie/status/", 503, "502")
     ]
     assert TOKEN not in log and CLIENT not in log
