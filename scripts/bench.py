@@ -277,6 +277,7 @@ def run_wrk(wrk: str, port: int, path: str, duration: int, headers: dict | None 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+        "requests": int(re.search(r"(\d+) requests in", out)[1]),
         "p50": latency("50"),
         "p99": latency("99"),
         "errors": (int(non_2xx[1]) if non_2xx else 0)
@@ -316,6 +317,29 @@ def worker_rss(master: int) -> dict[int, int]:
         if int(fields.get("PPid", "0").strip()) == master:
             workers[int(status.parent.name)] = int(fields["VmRSS"].split()[0]) * 1024
     return workers
+
+
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user and system) the master's children, nginx's workers, have used."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name in parentheses may hold spaces: count fields after it.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk_on_nginx(wrk: str, master: int, port: int, path: str) -> dict:
+    """run_wrk, and what nginx's workers spent per request: wrk shares the cores, so this
+    says what a hit costs nginx itself, apart from the load generator."""
+    before = workers_cpu(master)
+    result = run_wrk(wrk, port, path, DURATION)
+    result["cpu_us"] = (workers_cpu(master) - before) / max(result["requests"], 1) * 1e6
+    return result
 
 
 def linked(html: bytes, pattern: str) -> list[str]:
@@ -539,6 +563,20 @@ def table(title: str, pages: list[Page], columns: tuple, target: float) -> list[
     return misses
 
 
+def cpu_table(pages: list[Page]) -> None:
+    """nginx's own CPU per request, hit against static file: the cost the ratio above shows
+    through wrk's share of the same cores."""
+    header = f"{'page':<34} {'hit us':>9} {'file us':>9} {'ratio':>6}"
+    say(
+        "\nnginx's CPU per request (its workers, user + system; microseconds, medians)"
+        f"\n{header}\n{'-' * len(header)}"
+    )
+    for page in pages:
+        hit = median([r["cpu_us"] for r in page.proxied])
+        static = median([r["cpu_us"] for r in page.static])
+        say(f"{page.name:<34} {hit:>9.1f} {static:>9.1f} {static / max(hit, 1e-9):>6.2f}")
+
+
 def main() -> int:
     wrk = ensure_wrk()
     started = time.monotonic()
@@ -620,12 +658,13 @@ def main() -> int:
             )
             for round_number in range(ROUNDS):
                 for number, page in enumerate(nginx_pages):
+                    proxy_master = (floor_proxy if page is nginx_floor else proxy).process.pid
                     pair = [
-                        (page.proxy_port, page.path, page.proxied),
-                        (static_port, f"/{number}.html", page.static),
+                        (proxy_master, page.proxy_port, page.path, page.proxied),
+                        (static.pid, static_port, f"/{number}.html", page.static),
                     ]
-                    for port, path, results in pair[:: 1 if round_number % 2 else -1]:
-                        results.append(run_wrk(wrk, port, path, DURATION))
+                    for master, port, path, results in pair[:: 1 if round_number % 2 else -1]:
+                        results.append(run_wrk_on_nginx(wrk, master, port, path))
                 for page in [*django_pages, *(p for p in pages if not p.target)]:
                     # The page, the floor and the bare app back to back, in turn first: the
                     # machine is shared, and only measurements close in time compare.
@@ -656,6 +695,7 @@ def main() -> int:
         (("nginx", "proxied"), ("static", "static")),
         NGINX_TARGET,
     )
+    cpu_table(nginx_pages)
     misses += table(
         "Rendered by Django for a visitor with a session: req/s against /healthz",
         [*django_pages, *(p for p in pages if not p.target)],
