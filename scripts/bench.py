@@ -7,6 +7,7 @@
    reach NGINX_TARGET of the static nginx. A reference row, nginx's floor, sends home's body
    through the same configuration with only the three headers a cache hit needs: the gap
    between it and the pages is what the headers every page carries cost each hit.
+   nginx's own CPU per request (its workers' time) is shown for both sides too.
 2. **Rendered by Django**: a visitor with a chosen region (session cookie), straight to
    gunicorn, no proxy cache, against Django's own floor: /healthz through the same middleware
    stack, in the same run. Every page must reach DJANGO_TARGET of it. The ratio to a bare WSGI
