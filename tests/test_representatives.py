@@ -115,6 +115,13 @@ def test_phones_are_tel_links_and_email_is_a_mailto_link(client, perm):
     assert '<a href="mailto:test@example.com">' in html
 
 
+def test_a_phone_with_an_extension_dials_the_extension_too(client, perm):
+    make_representative(perm, phones="8 (342) 200-00-00 доб. 305")
+    html = section(page(client, "perm-krai"), 2)
+    assert 'href="tel:+73422000000,305"' in html
+    assert "доб. 305" in html  # shown as written, for a phone that cannot dial it
+
+
 @pytest.mark.parametrize(("slug", "label"), [("perm-krai", "UTC+5"), ("tomsk-oblast", "UTC+7")])
 def test_reception_hours_are_in_local_time_with_the_offset_named(client, regions, slug, label):
     hours = [*WORKDAYS, (6, "10:00", "14:00")]

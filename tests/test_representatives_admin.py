@@ -183,7 +183,9 @@ def test_a_save_without_changes_records_no_change_of_phones(client, staff, perm)
         ("(812) 710-00-00", "+78127100000"),
         ("800 333-60-03", "+78003336003"),
         ("843 200-00-00", "+78432000000"),
-        ("8 (800) 000-00-01 доб. 12", "+78000000001"),
+        # The extension after the pause a dialler makes at a comma.
+        ("8 (800) 000-00-01 доб. 12", "+78000000001,12"),
+        ("+7 (342) 200-00-00, доб. 305", "+73422000000,305"),
     ],
 )
 def test_numbers_staff_write_are_dialled_as_written(written, dialled):
