@@ -70,3 +70,29 @@ def test_the_representatives_fixture_carries_only_the_number():
     for row in rows:
         assert row["fields"]["phones"] == settings.HOTLINE_DISPLAY
         assert hotline_claims(row["fields"]["notes"]) == [], row["fields"]["region"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_databases_loaded_from_the_old_fixture_lose_the_claim_but_keep_staff_notes(regions):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from representatives.models import Representative
+
+    from .factories import make_representative
+
+    shipped = make_representative(
+        regions.by_slug["perm-krai"], notes="Звонок бесплатный из любого региона России."
+    )
+    written = make_representative(
+        regions.by_slug["perm-krai"], notes="Звонок бесплатный для абонентов МТС."
+    )
+    before, after = (
+        ("representatives", "0005_phones_help_text"),
+        ("representatives", "0006_drop_unsourced_free_call_note"),
+    )
+    MigrationExecutor(connection).migrate([before])
+    MigrationExecutor(connection).migrate([after])
+    assert Representative.objects.get(pk=shipped.pk).notes == ""
+    # A note staff wrote is theirs to keep or source, whatever it says.
+    assert Representative.objects.get(pk=written.pk).notes == "Звонок бесплатный для абонентов МТС."
