@@ -96,3 +96,15 @@ def test_databases_loaded_from_the_old_fixture_lose_the_claim_but_keep_staff_not
     assert Representative.objects.get(pk=shipped.pk).notes == ""
     # A note staff wrote is theirs to keep or source, whatever it says.
     assert Representative.objects.get(pk=written.pk).notes == "Звонок бесплатный для абонентов МТС."
+
+
+def test_a_citizen_insured_elsewhere_is_not_told_where_the_insurers_phone_is_printed(
+    client, subjects
+):
+    # Nothing the site keeps says the insurer's phone is on the policy or its extract; the
+    # hotline is offered for what the citizen does not know.
+    page = client.get("/v-drugom-regione/other-region/krasnodar-krai/").content.decode()
+    assert "телефон — на полисе" not in page
+    refused = page[page.index('id="refused-title"') : page.index('id="call-title"')]
+    assert "горячую линию страховой компании, которая выдала ваш полис" in refused
+    assert f'href="tel:{settings.HOTLINE_TEL}"' in refused

@@ -255,7 +255,7 @@ def test_a_policy_of_another_insurer_says_the_site_cannot_know_the_insurer(clien
     page = text(client.get(OTHER))
     assert "Полис другой страховой компании, вы в Республике Северная Осетия — Алания" in page
     assert "Мы не знаем, какая страховая компания выдала ваш полис" in page
-    assert "В страховую компанию, которая выдала ваш полис" in page
+    assert "На горячую линию страховой компании, которая выдала ваш полис" in page
     assert "Куда обратиться в Республике Северная Осетия — Алания" in page
     assert "103" in page and "Что взять с собой" in page
     assert "Страховые представители" not in page
