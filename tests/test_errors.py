@@ -76,3 +76,20 @@ def test_403_template_is_russian(regions, settings):
     response = Client().get("/no/")
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "Доступ запрещён" in response.content.decode()
+
+
+def test_429_says_what_to_do_next_in_plain_words(regions, settings):
+    # The region choice is limited per connection; on mobile internet many people share one.
+    # A citizen stopped there must learn that nothing is lost and where to go on, not that
+    # «their address» sent too much.
+    settings.REGION_CHOICE_RATE = "1/m"
+    client = Client()
+    choose = {"region": "tomsk-oblast", "next": "/"}
+    client.post("/regions/choose/", choose, HTTP_SEC_FETCH_SITE="same-origin")
+    response = client.post("/regions/choose/", choose, HTTP_SEC_FETCH_SITE="same-origin")
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    page = response.content.decode()
+    assert "с вашего адреса" not in page.lower()
+    assert "подключения к интернету" in page
+    assert 'href="/v-drugom-regione/"' in page and 'href="/regions/"' in page
+    assert 'href="tel:+78003336003"' in page
