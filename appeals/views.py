@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -127,6 +128,29 @@ def new(request):
     # one's answer was lost on a slow network must be able to show it again, for a while.
     cache.set(f"{SENT_TOKEN_PREFIX}{key}", received.token, SENT_TOKEN_TIMEOUT)
     return _see_other(_with_token("appeals:sent", received.token))
+
+
+# What the form sends that the person typed or chose; the rest (token, stamp, trap) is ours.
+TYPED_FIELDS = ("region", "place", "topic", "text", "name", "email", "phone")
+
+
+@private_page
+def refused_by_csrf(request):
+    """Django's CSRF check refused the form: its cookie expired or was cleared while the
+    person typed. The form again, filled in with what they sent and with a fresh token (this
+    response sets the cookie anew), so that one more press sends it; nothing is saved. Sending
+    a forged form's own words back to it gives its author nothing: their page cannot read
+    this one. Only the values go back, unchecked, as a form shown for the first time."""
+    try:
+        sent = request.POST
+    except (OSError, RequestDataTooBig):
+        return None
+    initial = {name: sent.get(name, "") for name in TYPED_FIELDS}
+    initial["consent"] = bool(sent.get("consent"))
+    form = AppealForm(initial=initial, regions=Region.objects.index().regions)
+    return render(
+        request, "appeals/form.html", {"form": form, "refused": True}, status=HTTPStatus.FORBIDDEN
+    )
 
 
 def _repeated(request, key: str, appeal: Appeal):

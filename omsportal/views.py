@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from appeals.views import refused_by_csrf
 from company.models import days
 from regions.caching import public_page
 from regions.models import Region, RegistryFile
@@ -167,6 +168,14 @@ def too_many_requests(request, exception=None):
 
 
 def csrf_failure(request, reason=""):
+    # The appeal form is the one public form with a token and much typed into it: it comes
+    # back filled in rather than as a page that asks the person to go back and copy their text.
+    if (
+        request.method == "POST"
+        and request.path == reverse("appeals:new")
+        and int(request.META.get("CONTENT_LENGTH") or 0) <= settings.APPEALS_MAX_BODY_BYTES
+    ) and (response := refused_by_csrf(request)):
+        return response
     return render(request, "403_csrf.html", status=HTTPStatus.FORBIDDEN)
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from django.core import signing
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
@@ -466,3 +467,28 @@ def test_a_phone_only_appeal_queues_no_mail(client, regions):
     submit(client, email="", phone="8 900 000-00-00")
     assert Appeal.objects.get().email == ""
     assert not OutboxMail.objects.exists()
+
+
+def test_a_refused_csrf_token_gives_the_form_back_with_what_was_typed(regions):
+    # The token's cookie expired or was cleared while the person typed (a phone's browser
+    # clears cookies, a form left open for days): the generic «Форма устарела» page asked them
+    # to go back and copy their text, which some browsers no longer show. The form comes back
+    # filled in, with a fresh token, and nothing is saved.
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(FORM, form_data(phone=PHONE, email=""))
+    assert response.status_code == 403
+    assert response["Cache-Control"] == "private, no-store"
+    page = response.content.decode()
+    assert "<title>Ошибка: " in page
+    assert "Обращение не отправлено" in page and "файлы cookie" in page
+    assert TEXT in page and NAME in page and f'value="{PHONE}"' in page
+    assert '<option value="tomsk-oblast" selected>' in page
+    assert re.search(r'value="refused"[^>]* checked>', page)
+    assert re.search(r'name="consent"[^>]* checked>', page)
+    assert 'name="csrfmiddlewaretoken"' in page and "csrftoken" in response.cookies
+    assert not Appeal.objects.exists()
+    # With the cookie it was given, the form as it came back goes through.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    again = client.post(FORM, form_data(phone=PHONE, email="", csrfmiddlewaretoken=token))
+    assert again.status_code == 303
+    assert Appeal.objects.count() == 1
