@@ -101,3 +101,24 @@ def test_phone_numbers_are_never_split_across_lines_at_320_px(site, content, pat
     page.goto(path)
     assert page.locator(".nowrap").count() > 0
     assert page.evaluate(BROKEN_PHONES) == []
+
+
+# Every line of each topic's words, left of its radio button's right edge: a wrapped line
+# that runs back under the button.
+TEXT_UNDER_RADIO = """() => [...document.querySelectorAll(".appeal-form__choices label")]
+    .filter(label => {
+        const radio = label.querySelector("input").getBoundingClientRect();
+        const range = document.createRange();
+        range.selectNodeContents(label);
+        range.setStartAfter(label.querySelector("input"));
+        return [...range.getClientRects()].some(line => line.width && line.left < radio.right);
+    })
+    .map(label => label.textContent.trim())"""
+
+
+def test_appeal_topics_wrap_beside_their_radio_buttons_at_320_px(site, subjects):
+    # On a narrow phone «Отказали в медицинской помощи» takes two lines; the second one ran
+    # back under the button, so the list read as buttons and words mixed.
+    page = site(js=False, viewport={"width": 320, "height": 640})
+    page.goto("/obrashchenie/")
+    assert page.evaluate(TEXT_UNDER_RADIO) == []
