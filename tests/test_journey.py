@@ -354,7 +354,7 @@ def test_the_address_can_be_sent_without_javascript(client, subjects, settings):
 
 def test_the_prompt_says_which_region_it_asks_about(client, subjects):
     page = client.get("/").content.decode()
-    assert "Ваш регион Город Москва?" in page
+    assert "Ваш регион\u00a0— Город Москва?" in page
     assert "регион, где выдан ваш полис ОМС" in page
 
 

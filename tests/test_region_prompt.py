@@ -9,7 +9,7 @@ from regions.models import Region
 
 pytestmark = pytest.mark.django_db
 
-PROMPT = "Ваш регион Город Москва?"
+PROMPT = "Ваш регион\u00a0— Город Москва?"
 
 
 def choose(client, slug, next_url="/zashchita-prav/"):
@@ -189,7 +189,7 @@ def test_public_pages_set_no_cookie_for_a_visitor_with_a_session(client, regions
 def test_trusted_header_suggests_a_region(client, regions, settings):
     settings.REGION_HEADER = "HTTP_X_GEO_REGION"
     page = client.get("/", HTTP_X_GEO_REGION="RU-TOM").content.decode()
-    assert "Ваш регион Томская область?" in page
+    assert "Ваш регион\u00a0— Томская область?" in page
 
 
 def test_header_is_ignored_unless_configured(client, regions, settings):
@@ -227,7 +227,7 @@ def test_default_region_is_set_in_admin_data(client, regions):
     Region.objects.get(slug="tomsk-oblast").save()  # saving drops the cached index
     Region.objects.filter(slug="tomsk-oblast").update(is_default=True)
     Region.objects.get(slug="tomsk-oblast").save()
-    assert "Ваш регион Томская область?" in client.get("/").content.decode()
+    assert "Ваш регион\u00a0— Томская область?" in client.get("/").content.decode()
 
 
 class FakeSession(dict):
