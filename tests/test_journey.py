@@ -129,6 +129,11 @@ def test_a_half_answered_form_comes_back_saying_what_is_missing(client, subjects
     assert "Выберите оба региона из списков." in page
     assert '<option value="moscow" selected>' in page
     assert 'aria-invalid="true"' in page
+    # Beside the empty list, which one it is, in the words of its question; the title says
+    # there is an error, as the appeal form's does, for the screen reader reading it first.
+    assert "Выберите регион, где вы сейчас." in page
+    assert "Обязательное поле" not in page
+    assert "<title>Ошибка: " in page
 
 
 def test_the_forms_target_without_answers_goes_to_the_form(client, subjects):
