@@ -122,3 +122,14 @@ def test_appeal_topics_wrap_beside_their_radio_buttons_at_320_px(site, subjects)
     page = site(js=False, viewport={"width": 320, "height": 640})
     page.goto("/obrashchenie/")
     assert page.evaluate(TEXT_UNDER_RADIO) == []
+
+
+def test_a_refused_appeal_shows_what_to_fix_on_the_first_screen_of_a_phone(site, subjects):
+    # Without JavaScript nothing moves the page to the mistakes: at 320 × 640 they began below
+    # the first screen, under the introduction, and the form looked as if nothing had happened.
+    page = site(js=False, viewport={"width": 320, "height": 640})
+    page.goto("/obrashchenie/")
+    page.get_by_role("button", name="Отправить").click()
+    page.wait_for_load_state()
+    summary = page.locator(".error-summary h2").bounding_box()
+    assert summary is not None and summary["y"] + summary["height"] <= 640, summary
