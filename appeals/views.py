@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from regions.models import Region
+from regions.same_origin import is_same_origin
 
 from .forms import AppealForm
 from .models import Appeal
@@ -134,17 +135,26 @@ def new(request):
 TYPED_FIELDS = ("region", "place", "topic", "text", "name", "email", "phone")
 
 
-@private_page
 def refused_by_csrf(request):
     """Django's CSRF check refused the form: its cookie expired or was cleared while the
     person typed. The form again, filled in with what they sent and with a fresh token (this
-    response sets the cookie anew), so that one more press sends it; nothing is saved. Sending
-    a forged form's own words back to it gives its author nothing: their page cannot read
-    this one. Only the values go back, unchecked, as a form shown for the first time."""
+    response sets the cookie anew), so that one more press sends it; nothing is saved. Only the
+    values go back, unchecked, as a form shown for the first time. None: the plain refusal.
+
+    Only for a form sent from this site: another site's form, posted here, would otherwise put
+    its author's words and e-mail address into a ready-to-send appeal, consent ticked, before
+    a visitor who may press «Отправить» without reading. It gets the plain refusal page."""
+    if not is_same_origin(request):
+        return None
     try:
         sent = request.POST
     except (OSError, RequestDataTooBig):
         return None
+    return _form_again(request, sent)
+
+
+@private_page
+def _form_again(request, sent):
     initial = {name: sent.get(name, "") for name in TYPED_FIELDS}
     initial["consent"] = bool(sent.get("consent"))
     form = AppealForm(initial=initial, regions=Region.objects.index().regions)

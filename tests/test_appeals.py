@@ -474,7 +474,7 @@ def test_a_refused_csrf_token_gives_the_form_back_with_what_was_typed(regions):
     # clears cookies, a form left open for days): the generic «Форма устарела» page asked them
     # to go back and copy their text, which some browsers no longer show. The form comes back
     # filled in, with a fresh token, and nothing is saved.
-    client = Client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True, headers={"Sec-Fetch-Site": "same-origin"})
     response = client.post(FORM, form_data(phone=PHONE, email=""))
     assert response.status_code == 403
     assert response["Cache-Control"] == "private, no-store"
@@ -492,3 +492,18 @@ def test_a_refused_csrf_token_gives_the_form_back_with_what_was_typed(regions):
     again = client.post(FORM, form_data(phone=PHONE, email="", csrfmiddlewaretoken=token))
     assert again.status_code == 303
     assert Appeal.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "where_from", [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}, {}]
+)
+def test_a_form_posted_from_another_site_is_not_turned_into_a_ready_appeal(regions, where_from):
+    # Another site's form, posted here, would otherwise come back as our form filled with its
+    # author's text and e-mail, consent ticked, one press from being sent by a visitor.
+    client = Client(enforce_csrf_checks=True, headers=where_from)
+    response = client.post(FORM, form_data(email="attacker@example.com"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "attacker@example.com" not in page and TEXT not in page
+    assert 'name="csrfmiddlewaretoken"' not in page
+    assert not Appeal.objects.exists()
