@@ -453,6 +453,9 @@ def test_when_no_instance_answers_visitors_are_told_to_call_the_hotline(
     assert "Сайт временно недоступен" in page
     # The hotline as the site shows it everywhere else (settings, one place to change it).
     assert f'<a href="tel:{settings.HOTLINE_TEL}">{settings.HOTLINE_DISPLAY}</a>' in page
+    assert '<a href="tel:103">103</a>' in page and '<a href="tel:112">112</a>' in page
+    # Pressed again, an appeal that did reach an instance is not received twice (its form key).
+    assert "нажмите «Отправить» ещё раз: дважды оно не придёт" in page
 
 
 def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_query(
