@@ -198,8 +198,12 @@ def _appeal_page(template: str):
         token = request.GET.get("t", "")
         appeal = Appeal.objects.by_token(token)
         if appeal is None:
-            # The same page as any unknown address: nothing says whether the appeal exists.
-            return not_indexed(render(request, "404.html", status=HTTPStatus.NOT_FOUND))
+            # The same page for every token that finds nothing: it says nothing of whether an
+            # appeal exists, only what to do about a link that does not work (an e-mail client
+            # broke it across lines, most often).
+            return not_indexed(
+                render(request, "appeals/not_found.html", status=HTTPStatus.NOT_FOUND)
+            )
         status_path = _with_token("appeals:status", token)
         context = {
             "appeal": appeal,

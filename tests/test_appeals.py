@@ -197,14 +197,17 @@ def test_numbers_are_unique_and_follow_the_insert_order(regions):
 
 
 @pytest.mark.parametrize("token", ["", "x", "A" * 43, "A" * 500])
-def test_a_wrong_token_is_a_plain_not_found(client, regions, token):
-    make_appeal()
-    unknown = main_part(client.get("/no-such-page/"))
+def test_a_wrong_token_says_what_to_do_and_nothing_of_any_appeal(client, regions, settings, token):
+    _, real = make_appeal()
+    # A real link cut where an e-mail client broke the line, and made-up ones: one page for all.
+    cut = main_part(client.get(f"/obrashchenie/status/?t={real[:20]}"))
+    assert "Обращение по этой ссылке не найдено" in cut and "целиком" in cut
+    assert "регистрационный номер" in cut and f'href="tel:{settings.HOTLINE_TEL}"' in cut
     for url in (f"/obrashchenie/status/?t={token}", f"/obrashchenie/otpravleno/?t={token}"):
         response = client.get(url)
         assert response.status_code == 404
         assert response["Cache-Control"] == "private, no-store"
-        assert main_part(response) == unknown  # the site's own «Страница не найдена»
+        assert main_part(response) == cut
 
 
 def main_part(response) -> str:
