@@ -117,7 +117,8 @@ class AppealForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, regions: list[Region], **kwargs):
+    def __init__(self, *args, regions: list[Region], started: str = "", **kwargs):
+        """started: for an unbound form, a stamp to keep if valid (the form shown again)."""
         super().__init__(*args, **kwargs)
         self.regions = {region.slug: region for region in regions}
         self.fields["region"].choices = [("", "— выберите регион —")] + [
@@ -129,12 +130,14 @@ class AppealForm(forms.Form):
         ]
         # Not cut off by the browser on paste: the person sees how much is over and keeps it.
         self.fields["text"].widget.attrs.pop("maxlength", None)
-        self.started = self._valid_started()
+        if self.is_bound:
+            started = self.data.get("started", "")
+        self.started = self._valid_started(started)
 
-    def _valid_started(self) -> str:
+    @staticmethod
+    def _valid_started(value: str) -> str:
         """The submitted timestamp while it is valid, so that correcting a mistake does not
         restart the clock; otherwise a fresh one."""
-        value = self.data.get("started", "") if self.is_bound else ""
         try:
             started_at(value)
         except signing.BadSignature:

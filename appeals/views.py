@@ -76,7 +76,7 @@ def new(request):
         form = AppealForm(initial=_initial(request), regions=regions)
         return render(request, "appeals/form.html", {"form": form})
 
-    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEALS_MAX_BODY_BYTES:
+    if _declared_too_long(request):
         return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     form = AppealForm(request.POST, regions=regions)
     # The same filled-in form again («Отправить» pressed twice): the first one's page, before
@@ -131,20 +131,34 @@ def new(request):
     return _see_other(_with_token("appeals:sent", received.token))
 
 
+def _declared_too_long(request) -> bool:
+    """A body larger than a whole appeal, by its Content-Length: refused before it is read."""
+    return int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEALS_MAX_BODY_BYTES
+
+
 # What the form sends that the person typed or chose; the rest (token, stamp, trap) is ours.
 TYPED_FIELDS = ("region", "place", "topic", "text", "name", "email", "phone")
 
 
+@sensitive_post_parameters()
 def refused_by_csrf(request):
-    """Django's CSRF check refused the form: its cookie expired or was cleared while the
-    person typed. The form again, filled in with what they sent and with a fresh token (this
-    response sets the cookie anew), so that one more press sends it; nothing is saved. Only the
-    values go back, unchecked, as a form shown for the first time. None: the plain refusal.
+    """Django's CSRF check refused a request (CSRF_FAILURE_VIEW asks here first): for the
+    appeal form, whose cookie expired or was cleared while the person typed, the form again,
+    filled in with what they sent and with a fresh token (this response sets the cookie anew),
+    so that one more press sends it; nothing is saved. Only the values go back, unchecked, as a
+    form shown for the first time, with the moment it was first opened (if its stamp is valid):
+    the time the person spent on it counts, and a second press is still the same form.
+    None: the plain refusal.
 
     Only for a form sent from this site: another site's form, posted here, would otherwise put
     its author's words and e-mail address into a ready-to-send appeal, consent ticked, before
     a visitor who may press «Отправить» without reading. It gets the plain refusal page."""
-    if not is_same_origin(request):
+    if (
+        request.method != "POST"
+        or request.path != reverse("appeals:new")
+        or _declared_too_long(request)
+        or not is_same_origin(request)
+    ):
         return None
     try:
         sent = request.POST
@@ -157,7 +171,9 @@ def refused_by_csrf(request):
 def _form_again(request, sent):
     initial = {name: sent.get(name, "") for name in TYPED_FIELDS}
     initial["consent"] = bool(sent.get("consent"))
-    form = AppealForm(initial=initial, regions=Region.objects.index().regions)
+    form = AppealForm(
+        initial=initial, started=sent.get("started", ""), regions=Region.objects.index().regions
+    )
     return render(
         request, "appeals/form.html", {"form": form, "refused": True}, status=HTTPStatus.FORBIDDEN
     )

@@ -170,11 +170,8 @@ def too_many_requests(request, exception=None):
 def csrf_failure(request, reason=""):
     # The appeal form is the one public form with a token and much typed into it: it comes
     # back filled in rather than as a page that asks the person to go back and copy their text.
-    if (
-        request.method == "POST"
-        and request.path == reverse("appeals:new")
-        and int(request.META.get("CONTENT_LENGTH") or 0) <= settings.APPEALS_MAX_BODY_BYTES
-    ) and (response := refused_by_csrf(request)):
+    # Which requests qualify is the appeals app's to say.
+    if response := refused_by_csrf(request):
         return response
     return render(request, "403_csrf.html", status=HTTPStatus.FORBIDDEN)
 

@@ -510,3 +510,34 @@ def test_a_form_posted_from_another_site_is_not_turned_into_a_ready_appeal(regio
     assert "attacker@example.com" not in page and TEXT not in page
     assert 'name="csrfmiddlewaretoken"' not in page
     assert not Appeal.objects.exists()
+
+
+def test_the_form_given_back_after_a_csrf_refusal_can_be_sent_at_once(regions):
+    # The person already spent minutes on it: the form keeps the moment it was first opened,
+    # so the press that follows is not refused as «слишком быстро» (a fresh stamp restarted
+    # APPEALS_MIN_FILL_SECONDS), and a second press of that same form is still recognised.
+    client = Client(enforce_csrf_checks=True, headers={"Sec-Fetch-Site": "same-origin"})
+    opened = started(seconds_ago=600)
+    page = client.post(FORM, form_data(started=opened)).content.decode()
+    assert f'name="started" value="{opened}"' in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    again = client.post(FORM, form_data(started=opened, csrfmiddlewaretoken=token))
+    assert again.status_code == 303
+    assert Appeal.objects.get().form_key == form_key(opened, TEXT)
+
+
+def test_a_stale_stamp_is_not_given_back_after_a_csrf_refusal(regions):
+    client = Client(enforce_csrf_checks=True, headers={"Sec-Fetch-Site": "same-origin"})
+    page = client.post(FORM, form_data(started="123:forged")).content.decode()
+    assert 'name="started" value="123:forged"' not in page
+    assert 'name="started" value="' in page
+
+
+def test_error_reports_of_a_csrf_refusal_hide_what_the_person_typed(regions):
+    # As for the form's own view: a 500 while showing the form again must not put the text,
+    # health details included, into an error report.
+    client = Client(enforce_csrf_checks=True, headers={"Sec-Fetch-Site": "same-origin"})
+    response = client.post(FORM, form_data())
+    assert response.status_code == 403
+    filtered = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert TEXT not in filtered.values() and NAME not in filtered.values()
