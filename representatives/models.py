@@ -144,7 +144,9 @@ class Representative(models.Model):
         return group_days(self.intervals)
 
     def lists_phone(self, tel: str) -> bool:
-        return any(target == tel for _, target in self.phone_links)
+        """Whether one of the numbers is tel, with or without an extension (phone_tel puts it
+        after a comma): «8 (800) 333-60-03 доб. 2» shows the hotline's number too."""
+        return any(target.partition(",")[0] == tel for _, target in self.phone_links)
 
 
 class ReceptionHours(models.Model):

@@ -234,3 +234,12 @@ class TestHoursText:
     def test_bad_hours_are_refused(self, text):
         with pytest.raises(ValidationError):
             parse_hours(text)
+
+
+def test_the_hotline_with_an_extension_counts_as_listed(client, perm):
+    # A contact centre reached at the hotline's number and an extension already shows the
+    # number: the separate hotline card would repeat it (the tel: link now dials «,2» too).
+    make_representative(perm, level=Level.CONTACT_CENTRE, phones="8 (800) 333-60-03 доб. 2")
+    html = section(page(client, "perm-krai"), 1)
+    assert 'href="tel:+78003336003,2"' in html
+    assert 'href="tel:+78003336003"' not in html
