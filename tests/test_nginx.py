@@ -33,7 +33,7 @@ PASSWORD = "пароль-для-прокси"
 MAX_AGE = 2
 STALE = 3
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.own_site]
 
 if not nginx_available() and not require_nginx():
     pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)

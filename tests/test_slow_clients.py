@@ -17,7 +17,7 @@ import pytest
 from .proxy import nginx_available, require_nginx
 from .test_instances import ROOT, served, sqlite_site
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.own_site]
 
 if not nginx_available() and not require_nginx():
     pytest.skip("nginx is not installed (apt-get install nginx-light)", allow_module_level=True)

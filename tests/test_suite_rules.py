@@ -18,3 +18,16 @@ def test_modules_that_start_servers_are_marked_server():
         and "pytest.mark.server" not in text
     ]
     assert unmarked == []
+
+
+def test_modules_that_serve_their_own_sqlite_site_are_marked_own_site():
+    """CI's PostgreSQL pass leaves out `-m own_site`: such a module checks the same thing on
+    either pass (it serves its own SQLite site), and ran twice for nothing."""
+    unmarked = [
+        path.name
+        for path in sorted(TESTS.glob("test_*.py"))
+        if "sqlite_site(" in (text := path.read_text(encoding="utf-8"))
+        and "def sqlite_site(" not in text
+        and "pytest.mark.own_site" not in text
+    ]
+    assert unmarked == []

@@ -26,7 +26,7 @@ from .test_instances import (
 PASSWORD = "пароль-для-двух-процессов"
 REGION_PAGE = "/regions/perm-krai/representatives/"
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.own_site]
 IMPORT_HEADER = (
     "Регион;Код контакта;Уровень;Должность;ФИО;Телефоны;Электронная почта;Адрес офиса;"
     "Часы приёма;Примечание;Порядок;Показывать"
