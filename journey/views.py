@@ -52,6 +52,9 @@ def all_pairs() -> list[tuple[str, str]]:
     return [(r.slug, s.slug) for r in Region.objects.index().regions for s in subjects]
 
 
+NOT_LISTED = "Такого региона нет в списке: выберите регион из списка."
+
+
 class JourneyForm(forms.Form):
     policy = forms.ChoiceField(
         label="Где выдан ваш полис ОМС?",
@@ -59,7 +62,7 @@ class JourneyForm(forms.Form):
         "страховая компания или вашего региона нет в списке, выберите последний пункт.",
         error_messages={
             "required": "Выберите регион, где выдан ваш полис ОМС.",
-            "invalid_choice": "Такого региона нет в списке: выберите регион из списка.",
+            "invalid_choice": NOT_LISTED,
         },
     )
     place = forms.ChoiceField(
@@ -67,7 +70,7 @@ class JourneyForm(forms.Form):
         help_text="Регион, где вам нужна медицинская помощь.",
         error_messages={
             "required": "Выберите регион, где вы сейчас.",
-            "invalid_choice": "Такого региона нет в списке: выберите регион из списка.",
+            "invalid_choice": NOT_LISTED,
         },
     )
 

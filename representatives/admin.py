@@ -34,6 +34,10 @@ class ReceptionHoursInline(admin.TabularInline):
     extra = 1
 
 
+# Multi-line fields (phones, address, notes) as the browser sends them, read as saved.
+LINE_BREAKS = {models.TextField: {"form_class": LineBreaksField}}
+
+
 class RepresentativeAdminForm(SavedMeanwhileCheck, forms.ModelForm):
     opened_at = opened_at_field()
 
@@ -47,7 +51,7 @@ class RepresentativeAdmin(LockedForSave, admin.ModelAdmin):
     list_filter = ("level", "region", "is_active")
     list_select_related = ("region",)
     search_fields = ("role", "person", "phones", "email", "address", "code", "region__name")
-    formfield_overrides = {models.TextField: {"form_class": LineBreaksField}}
+    formfield_overrides = LINE_BREAKS
     autocomplete_fields = ("region",)
     readonly_fields = ("created_at", "updated_at")
     inlines = (ReceptionHoursInline,)
@@ -66,7 +70,7 @@ class RepresentativeInline(admin.StackedInline):
     model = Representative
     extra = 0
     show_change_link = True  # contacts are edited on their own page, with their hours
-    formfield_overrides = {models.TextField: {"form_class": LineBreaksField}}
+    formfield_overrides = LINE_BREAKS
     fields = (
         ("level", "code", "order", "is_active"),
         ("role", "person"),

@@ -61,6 +61,17 @@ PAGES = [
     Page("privacy", "/konfidencialnost/", cold=2),
 ]
 SHARED_PAGES = [page for page in PAGES if not page.regional]
+# The pages with the site's layout a visitor reads, for checks of what every page says.
+LAYOUT_PAGES = [
+    "/",
+    "/zashchita-prav/",
+    "/regions/",
+    f"/regions/{REGION}/",
+    f"/regions/{REGION}/representatives/",
+    "/files/",
+    "/konfidencialnost/",
+    "/special/",
+]
 REGIONAL_PAGES = [page for page in PAGES if page.regional]
 
 

@@ -13,18 +13,13 @@ from django.test import Client
 
 from regions.models import ContentVersion
 
+from .pages import LAYOUT_PAGES
+
 pytestmark = pytest.mark.django_db
 
 # Every kind of page a newcomer can reach, with the shipped fixtures loaded.
 PAGES = [
-    "/",
-    "/zashchita-prav/",
-    "/regions/",
-    "/regions/perm-krai/",
-    "/regions/perm-krai/representatives/",
-    "/files/",
-    "/konfidencialnost/",
-    "/special/",
+    *LAYOUT_PAGES,
     "/obrashchenie/",
     "/v-drugom-regione/",
     "/v-drugom-regione/perm-krai/tomsk-oblast/",

@@ -10,21 +10,12 @@ from django.utils import timezone
 from legal.models import LegalAct, LegalProvision
 
 from .factories import management
+from .pages import LAYOUT_PAGES
 
 pytestmark = pytest.mark.django_db
 
 RIGHTS = "/zashchita-prav/"
 CITED_ON_RIGHTS = ("326-fz", "oms-rules", "state-guarantees-2026")
-PUBLIC_PAGES = [
-    "/",
-    RIGHTS,
-    "/regions/",
-    "/regions/perm-krai/",
-    "/regions/perm-krai/representatives/",
-    "/files/",
-    "/konfidencialnost/",
-    "/special/",
-]
 
 
 def text(response) -> str:
@@ -60,7 +51,7 @@ def test_fixture_holds_what_legal_md_verifies_and_nothing_more(regions):
     assert not LegalAct.objects.filter(checked_on__isnull=False).exists()
 
 
-@pytest.mark.parametrize("url", PUBLIC_PAGES)
+@pytest.mark.parametrize("url", LAYOUT_PAGES)
 def test_no_page_cites_108n_as_the_current_rules(client, regions, url):
     page = text(client.get(url))
     assert "108н" not in page
