@@ -406,6 +406,7 @@ def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
     assert answer.startswith(b"HTTP/1.1 413")
     page = answer.decode("utf-8", "replace")
     assert "Слишком большой запрос" in page and "Вернитесь назад" in page
+    assert_own_page_headers(raw_headers(answer))
 
 
 def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy):
@@ -426,6 +427,22 @@ def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy):
     assert answer.startswith(b"HTTP/1.1 413")
     page = answer.decode("utf-8")
     assert "Слишком большой файл" in page and "больше 25 МБ" in page and "Вернитесь назад" in page
+    assert_own_page_headers(raw_headers(answer))
+
+
+def assert_own_page_headers(headers) -> None:
+    """nginx's own pages are no less guarded than Django's, and never kept by a cache."""
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def raw_headers(answer: bytes) -> dict[str, str]:
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+    return {name.lower(): value.strip() for name, _, value in (h.partition(":") for h in head)}
 
 
 @pytest.fixture
@@ -449,7 +466,7 @@ def test_when_no_instance_answers_visitors_are_told_to_call_the_hotline(
     # 503, not nginx's English "502 Bad Gateway": search engines come back later.
     assert response.status == 503
     assert response.getheader("Retry-After") == "60"
-    assert response.getheader("Cache-Control") == "no-store"
+    assert_own_page_headers({name.lower(): value for name, value in response.getheaders()})
     assert "Сайт временно недоступен" in page
     # The hotline as the site shows it everywhere else (settings, one place to change it).
     assert f'<a href="tel:{settings.HOTLINE_TEL}">{settings.HOTLINE_DISPLAY}</a>' in page
