@@ -125,7 +125,7 @@ class AppealForm(forms.Form):
             (region.slug, region.name) for region in regions
         ]
         self.fields["place"].choices = [
-            ("", "— тот же регион или не указывать —"),
+            ("", "— тот же регион —"),
             *subject_choices(),
         ]
         # Not cut off by the browser on paste: the person sees how much is over and keeps it.
