@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.shortcuts import redirect
@@ -5,11 +6,28 @@ from django.urls import reverse
 
 from .models import Company
 
+# Straight and typographic double quotes, and the «ёлочки» the site itself puts around the name.
+QUOTES = set('"«»„“”')
+
+
+class CompanyAdminForm(forms.ModelForm):
+    def clean_name(self):
+        # The footer prints «Акционерное общество «name»»: a name typed as the charter prints
+        # it, in quotes or after «АО», came out in doubled quotes on every page.
+        name = self.cleaned_data.get("name", "")
+        if QUOTES & set(name):
+            raise forms.ValidationError(
+                "Название пишите без кавычек и без формы собственности, например: Пример-Мед. "
+                "Кавычки сайт ставит сам, форма собственности — в поле ниже."
+            )
+        return name
+
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
     """One record: the list opens it straight away; it cannot be added twice or deleted."""
 
+    form = CompanyAdminForm
     readonly_fields = ("updated_at",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (

@@ -209,3 +209,20 @@ def test_privacy_page_is_a_public_page_without_a_cookie(client, regions):
     response = client.get("/konfidencialnost/")
     assert not response.cookies
     assert "public" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "name", ["«Пример-Мед»", '"Пример-Мед"', "АО «Пример-Мед»", "“Пример-Мед”"]
+)
+def test_admin_refuses_a_name_in_quotes_and_keeps_what_was_typed(admin_client, regions, name):
+    """The site puts the name in «» itself: a name typed with its quotes, as the charter prints
+    it, was shown in every footer as «Акционерное общество ««Пример-Мед»»»."""
+    data = {"name": name, "legal_form": "акционерное общество", "request_log_days": ""}
+    response = admin_client.post("/admin/company/company/add/", data)
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert "Название пишите без кавычек" in page
+    assert 'value="акционерное общество"' in page
+    assert not Company.objects.exists()
+    admin_client.post("/admin/company/company/add/", data | {"name": "Пример-Мед"})
+    assert "<p>Акционерное общество «Пример-Мед»</p>" in footer(admin_client)
