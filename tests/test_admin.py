@@ -222,3 +222,45 @@ def test_anonymous_visitors_are_sent_to_login(client, regions):
     response = client.get("/admin/regions/region/")
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/admin/login/")
+
+
+def messages_shown(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_save_and_delete_messages_are_plain_russian_whatever_the_noun(staff, regions, media_root):
+    """Django's Russian wording is masculine for every model («Обращение … был успешно
+    изменен», «Сведения о компании … был изменен») in mismatched quotes “…“."""
+    response = staff.post(
+        "/admin/company/company/add/",
+        {"name": "Пример-Мед", "legal_form": "", "request_log_days": "", "_continue": "1"},
+        follow=True,
+    )
+    assert messages_shown(response) == [
+        'Добавлено: сведения о компании «<a href="/admin/company/company/1/change/">Сведения о'
+        " компании</a>». Ниже можно изменить ещё раз."
+    ]
+    item = registry_file(title="Реестр МО")
+    response = staff.post(
+        f"/admin/regions/registryfile/{item.pk}/change/",
+        {"title": "Реестр МО 2026", "kind": "registry", "region": "", "published_on": "01.11.2026"},
+        follow=True,
+    )
+    shown = messages_shown(response)
+    assert len(shown) == 1 and shown[0].startswith("Изменения сохранены: файл для скачивания «")
+    assert "Реестр МО 2026</a>»." in shown[0]
+    response = staff.post(
+        f"/admin/regions/registryfile/{item.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert messages_shown(response) == ["Удалено: файл для скачивания «Реестр МО 2026»."]
+
+
+def test_bulk_delete_says_how_many_without_bending_the_noun(staff, regions):
+    make_representative(regions.by_slug["perm-krai"], code="a")
+    rep = make_representative(regions.by_slug["perm-krai"], code="b")
+    response = staff.post(
+        "/admin/representatives/representative/",
+        {"action": "delete_selected", "_selected_action": [rep.pk], "post": "yes"},
+        follow=True,
+    )
+    assert messages_shown(response) == ["Удалено записей: 1 (страховой представитель)."]
