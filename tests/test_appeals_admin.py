@@ -94,6 +94,32 @@ def test_members_see_the_list_overdue_first(member, regions, django_assert_max_n
         member.get(LIST)
 
 
+def test_the_admin_start_page_tells_members_how_many_appeals_are_overdue(client, regions):
+    """The list puts overdue appeals first, but only for who opens it: the start page, where
+    staff land after logging in, said nothing of them."""
+    member = staff_user("obrashcheniya-test", member=True)
+    outsider = staff_user("redaktor-test", member=False, superuser=True)
+    make_appeal()
+    client.force_login(member)
+    assert "срок ответа прошёл" not in client.get("/admin/").content.decode()
+
+    late = [make_appeal()[0] for _ in range(3)]
+    Appeal.objects.filter(pk__in=[appeal.pk for appeal in late]).update(
+        deadline=timezone.localdate() - timedelta(days=1)
+    )
+    Appeal.objects.filter(pk=late[2].pk).update(status=Appeal.Status.ANSWERED, answer="Да")
+    page = client.get("/admin/").content.decode().replace("\xa0", " ")
+    assert "Обращения: срок ответа прошёл" in page
+    assert "Без ответа после срока: 2 обращения." in page
+    assert f'href="{LIST}?overdue=yes"' in page
+    for appeal in late:
+        assert appeal.number not in page  # a count and a link: no appeal is opened here
+    assert not AccessLog.objects.exists()
+
+    client.force_login(outsider)
+    assert "срок ответа прошёл" not in client.get("/admin/").content.decode()
+
+
 def test_opening_an_appeal_is_logged_and_html_is_shown_as_text(member, regions):
     appeal, _ = make_appeal(text="<script>alert(1)</script>\n<b>жирный</b>", name="<i>Тест</i>")
     page = member.get(change_url(appeal)).content.decode()
