@@ -12,6 +12,7 @@ from django.utils.cache import cc_delim_re, patch_cache_control
 
 from .context_processors import hotline
 from .logs import log_request, request_id_from, request_id_var
+from .special import current_choice
 
 # Django's own logger for this refusal, so that existing log filters keep working.
 disallowed_host_logger = logging.getLogger("django.security.DisallowedHost")
@@ -110,7 +111,9 @@ class CacheHeadersMiddleware:
     - A public page (``regions.caching.public_page`` / ``mark_public``) asked for by a
       newcomer, setting no cookie: ``public`` with ``s-maxage`` for nginx or a CDN, and
       ``max-age=0`` so that browsers revalidate it (ETag, 304).
-    - The same page for a visitor with a session, or anything that sets a cookie: ``private``.
+    - The same page for a visitor with a session or with a choice of the version for visually
+      impaired people (the page then links its stylesheet), or anything that sets a cookie:
+      ``private``.
     - Error pages and answers to anything but GET/HEAD: never stored.
     Above SessionMiddleware, to see the cookies it sets; below ConditionalGetMiddleware, so a
     304 carries the same Cache-Control.
@@ -126,7 +129,11 @@ class CacheHeadersMiddleware:
         if request.method not in ("GET", "HEAD") or response.status_code >= 400:
             patch_cache_control(response, no_store=True)
         elif getattr(response, "public_page", False):
-            if response.cookies or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            if (
+                response.cookies
+                or settings.SESSION_COOKIE_NAME in request.COOKIES
+                or current_choice(request) is not None
+            ):
                 patch_cache_control(response, private=True, max_age=0)
             else:
                 patch_cache_control(
@@ -142,8 +149,8 @@ class CacheHeadersMiddleware:
     @staticmethod
     def drop_vary_cookie(response) -> None:
         """A newcomer's page is the same whatever other cookies they carry (a form's csrftoken,
-        the special version's choice: /special.css differs, the page does not), and a cache
-        must bypass it for the session cookie anyway (README, «Caching»). SessionMiddleware's
+        a special version's cookie that is not ours), and a cache must bypass it for the session
+        and special cookies anyway (README, «Caching»). SessionMiddleware's
         ``Vary: Cookie`` made nginx keep a copy per Cookie header: none shared with a visitor
         who had once opened the appeal form, and a new entry for every made-up cookie."""
         kept = [

@@ -156,6 +156,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "omsportal.context_processors.hotline",
                 "omsportal.context_processors.site_url",
+                "omsportal.context_processors.special_stylesheet",
                 "company.context_processors.company",
             ],
             # base.html sets the text of every page with it (omsportal/typography.py).
@@ -231,6 +232,10 @@ CONTENT_VERSION_TIMEOUT = env.int("CONTENT_VERSION_TIMEOUT", default=5)
 # How long nginx or a CDN may keep a newcomer's page, and serve it stale while refreshing it.
 PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
 PUBLIC_PAGE_STALE = env.int("PUBLIC_PAGE_STALE", default=300)
+# What else of the request public pages show, besides the path and the visitor's region: Django's
+# page cache keeps a copy per value (regions/caching.py). The version for visually impaired
+# people links its stylesheet in every page of a visitor who chose it.
+PUBLIC_PAGE_VARIES_BY = ["omsportal.special.page_variant"]
 
 # What public pages are built from, and whole pages: in each process's memory, used only under
 # the shared content version they were built with (regions/caching.py). A page is at most 30 KB

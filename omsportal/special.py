@@ -1,33 +1,41 @@
 """The version for visually impaired people (ГОСТ Р 52872-2019): text size, colour scheme,
 spacing and images, as the visitor sets them.
 
-Page HTML never depends on the choice, so every page stays the same bytes for every visitor
-and cacheable. Every page carries both forms of the header switch and the settings panel;
-``/special.css``, the only response that reads the cookie, says which of them show and how the
-page looks. It is private, tiny and revalidated on each page view by its ETag.
+Every page carries both forms of the header switch and the settings panel; ``site.css`` alone
+shows the normal version. A page for a visitor without a valid ``special`` cookie (nearly
+everyone) links no other stylesheet, so it stays the same bytes for every newcomer, shared by
+nginx, and costs no second round trip before it paints. A visitor with a choice gets pages that
+link ``/special.css?v=<the choice>``: that stylesheet says which switch shows and how the page
+looks, and is a pure function of its URL, so browsers keep it for good (``immutable``) and a
+changed setting is a new URL, seen on the very next page. Those pages are rendered by Django
+for that visitor alone (``private``; nginx and Django's page cache key or bypass them by the
+choice).
 
-The cookie is parsed against a closed grammar and the stylesheet is built from this module's
-own constants only: nothing a visitor sends is ever written into CSS.
+The cookie and the URL are parsed against the same closed grammar, and the stylesheet is built
+from this module's own constants only: nothing a visitor sends is ever written into CSS.
 """
 
-import hashlib
 from dataclasses import dataclass, replace
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import condition, require_http_methods, require_safe
-from django.views.decorators.vary import vary_on_cookie
+from django.views.decorators.http import require_http_methods, require_safe
 
 from regions.caching import public_page
+from regions.redirects import safe_next
 from regions.same_origin import same_origin_only
-from regions.views import safe_next
 
 COOKIE_NAME = "special"
-COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+YEAR = 365 * 24 * 60 * 60
+COOKIE_MAX_AGE = YEAR
+# The stylesheet's URL names the whole choice, so the answer for it never changes.
+STYLESHEET_MAX_AGE = YEAR
 
 # Root font size of each text size step (the normal version is 100 %).
 SIZES = {"1": "125%", "2": "150%", "3": "200%"}
@@ -114,9 +122,28 @@ def current_choice(request) -> Choice | None:
     return Choice.from_cookie(request.COOKIES.get(COOKIE_NAME))
 
 
+def page_variant(request) -> str:
+    """What of the choice a page shows, for Django's page cache (settings.PUBLIC_PAGE_VARIES_BY):
+    the validated choice, never the raw cookie, so made-up values share the normal page's copy."""
+    choice = current_choice(request)
+    return choice.to_cookie() if choice else ""
+
+
+def stylesheet_url(choice: Choice | None) -> str | None:
+    """What a page links for this choice: none for the normal version (site.css is all of it).
+
+    The choice in its cookie form: encoded as a query value, with ``:`` left as it is (a query
+    may hold it), so the URL reads like the cookie. ``stylesheet`` takes back this exact URL
+    only.
+    """
+    if choice is None:
+        return None
+    return reverse("special_css") + "?" + urlencode({"v": choice.to_cookie()}, safe=":")
+
+
 @public_page
 def _settings_page(request):
-    # Both states are in the page; the stylesheet shows the one in force.
+    # Both states are in the page; the special stylesheet, if linked, shows the one in force.
     return render(request, "pages/special.html")
 
 
@@ -153,9 +180,7 @@ def settings_page(request):
     return response
 
 
-def stylesheet_for(choice: Choice | None) -> str:
-    if choice is None:
-        return "/* Обычная версия сайта */\n"
+def stylesheet_for(choice: Choice) -> str:
     scheme = SCHEMES[choice.scheme]
     spacing = SPACINGS[choice.spacing]
     # The rules are a hashed static file that browsers keep for long; this part is the values.
@@ -188,17 +213,29 @@ def stylesheet_for(choice: Choice | None) -> str:
     return "\n".join(css) + "\n"
 
 
-def _stylesheet(request) -> str:
-    return stylesheet_for(current_choice(request))
+def _linked_choice(request) -> Choice:
+    """The choice a stylesheet URL names, exactly as ``stylesheet_url`` writes it; else 404.
+
+    One URL per choice: the first version's ``on``, fields in another order, a repeated or an
+    extra parameter are not ours, so they neither get the stylesheet nor fill a cache with
+    copies of it. ``/special.css`` without ``v``, what pages linked before, is a 404 too: it
+    read the cookie, which this view never does. Only pages rendered before the deploy link it,
+    and they are gone within minutes: nginx gives its copies for at most PUBLIC_PAGE_MAX_AGE +
+    PUBLIC_PAGE_STALE, Django's page cache is per release, browsers revalidate pages on every
+    view (``max-age=0``). Meanwhile a stylesheet that fails to load leaves the normal version,
+    which is what a newcomer's old page meant anyway; a special visitor sees it once, then the
+    next page links the new URL.
+    """
+    choice = Choice.from_cookie(request.GET.get("v"))
+    if choice is None or list(request.GET.lists()) != [("v", [choice.to_cookie()])]:
+        raise Http404
+    return choice
 
 
-def _stylesheet_etag(request) -> str:
-    return hashlib.md5(_stylesheet(request).encode(), usedforsecurity=False).hexdigest()
-
-
+# The 404 _linked_choice raises passes these by: it gets CacheHeadersMiddleware's no-store.
 @require_safe
-@vary_on_cookie
-@cache_control(private=True, no_cache=True)
-@condition(etag_func=_stylesheet_etag)
+@cache_control(public=True, max_age=STYLESHEET_MAX_AGE, immutable=True)
 def stylesheet(request):
-    return HttpResponse(_stylesheet(request), content_type="text/css; charset=utf-8")
+    return HttpResponse(
+        stylesheet_for(_linked_choice(request)), content_type="text/css; charset=utf-8"
+    )

@@ -24,10 +24,14 @@ per process decides what a visitor sees. The current number is read once per req
 
 Values left under old versions are replaced when rebuilt, and expire by ``CONTENT_TIMEOUT``.
 
-``public_page`` caches a public GET page whole, keyed by what a page may depend on: the path
-and what the visitor's region is made from (the session's region code, the trusted geo
-header). Pages must not depend on anything else of the request (query string, cookies, host):
-that is what lets nginx keep a newcomer's page and serve it to every newcomer.
+``public_page`` caches a public GET page whole, keyed by what a page may depend on: the path,
+what the visitor's region is made from (the session's region code, the trusted geo header) and
+what ``settings.PUBLIC_PAGE_VARIES_BY`` names: functions of the request, each giving a short,
+validated value, empty for a newcomer. The project names the choice of the version for visually
+impaired people there (``omsportal.special.page_variant``: the validated ``special`` cookie,
+which decides whether the page links that version's stylesheet). Pages must not depend on
+anything else of the request (query string, other cookies, host): that is what lets nginx keep
+a newcomer's page, which has neither a session nor a choice, and serve it to every newcomer.
 ``omsportal.middleware.CacheHeadersMiddleware`` turns the mark this decorator leaves into
 ``Cache-Control``.
 """
@@ -50,6 +54,7 @@ from django.http.request import HttpHeaders
 from django.utils.cache import patch_vary_headers, set_response_etag
 from django.utils.html import escape
 from django.utils.http import quote_etag
+from django.utils.module_loading import import_string
 
 from .redirects import safe_next
 
@@ -236,17 +241,22 @@ def _page_key(request) -> str:
     from .middleware import RegionMiddleware  # it opens this module's content_scope
 
     chosen, suggested = RegionMiddleware.inputs(request)
+    # What the project says pages also show (the special version's choice): set in settings,
+    # since the apps never import the project package.
+    variants = [import_string(name)(request) for name in settings.PUBLIC_PAGE_VARIES_BY]
     path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
-    return ":".join(["page", path, chosen or "-", suggested or "-"])
+    return ":".join(["page", path, *(part or "-" for part in [chosen, suggested, *variants])])
 
 
 def public_page(view):
-    """A public GET page: kept whole per (path, region, confirmation) until the content changes.
+    """A public GET page: kept whole per path, region, confirmation and PUBLIC_PAGE_VARIES_BY
+    value until the content changes.
 
     The view may use the visitor's region (``request.region``, ``request.region_confirmed``)
     and ``NEXT_MARK`` for the safe ``next`` path it was asked to return to; nothing else of the
     request. The response is marked ``public_page`` for CacheHeadersMiddleware, which makes it
-    ``public`` for a newcomer and ``private`` for a visitor with a session.
+    ``public`` for a newcomer and ``private`` for a visitor with a session or a special version's
+    choice.
     """
 
     @wraps(view)

@@ -191,14 +191,51 @@ def test_a_request_with_the_session_cookie_never_comes_from_the_cache(proxy):
     assert "Томская область</strong>" not in page
 
 
-def test_other_cookies_share_the_newcomers_copy(proxy):
-    """A visitor who once opened the appeal form carries its csrftoken for a year; the special
-    version's choice is a cookie too. Neither changes a page, so neither splits the cache."""
-    path = "/regions/perm-krai/?other-cookies=1"
+SPECIAL_CHOICE = "size:3.scheme:wb.spacing:normal.images:hide"
+
+
+def test_a_request_with_the_special_cookie_never_comes_from_or_goes_into_the_cache(proxy):
+    """A page for a visitor who chose the version for visually impaired people links its
+    stylesheet: a newcomer must never get it, nor that visitor the newcomers' copy."""
+    path = "/regions/perm-krai/?special-cookie=1"
     proxy.request("GET", path)
-    for cookie in ("csrftoken=abc", "special=size:3.scheme:wb.spacing:normal.images:hide", "x=1"):
-        response, _ = proxy.request("GET", path, headers={"Cookie": cookie})
+    assert status(proxy.request("GET", path)[0]) == "HIT"
+    special = {"Cookie": f"special={SPECIAL_CHOICE}"}
+    for _ in range(3):
+        response, page = proxy.request("GET", path, headers=special)
+        assert status(response) == "BYPASS"
+        assert f'href="/special.css?v={SPECIAL_CHOICE}"' in page
+        assert response.getheader("Cache-Control") == "private, max-age=0"
+    response, page = proxy.request("GET", path)
+    assert status(response) != "BYPASS"
+    assert "special.css" not in page
+
+    # A page first asked for with the cookie is not stored either: the newcomer after it
+    # gets one of their own, without the link.
+    fresh = "/regions/perm-krai/?special-cookie=2"
+    for cookie in (f"special={SPECIAL_CHOICE}", "special=garbage"):
+        response, _ = proxy.request("GET", fresh, headers={"Cookie": cookie})
+        assert status(response) == "BYPASS", cookie
+    response, page = proxy.request("GET", fresh)
+    assert status(response) == "MISS"
+    assert "special.css" not in page
+
+    # Its stylesheet, named by its URL, comes from Django and is the browser's to keep.
+    response, css = proxy.request("GET", f"/special.css?v={SPECIAL_CHOICE}", headers=special)
+    assert response.status == 200
+    assert "--sv-size: 200%;" in css
+    assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+
+
+def test_other_cookies_share_the_newcomers_copy(proxy):
+    """A visitor who once opened the appeal form carries its csrftoken for a year: it changes
+    no page, so it does not split the cache; nor does a made-up cookie."""
+    path = "/regions/perm-krai/?other-cookies=1"
+    _, newcomers = proxy.request("GET", path)
+    for cookie in ("csrftoken=abc", "x=1", "specialx=1", "csrftoken=abc; x=1"):
+        response, page = proxy.request("GET", path, headers={"Cookie": cookie})
         assert status(response) == "HIT", cookie
+        assert page == newcomers
 
 
 def test_responses_that_set_a_cookie_are_never_stored(proxy):

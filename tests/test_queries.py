@@ -40,3 +40,19 @@ def test_visitor_with_a_session_costs_at_most_two_queries(
     if page.regional:
         assert "Пермский край" in response.text
         assert "Ваш регион\u00a0— Город Москва?" not in response.text
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_visitor_with_the_special_version_costs_at_most_two_queries(
+    client, content, page, django_assert_max_num_queries
+):
+    """Their pages are kept apart from newcomers' (Django's page cache keys by the choice), but
+    kept all the same."""
+    client.cookies["special"] = "size:3.scheme:wb.spacing:wide.images:hide"
+    url = page.url(content[1])
+    client.get(url)
+    with django_assert_max_num_queries(2):
+        response = client.get(url)
+    assert response.status_code == 200
+    if response["Content-Type"].startswith("text/html"):
+        assert "/special.css?v=size:3.scheme:wb.spacing:wide.images:hide" in response.text

@@ -1,5 +1,5 @@
-"""The version for visually impaired people over HTTP: the settings cookie, the stylesheet it
-drives, and pages that stay the same for everyone."""
+"""The version for visually impaired people over HTTP: the settings cookie, the pages that
+link its stylesheet only for a visitor who chose it, and the stylesheet named by its URL."""
 
 from http import HTTPStatus
 
@@ -7,6 +7,9 @@ import pytest
 from django.test import Client
 
 from omsportal.special import SCHEMES, Choice, stylesheet_for
+from tests.support import clear_caches
+
+from .pages import LAYOUT_PAGES
 
 pytestmark = pytest.mark.usefixtures("regions")
 
@@ -110,74 +113,74 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(headers):
         assert "<html" in response.text and 'lang="ru"' in response.text
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/zashchita-prav/",
-        "/regions/",
-        "/regions/tomsk-oblast/",
-        "/regions/tomsk-oblast/representatives/",
-        "/files/",
-        "/special/",
-    ],
-)
-def test_page_html_is_the_same_whatever_the_settings_and_stays_public(path):
-    pages = []
-    for value in [None, "on", LARGEST_WHITE_ON_BLACK, "garbage"]:
-        client = Client()
-        if value:
-            client.cookies["special"] = value
-        response = client.get(path)
+def stylesheet_link(value: str) -> str:
+    return f'<link rel="stylesheet" href="/special.css?v={value}">'
+
+
+def get(path: str, cookie: str | None = None, **headers):
+    client = Client()
+    if cookie is not None:
+        client.cookies["special"] = cookie
+    return client.get(path, headers=headers)
+
+
+def directives(response) -> set[str]:
+    return {part.strip() for part in response["Cache-Control"].split(",")}
+
+
+@pytest.mark.parametrize("path", LAYOUT_PAGES)
+def test_a_newcomers_page_links_no_special_stylesheet_and_is_shared(path):
+    response = get(path)
+    assert response.status_code == HTTPStatus.OK
+    assert "special.css" not in response.text
+    assert '<link rel="stylesheet" href="/static/css/site' in response.text
+    assert directives(response) >= {"public", "max-age=0"}
+    assert not response.cookies
+
+
+@pytest.mark.parametrize("path", LAYOUT_PAGES)
+def test_a_visitor_with_a_choice_gets_a_private_page_linking_that_choices_stylesheet(path):
+    clear_caches()
+    # The choice's page first: it must not become the newcomers' one, nor the other way round.
+    special = get(path, LARGEST_WHITE_ON_BLACK)
+    normal = get(path)
+    again = get(path, LARGEST_WHITE_ON_BLACK)
+
+    link = stylesheet_link(LARGEST_WHITE_ON_BLACK)
+    for response in (special, again):
         assert response.status_code == HTTPStatus.OK
-        assert response["Cache-Control"].startswith("public")
+        assert response.text.count("special.css") == 1
+        assert link in response.text
+        assert directives(response) == {"private", "max-age=0"}
         assert not response.cookies
-        pages.append(response.content)
-    assert len(set(pages)) == 1
+    assert "special.css" not in normal.text
+    assert directives(normal) >= {"public"}
+    # The link is all that differs: both switches and the panel are in every page.
+    assert special.text.replace(link + "\n", "") == normal.text
+    assert special["ETag"] != normal["ETag"]
 
 
-def test_every_page_carries_both_switches_and_the_panel_with_its_own_path(client):
-    page = client.get("/regions/tomsk-oblast/representatives/").text
-    assert 'href="/special.css"' in page
-    assert ">Версия для слабовидящих</button>" in page
-    assert ">Обычная версия</button>" in page
-    assert '<details class="sv-panel">' in page
-    assert page.count('<input type="hidden" name="next" value="/regions/tomsk-oblast/') == 3
-    for name, values in Choice.FIELDS.items():
-        for value in values:
-            assert f'name="{name}" value="{value}"' in page
+def test_a_choice_made_on_a_page_shows_on_the_next_page_at_once(client):
+    path = "/regions/tomsk-oblast/"
+    assert "special.css" not in client.get(path).text
 
+    post(client, {"mode": "on", "next": path})
+    page = client.get(path)
+    assert stylesheet_link("size:1.scheme:bw.spacing:normal.images:hide") in page.text
 
-def test_stylesheet_follows_the_cookie_and_is_private_and_revalidated(client):
-    normal = client.get("/special.css")
-    client.cookies["special"] = LARGEST_WHITE_ON_BLACK
-    special = client.get("/special.css")
-
-    assert "@import" not in normal.text
-    assert '@import url("/static/css/special.css");' in special.text
-    assert "--sv-size: 200%;" in special.text
-    assert "--ink: #fff; --paper: #000;" in special.text
-    assert "img, svg" in special.text
-    assert '.sv-option[name="scheme"][value="wb"]::before' in special.text
-    # The mark shows in browsers that drop a content with alternative text, too.
-    assert '{ content: "✓\\a0"; content: "✓\\a0" / "выбрано: "; }' in special.text
-    assert len(special.content) < 1024
-    for response in (normal, special):
-        assert response["Content-Type"] == "text/css; charset=utf-8"
-        assert response["Vary"] == "Cookie"
-        assert response["Cache-Control"] == "private, no-cache"
-    assert normal["ETag"] != special["ETag"]
-
-    again = client.get("/special.css", headers={"If-None-Match": special["ETag"]})
-    assert again.status_code == HTTPStatus.NOT_MODIFIED
-    assert not again.content
-    assert again["Cache-Control"] == "private, no-cache"
-    assert again["Vary"] == "Cookie"
-
-    client.cookies["special"] = "size:2.scheme:wb.spacing:normal.images:hide"
-    changed = client.get("/special.css", headers={"If-None-Match": special["ETag"]})
+    post(client, {"size": "3", "next": path})
+    post(client, {"scheme": "wb", "next": path})
+    # What the browser does with the page it holds (max-age=0): asks whether it changed.
+    changed = client.get(path, headers={"If-None-Match": page["ETag"]})
     assert changed.status_code == HTTPStatus.OK
-    assert "--sv-size: 150%;" in changed.text
+    assert stylesheet_link("size:3.scheme:wb.spacing:normal.images:hide") in changed.text
+    assert changed.text.count("special.css") == 1
+
+    post(client, {"mode": "off", "next": path})
+    back = client.get(path, headers={"If-None-Match": changed["ETag"]})
+    assert back.status_code == HTTPStatus.OK
+    assert "special.css" not in back.text
+    assert directives(back) >= {"public"}
 
 
 @pytest.mark.parametrize(
@@ -192,15 +195,92 @@ def test_stylesheet_follows_the_cookie_and_is_private_and_revalidated(client):
         "",
     ],
 )
-def test_a_cookie_that_is_not_ours_gives_the_normal_version(client, value):
-    client.cookies["special"] = value
-    response = client.get("/special.css")
-    assert response.text == stylesheet_for(None)
+def test_a_cookie_that_is_not_ours_gets_the_newcomers_page(value):
+    newcomer = get("/zashchita-prav/")
+    response = get("/zashchita-prav/", value)
+    assert response.content == newcomer.content
+    assert "special.css" not in response.text
+    assert directives(response) >= {"public"}
 
 
-def test_the_first_versions_cookie_still_means_the_version_is_on(client):
-    client.cookies["special"] = "on"
-    assert client.get("/special.css").text == stylesheet_for(Choice())
+def test_the_first_versions_cookie_still_means_the_version_is_on():
+    page = get("/", "on").text
+    assert stylesheet_link(Choice().to_cookie()) in page
+
+
+def test_every_page_carries_both_switches_and_the_panel_with_its_own_path(client):
+    page = client.get("/regions/tomsk-oblast/representatives/").text
+    assert ">Версия для слабовидящих</button>" in page
+    assert ">Обычная версия</button>" in page
+    assert '<details class="sv-panel">' in page
+    assert page.count('<input type="hidden" name="next" value="/regions/tomsk-oblast/') == 3
+    for name, values in Choice.FIELDS.items():
+        for value in values:
+            assert f'name="{name}" value="{value}"' in page
+
+
+def test_the_stylesheet_is_what_its_url_names_whatever_the_cookies_and_kept_for_good():
+    url = f"/special.css?v={LARGEST_WHITE_ON_BLACK}"
+    with_a_session = Client(headers={"Sec-Fetch-Site": "same-origin"})
+    with_a_session.post("/regions/choose/", {"region": "perm-krai", "next": "/"})
+    assert with_a_session.cookies["sessionid"].value
+    with_a_session.cookies["special"] = "garbage"
+    answers = [
+        get(url),
+        get(url, LARGEST_WHITE_ON_BLACK),
+        get(url, "size:1.scheme:blue.spacing:wide.images:show"),
+        with_a_session.get(url),
+    ]
+    special = answers[0]
+    assert '@import url("/static/css/special.css");' in special.text
+    assert "--sv-size: 200%;" in special.text
+    assert "--ink: #fff; --paper: #000;" in special.text
+    assert "img, svg" in special.text
+    assert '.sv-option[name="scheme"][value="wb"]::before' in special.text
+    # The mark shows in browsers that drop a content with alternative text, too.
+    assert '{ content: "✓\\a0"; content: "✓\\a0" / "выбрано: "; }' in special.text
+    assert len(special.content) < 1024
+    assert special.text == stylesheet_for(Choice.from_cookie(LARGEST_WHITE_ON_BLACK))
+    for response in answers:
+        assert response.status_code == HTTPStatus.OK
+        assert response.content == special.content
+        assert response["Content-Type"] == "text/css; charset=utf-8"
+        assert directives(response) == {"public", "max-age=31536000", "immutable"}
+        assert "Cookie" not in response.get("Vary", "")
+        assert not response.cookies
+
+    other = get("/special.css?v=size:2.scheme:blue.spacing:wide.images:show").text
+    assert "--sv-size: 150%;" in other
+    assert "--sv-letter: 0.12em;" in other
+    assert "img, svg" not in other
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?v=",
+        "?v=on",
+        "?v=size:9.scheme:wb.spacing:normal.images:hide",
+        "?v=size:3.scheme:wb;}*{color:red.spacing:normal.images:hide",
+        "?v=size:3.scheme:wb.spacing:normal",
+        "?v=size:3.scheme:wb.spacing:normal.images:hide.extra:1",
+        "?v=%3C/style%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        # Ours, but not as a page links it: one URL per choice.
+        "?v=scheme:wb.size:3.spacing:normal.images:hide",
+        "?v=size:3.scheme:wb.spacing:normal.images:hide&v=size:1.scheme:bw.spacing:normal.images:hide",
+        "?v=size:3.scheme:wb.spacing:normal.images:hide&x=1",
+        "?V=size:3.scheme:wb.spacing:normal.images:hide",
+    ],
+)
+def test_a_stylesheet_url_that_is_not_ours_is_not_found_and_echoes_nothing(query):
+    # With a valid cookie too: the stylesheet never falls back on it.
+    response = get(f"/special.css{query}", LARGEST_WHITE_ON_BLACK)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Content-Type"].startswith("text/html")
+    assert "no-store" in directives(response)
+    for needle in ("color:red", "alert", "extra", "x=1", "</style>"):
+        assert needle not in response.text
 
 
 def test_settings_round_trip_through_the_cookie():

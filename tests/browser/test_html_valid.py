@@ -5,6 +5,7 @@ Java or `npm ci` this is skipped and says so; with REQUIRE_BROWSER=1 (CI) it fai
 """
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,10 +64,19 @@ def test_every_page_and_stylesheet_is_valid(content, tmp_path):
     rendered["server-error"] = server_error(RequestFactory().get("/"))
     rendered["bad-host"] = client.get("/", headers={"Host": "scanner.invalid"})
     rendered["too-many-requests"] = too_many_requests(RequestFactory().post("/regions/choose/"))
+    # The version for visually impaired people: a page that links its stylesheet, and that.
+    special = Client()
+    special.cookies["special"] = "size:3.scheme:blue.spacing:wide.images:show"
+    rendered["special-version"] = special.get("/zashchita-prav/")
+    url = re.search(r'href="(/special\.css\?v=[^"]+)"', rendered["special-version"].text)[1]
+    (tmp_path / "special-version.css").write_bytes(special.get(url).content)
     for name, response in rendered.items():
         assert response.status_code < 500 or name == "server-error", name
         (tmp_path / f"{name}.html").write_bytes(response.content)
-    stylesheets = sorted((ROOT / "static" / "css").glob("*.css"))
+    stylesheets = [
+        *sorted((ROOT / "static" / "css").glob("*.css")),
+        tmp_path / "special-version.css",
+    ]
 
     errors = nu_errors(command, [*sorted(tmp_path.glob("*.html")), *stylesheets])
     assert errors == [], "\n".join(errors)

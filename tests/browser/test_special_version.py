@@ -63,10 +63,20 @@ def set_special(page, live_server, **settings) -> None:
     )
 
 
+def special_stylesheets(page) -> list[str]:
+    """The special version's stylesheets the page links: none means no request for one."""
+    return page.evaluate(
+        """() => [...document.styleSheets]
+            .map(sheet => new URL(sheet.href).pathname + new URL(sheet.href).search)
+            .filter(url => url.startsWith("/special.css"))"""
+    )
+
+
 def test_switching_on_and_back_takes_one_step_each(site, js, live_server):
     page = site(js=js)
     page.goto("/regions/tomsk-oblast/")
     normal = style(page)
+    assert special_stylesheets(page) == []
     expect(visible_button(page, "Обычная версия")).to_be_hidden()
     expect(page.locator(".sv-panel")).to_be_hidden()
 
@@ -76,6 +86,9 @@ def test_switching_on_and_back_takes_one_step_each(site, js, live_server):
     special = style(page)
     assert special["font"] >= 1.15 * normal["font"]
     assert special["img"] == "none"
+    assert special_stylesheets(page) == [
+        "/special.css?v=size:1.scheme:bw.spacing:normal.images:hide"
+    ]
     expect(visible_button(page, "Версия для слабовидящих")).to_be_hidden()
     expect(visible_button(page, "Обычная версия")).to_be_visible()
     expect(page.locator(".sv-panel summary")).to_be_visible()
@@ -86,6 +99,7 @@ def test_switching_on_and_back_takes_one_step_each(site, js, live_server):
 
     expect(page).to_have_url(f"{live_server.url}/regions/tomsk-oblast/representatives/")
     assert style(page) == normal
+    assert special_stylesheets(page) == []
     expect(visible_button(page, "Версия для слабовидящих")).to_be_visible()
 
 
