@@ -40,6 +40,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from html import unescape
 from http import HTTPStatus
 from pathlib import Path
 
@@ -80,7 +81,8 @@ class Page:
     name: str
     path: str
     kind: str = "html"  # html, css, text or download
-    # Reference rows (the floor itself, the per-visitor stylesheet): shown, not held to a target.
+    # Reference rows (the floor itself, the special version's stylesheet): shown, not held to a
+    # target.
     target: bool = True
     # Also measured for a visitor with a session, rendered by Django.
     django: bool = True
@@ -609,10 +611,20 @@ def main() -> int:
             )
             if css:
                 pages.append(Page("static CSS", css[0], kind="css", django=False))
-            # Every page view revalidates it; it varies by cookie, so Django answers each time.
-            pages.append(
-                Page("(special.css: per visitor)", "/special.css", kind="css", target=False)
+            # The special version's stylesheet, as its page links it: a visitor with the cookie
+            # bypasses nginx, so Django answers it, but once per choice and browser (it is
+            # immutable), hence a reference row. Newcomers' pages link none.
+            special = linked(
+                fetch(PORT, "/", {"Cookie": "special=on"})[3],
+                r'<link[^>]+rel="stylesheet"[^>]+href="(/special\.css\?[^"]+)"',
             )
+            if special:
+                path = unescape(special[0])
+                pages.append(
+                    Page("(special.css?v=: once per choice)", path, kind="css", target=False)
+                )
+            else:
+                misses.append("a special version visitor's page links no special stylesheet")
             floor = next(page for page in pages if page.path == "/healthz")
             newcomer_pages = [p for p in pages if p.target]
             django_pages = [p for p in pages if p.django and p.target]
