@@ -16,6 +16,6 @@ def special_stylesheet(request):
 
     None for everyone else: their pages link no second stylesheet, so the browser paints
     without waiting for one. Pages differ by it, so Django's page cache keys by the choice
-    (``regions.caching``) and such pages are private (``CacheHeadersMiddleware``).
+    (settings.PUBLIC_PAGE_VARIES_BY) and such pages are private (``CacheHeadersMiddleware``).
     """
     return {"special_stylesheet": special.stylesheet_url(special.current_choice(request))}

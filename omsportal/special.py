@@ -5,9 +5,10 @@ Every page carries both forms of the header switch and the settings panel; ``sit
 shows the normal version. A page for a visitor without a valid ``special`` cookie (nearly
 everyone) links no other stylesheet, so it stays the same bytes for every newcomer, shared by
 nginx, and costs no second round trip before it paints. A visitor with a choice gets pages that
-link ``/special.css?v=<the choice>``: that stylesheet says which switch shows and how the page
-looks, and is a pure function of its URL, so browsers keep it for good (``immutable``) and a
-changed setting is a new URL, seen on the very next page. Those pages are rendered by Django
+link ``/special.css?v=<the choice>&h=<its bytes' hash>``: that stylesheet says which switch
+shows and how the page looks, and is a pure function of its URL, so browsers keep it for good
+(``immutable``), and a changed setting (or a release that changes the stylesheet) is a new URL,
+seen on the very next page. Those pages are rendered by Django
 for that visitor alone (``private``; nginx and Django's page cache key or bypass them by the
 choice).
 
@@ -15,6 +16,7 @@ The cookie and the URL are parsed against the same closed grammar, and the style
 from this module's own constants only: nothing a visitor sends is ever written into CSS.
 """
 
+import hashlib
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from urllib.parse import urlencode
@@ -132,13 +134,21 @@ def page_variant(request) -> str:
 def stylesheet_url(choice: Choice | None) -> str | None:
     """What a page links for this choice: none for the normal version (site.css is all of it).
 
-    The choice in its cookie form: encoded as a query value, with ``:`` left as it is (a query
-    may hold it), so the URL reads like the cookie. ``stylesheet`` takes back this exact URL
-    only.
+    ``v`` is the choice in its cookie form, with ``:`` left as it is (a query may hold it), so
+    the URL reads like the cookie; ``h`` names the stylesheet's bytes. Browsers keep the answer
+    for a year without asking again, and the bytes also depend on the release (the hashed file
+    of rules it imports, the schemes' colours): a release that changes them must give pages a
+    new URL, or browsers would keep the old look, or an import of a file no longer served.
+    ``stylesheet`` takes back exactly these two values.
     """
     if choice is None:
         return None
-    return reverse("special_css") + "?" + urlencode({"v": choice.to_cookie()}, safe=":")
+    query = {"v": choice.to_cookie(), "h": _fingerprint(stylesheet_for(choice))}
+    return reverse("special_css") + "?" + urlencode(query, safe=":")
+
+
+def _fingerprint(css: str) -> str:
+    return hashlib.md5(css.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 @public_page
@@ -213,29 +223,32 @@ def stylesheet_for(choice: Choice) -> str:
     return "\n".join(css) + "\n"
 
 
-def _linked_choice(request) -> Choice:
-    """The choice a stylesheet URL names, exactly as ``stylesheet_url`` writes it; else 404.
+def _linked_stylesheet(request) -> str:
+    """The stylesheet a URL names, exactly as ``stylesheet_url`` writes it; else 404.
 
-    One URL per choice: the first version's ``on``, fields in another order, a repeated or an
-    extra parameter are not ours, so they neither get the stylesheet nor fill a cache with
-    copies of it. ``/special.css`` without ``v``, what pages linked before, is a 404 too: it
-    read the cookie, which this view never does. Only pages rendered before the deploy link it,
-    and they are gone within minutes: nginx gives its copies for at most PUBLIC_PAGE_MAX_AGE +
-    PUBLIC_PAGE_STALE, Django's page cache is per release, browsers revalidate pages on every
-    view (``max-age=0``). Meanwhile a stylesheet that fails to load leaves the normal version,
-    which is what a newcomer's old page meant anyway; a special visitor sees it once, then the
-    next page links the new URL.
+    One URL per stylesheet: the first version's ``on``, fields in another order, a repeated or
+    an extra parameter, another ``h`` are not ours, so they neither get it nor fill a cache with
+    copies of it. Another ``h`` is also what a page of the release before links: a 404 rather
+    than this release's bytes, which the browser would then keep for a year under that URL.
+    ``/special.css`` without a query, what pages linked before this scheme, is a 404 too (it
+    read the cookie, which this view never does). Such pages are gone within minutes of a
+    deploy: nginx gives its copies for at most PUBLIC_PAGE_MAX_AGE + PUBLIC_PAGE_STALE, Django's
+    page cache is per release, browsers revalidate pages on every view (``max-age=0``).
+    Meanwhile a stylesheet that fails to load leaves the normal version, which is what a
+    newcomer's old page meant anyway; a special visitor sees it for that one page, and the next
+    links the new URL.
     """
     choice = Choice.from_cookie(request.GET.get("v"))
-    if choice is None or list(request.GET.lists()) != [("v", [choice.to_cookie()])]:
+    if choice is None:
         raise Http404
-    return choice
+    css = stylesheet_for(choice)
+    if dict(request.GET.lists()) != {"v": [choice.to_cookie()], "h": [_fingerprint(css)]}:
+        raise Http404
+    return css
 
 
-# The 404 _linked_choice raises passes these by: it gets CacheHeadersMiddleware's no-store.
+# The 404 _linked_stylesheet raises passes these by: it gets CacheHeadersMiddleware's no-store.
 @require_safe
 @cache_control(public=True, max_age=STYLESHEET_MAX_AGE, immutable=True)
 def stylesheet(request):
-    return HttpResponse(
-        stylesheet_for(_linked_choice(request)), content_type="text/css; charset=utf-8"
-    )
+    return HttpResponse(_linked_stylesheet(request), content_type="text/css; charset=utf-8")

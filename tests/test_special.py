@@ -1,6 +1,8 @@
 """The version for visually impaired people over HTTP: the settings cookie, the pages that
 link its stylesheet only for a visitor who chose it, and the stylesheet named by its URL."""
 
+import html
+import re
 from http import HTTPStatus
 
 import pytest
@@ -113,8 +115,31 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(headers):
         assert "<html" in response.text and 'lang="ru"' in response.text
 
 
-def stylesheet_link(value: str) -> str:
-    return f'<link rel="stylesheet" href="/special.css?v={value}">'
+# The special stylesheet's link, as base.html writes it: the choice, and its bytes' hash.
+LINK = re.compile(
+    r'<link rel="stylesheet" href="(/special\.css\?v=([^"&]+)&amp;h=[0-9a-f]{12})">\n'
+)
+
+
+def linked_stylesheet(page: str) -> tuple[str, str] | None:
+    """The special stylesheet a page links, as (its URL, the choice it names); None if none."""
+    found = LINK.findall(page)
+    if not found:
+        assert "special.css" not in page
+        return None
+    [(href, choice)] = found
+    assert page.count("special.css") == 1
+    return html.unescape(href), choice
+
+
+def stylesheet_url(cookie: str) -> str:
+    url, _ = linked_stylesheet(get("/", cookie).text)
+    return url
+
+
+def query_values(url: str) -> list[str]:
+    """The values of v and h in a stylesheet's URL, in order."""
+    return [part.partition("=")[2] for part in url.partition("?")[2].split("&")]
 
 
 def get(path: str, cookie: str | None = None, **headers):
@@ -146,40 +171,41 @@ def test_a_visitor_with_a_choice_gets_a_private_page_linking_that_choices_styles
     normal = get(path)
     again = get(path, LARGEST_WHITE_ON_BLACK)
 
-    link = stylesheet_link(LARGEST_WHITE_ON_BLACK)
     for response in (special, again):
         assert response.status_code == HTTPStatus.OK
-        assert response.text.count("special.css") == 1
-        assert link in response.text
+        assert linked_stylesheet(response.text)[1] == LARGEST_WHITE_ON_BLACK
         assert directives(response) == {"private", "max-age=0"}
         assert not response.cookies
-    assert "special.css" not in normal.text
+    assert linked_stylesheet(normal.text) is None
     assert directives(normal) >= {"public"}
     # The link is all that differs: both switches and the panel are in every page.
-    assert special.text.replace(link + "\n", "") == normal.text
+    assert LINK.sub("", special.text) == normal.text
     assert special["ETag"] != normal["ETag"]
 
 
 def test_a_choice_made_on_a_page_shows_on_the_next_page_at_once(client):
     path = "/regions/tomsk-oblast/"
-    assert "special.css" not in client.get(path).text
+    assert linked_stylesheet(client.get(path).text) is None
 
     post(client, {"mode": "on", "next": path})
     page = client.get(path)
-    assert stylesheet_link("size:1.scheme:bw.spacing:normal.images:hide") in page.text
+    first, choice = linked_stylesheet(page.text)
+    assert choice == "size:1.scheme:bw.spacing:normal.images:hide"
 
     post(client, {"size": "3", "next": path})
     post(client, {"scheme": "wb", "next": path})
     # What the browser does with the page it holds (max-age=0): asks whether it changed.
     changed = client.get(path, headers={"If-None-Match": page["ETag"]})
     assert changed.status_code == HTTPStatus.OK
-    assert stylesheet_link("size:3.scheme:wb.spacing:normal.images:hide") in changed.text
-    assert changed.text.count("special.css") == 1
+    url, choice = linked_stylesheet(changed.text)
+    assert choice == "size:3.scheme:wb.spacing:normal.images:hide"
+    assert url != first
+    assert "--sv-size: 200%;" in client.get(url).text
 
     post(client, {"mode": "off", "next": path})
     back = client.get(path, headers={"If-None-Match": changed["ETag"]})
     assert back.status_code == HTTPStatus.OK
-    assert "special.css" not in back.text
+    assert linked_stylesheet(back.text) is None
     assert directives(back) >= {"public"}
 
 
@@ -199,13 +225,13 @@ def test_a_cookie_that_is_not_ours_gets_the_newcomers_page(value):
     newcomer = get("/zashchita-prav/")
     response = get("/zashchita-prav/", value)
     assert response.content == newcomer.content
-    assert "special.css" not in response.text
+    assert linked_stylesheet(response.text) is None
     assert directives(response) >= {"public"}
 
 
 def test_the_first_versions_cookie_still_means_the_version_is_on():
     page = get("/", "on").text
-    assert stylesheet_link(Choice().to_cookie()) in page
+    assert linked_stylesheet(page)[1] == Choice().to_cookie()
 
 
 def test_every_page_carries_both_switches_and_the_panel_with_its_own_path(client):
@@ -220,7 +246,9 @@ def test_every_page_carries_both_switches_and_the_panel_with_its_own_path(client
 
 
 def test_the_stylesheet_is_what_its_url_names_whatever_the_cookies_and_kept_for_good():
-    url = f"/special.css?v={LARGEST_WHITE_ON_BLACK}"
+    url = stylesheet_url(LARGEST_WHITE_ON_BLACK)
+    # Whoever asks, and with the parameters in either order (a CDN may sort them).
+    v, h = query_values(url)
     with_a_session = Client(headers={"Sec-Fetch-Site": "same-origin"})
     with_a_session.post("/regions/choose/", {"region": "perm-krai", "next": "/"})
     assert with_a_session.cookies["sessionid"].value
@@ -230,6 +258,7 @@ def test_the_stylesheet_is_what_its_url_names_whatever_the_cookies_and_kept_for_
         get(url, LARGEST_WHITE_ON_BLACK),
         get(url, "size:1.scheme:blue.spacing:wide.images:show"),
         with_a_session.get(url),
+        get(f"/special.css?h={h}&v={v}"),
     ]
     special = answers[0]
     assert '@import url("/static/css/special.css");' in special.text
@@ -249,7 +278,7 @@ def test_the_stylesheet_is_what_its_url_names_whatever_the_cookies_and_kept_for_
         assert "Cookie" not in response.get("Vary", "")
         assert not response.cookies
 
-    other = get("/special.css?v=size:2.scheme:blue.spacing:wide.images:show").text
+    other = get(stylesheet_url("size:2.scheme:blue.spacing:wide.images:show")).text
     assert "--sv-size: 150%;" in other
     assert "--sv-letter: 0.12em;" in other
     assert "img, svg" not in other
@@ -258,29 +287,50 @@ def test_the_stylesheet_is_what_its_url_names_whatever_the_cookies_and_kept_for_
 @pytest.mark.parametrize(
     "query",
     [
+        # What pages linked before the stylesheet was named by its URL: it read the cookie.
         "",
-        "?v=",
-        "?v=on",
-        "?v=size:9.scheme:wb.spacing:normal.images:hide",
-        "?v=size:3.scheme:wb;}*{color:red.spacing:normal.images:hide",
-        "?v=size:3.scheme:wb.spacing:normal",
-        "?v=size:3.scheme:wb.spacing:normal.images:hide.extra:1",
-        "?v=%3C/style%3E%3Cscript%3Ealert(1)%3C/script%3E",
-        # Ours, but not as a page links it: one URL per choice.
-        "?v=scheme:wb.size:3.spacing:normal.images:hide",
-        "?v=size:3.scheme:wb.spacing:normal.images:hide&v=size:1.scheme:bw.spacing:normal.images:hide",
-        "?v=size:3.scheme:wb.spacing:normal.images:hide&x=1",
-        "?V=size:3.scheme:wb.spacing:normal.images:hide",
+        "?v={v}",
+        "?v=&h={h}",
+        "?v=on&h={h}",
+        "?v=size:9.scheme:wb.spacing:normal.images:hide&h={h}",
+        "?v=size:3.scheme:wb;}*{color:red.spacing:normal.images:hide&h={h}",
+        "?v=size:3.scheme:wb.spacing:normal&h={h}",
+        "?v=size:3.scheme:wb.spacing:normal.images:hide.extra:1&h={h}",
+        "?v=%3C/style%3E%3Cscript%3Ealert(1)%3C/script%3E&h={h}",
+        # Ours, but not as a page links it: one URL per stylesheet.
+        "?v=scheme:wb.size:3.spacing:normal.images:hide&h={h}",
+        "?v={v}&h=000000000000",
+        "?v={v}&h=<script>alert(1)</script>",
+        "?v={v}&v=size:1.scheme:bw.spacing:normal.images:hide&h={h}",
+        "?v={v}&h={h}&h={h}",
+        "?v={v}&h={h}&x=1",
+        "?V={v}&h={h}",
     ],
 )
 def test_a_stylesheet_url_that_is_not_ours_is_not_found_and_echoes_nothing(query):
+    v, h = query_values(stylesheet_url(LARGEST_WHITE_ON_BLACK))
     # With a valid cookie too: the stylesheet never falls back on it.
-    response = get(f"/special.css{query}", LARGEST_WHITE_ON_BLACK)
+    url = "/special.css" + query.replace("{v}", v).replace("{h}", h)
+    response = get(url, LARGEST_WHITE_ON_BLACK)
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response["Content-Type"].startswith("text/html")
     assert "no-store" in directives(response)
-    for needle in ("color:red", "alert", "extra", "x=1", "</style>"):
+    for needle in ("color:red", "alert", "extra", "x=1", "</style>", "000000000000"):
         assert needle not in response.text
+
+
+def test_a_release_that_changes_the_stylesheet_links_a_new_url(settings):
+    """Browsers keep a stylesheet for a year without asking: new bytes need a new URL. Here the
+    hashed file of rules it imports moves, as a release that changes it would move it."""
+    before = stylesheet_url(LARGEST_WHITE_ON_BLACK)
+    settings.STATIC_URL = "/static/next/"
+    clear_caches()  # what a new release starts with (pages are kept per release)
+    after = stylesheet_url(LARGEST_WHITE_ON_BLACK)
+
+    assert after != before
+    assert '@import url("/static/next/css/special.css");' in get(after).text
+    # The old URL is not answered with the new bytes, which would then be kept under it.
+    assert get(before).status_code == HTTPStatus.NOT_FOUND
 
 
 def test_settings_round_trip_through_the_cookie():

@@ -4,6 +4,7 @@ Pages are rendered by the Django test client and checked in one run of the check
 Java or `npm ci` this is skipped and says so; with REQUIRE_BROWSER=1 (CI) it fails instead.
 """
 
+import html
 import json
 import re
 import shutil
@@ -69,6 +70,7 @@ def test_every_page_and_stylesheet_is_valid(content, tmp_path):
     special.cookies["special"] = "size:3.scheme:blue.spacing:wide.images:show"
     rendered["special-version"] = special.get("/zashchita-prav/")
     url = re.search(r'href="(/special\.css\?v=[^"]+)"', rendered["special-version"].text)[1]
+    url = html.unescape(url)
     (tmp_path / "special-version.css").write_bytes(special.get(url).content)
     for name, response in rendered.items():
         assert response.status_code < 500 or name == "server-error", name
