@@ -55,6 +55,15 @@ class MembersOnly:
         return False
 
 
+def assignable_users():
+    """Who an appeal can be given to: whoever can open it (is_appeals_member)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=GROUP_NAME)
+        .order_by("username")
+    )
+
+
 class AppealAdminForm(SavedMeanwhileCheck, forms.ModelForm):
     opened_at = opened_at_field()
     stale_message = (
@@ -71,11 +80,7 @@ class AppealAdminForm(SavedMeanwhileCheck, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "assignee" in self.fields:
-            self.fields["assignee"].queryset = (
-                get_user_model()
-                .objects.filter(is_active=True, groups__name=GROUP_NAME)
-                .order_by("username")
-            )
+            self.fields["assignee"].queryset = assignable_users()
 
     def clean(self):
         cleaned = super().clean()
@@ -96,6 +101,14 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() in {"yes", "no"}:
             return queryset.filter(is_overdue=self.value() == "yes")
         return queryset
+
+
+class AssigneeFilter(admin.RelatedFieldListFilter):
+    """The people the form offers: Django's filter listed every user (other staff, superusers,
+    people who left), the field itself limiting none."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(user.pk, str(user)) for user in assignable_users()]
 
 
 class ReadableChanges(HistoricalRecordContextHelper):
@@ -145,7 +158,7 @@ class AppealAdmin(MembersOnly, LockedForSave, SimpleHistoryAdmin):
         "deadline_shown",
         "assignee",
     )
-    list_filter = ("status", OverdueFilter, "region", "topic", "assignee")
+    list_filter = ("status", OverdueFilter, "region", "topic", ("assignee", AssigneeFilter))
     search_fields = ("=number", "name", "email", "phone")
     list_select_related = ("region", "assignee")
 

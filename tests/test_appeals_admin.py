@@ -408,3 +408,26 @@ def test_two_saves_at_once_cannot_both_pass_the_check(member, regions):
     assert "его изменил другой сотрудник" in response.content.decode()
     appeal.refresh_from_db()
     assert (appeal.status, appeal.answer) == ("answered", "Ответ коллеги.")
+
+
+def test_the_assignee_filter_and_dropdown_offer_only_who_can_be_assigned(member, regions):
+    """The filter «ответственный» listed every user: other staff, superusers, people who left
+    (inactive), as if appeals could be theirs. The form offers active members of the group."""
+    appeal, _ = make_appeal()
+    colleague = staff_user("kollega-test", member=True)
+    cannot = [
+        staff_user("redaktor-test", member=False),
+        staff_user("admin-test", member=False, superuser=True),
+        staff_user("uvolen-test", member=True),
+        staff_user("ne-sotrudnik-test", member=True),
+    ]
+    User.objects.filter(username="uvolen-test").update(is_active=False)
+    User.objects.filter(username="ne-sotrudnik-test").update(is_staff=False)
+    listed = member.get(LIST).content.decode()
+    form = member.get(change_url(appeal)).content.decode()
+    for user in (member.user, colleague):
+        assert f"?assignee__id__exact={user.pk}" in listed, user
+        assert f'<option value="{user.pk}">' in form, user
+    for user in cannot:
+        assert f"?assignee__id__exact={user.pk}" not in listed, user
+        assert f'<option value="{user.pk}">' not in form, user
