@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.admin import SimpleHistoryAdmin
@@ -219,10 +220,23 @@ class AppealAdmin(MembersOnly, LockedForSave, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         # Annotated before ordering: ModelAdmin.get_queryset orders by get_ordering().
-        return Appeal.objects.with_overdue().order_by(*self.get_ordering(request))
+        # By deadline alone, a closed appeal with an early deadline came before open ones: what
+        # waits for staff comes first, then answered ones (still to close), closed ones last.
+        status = Appeal.Status
+        work_order = models.Case(
+            models.When(is_overdue=True, then=0),
+            models.When(status__in=[status.NEW, status.IN_PROGRESS], then=1),
+            models.When(status=status.ANSWERED, then=2),
+            default=3,
+        )
+        return (
+            Appeal.objects.with_overdue()
+            .alias(work_order=work_order)
+            .order_by(*self.get_ordering(request))
+        )
 
     def get_ordering(self, request):
-        return ("-is_overdue", "deadline", "pk")
+        return ("work_order", "deadline", "pk")
 
     @admin.display(description="срок ответа", ordering="deadline")
     def deadline_shown(self, appeal):

@@ -431,3 +431,34 @@ def test_the_assignee_filter_and_dropdown_offer_only_who_can_be_assigned(member,
     for user in cannot:
         assert f"?assignee__id__exact={user.pk}" not in listed, user
         assert f'<option value="{user.pk}">' not in form, user
+
+
+def test_the_list_shows_overdue_then_open_then_answered_then_closed(
+    member, regions, django_assert_max_num_queries
+):
+    """Closed appeals with an early deadline came between the overdue and the open ones:
+    staff scrolled past finished work to reach what still waits for them."""
+    today = timezone.localdate()
+    made = {name: make_appeal()[0] for name in ("late", "later", "open", "answered", "closed")}
+    for name, days, status in (
+        ("late", -5, Appeal.Status.IN_PROGRESS),
+        ("later", -1, Appeal.Status.NEW),
+        ("open", 3, Appeal.Status.NEW),
+        ("answered", -9, Appeal.Status.ANSWERED),
+        ("closed", -10, Appeal.Status.CLOSED),
+    ):
+        Appeal.objects.filter(pk=made[name].pk).update(
+            deadline=today + timedelta(days=days), status=status
+        )
+    member.get(LIST)  # the session's first save
+    with django_assert_max_num_queries(12) as captured:
+        page = member.get(LIST).content.decode()
+    shown = sorted(made, key=lambda name: page.index(made[name].number))
+    assert shown == ["late", "later", "open", "answered", "closed"]
+    # The rows come from one query, however many there are.
+    sql = [query["sql"] for query in captured.captured_queries]
+    rows = [query for query in sql if 'FROM "appeals_appeal"' in query and "ORDER BY" in query]
+    assert len(rows) == 1, rows
+    # A column header still sorts by its column first.
+    by_deadline = member.get(LIST, {"o": "5"}).content.decode()  # «срок ответа»
+    assert by_deadline.index(made["closed"].number) < by_deadline.index(made["late"].number)
