@@ -6,6 +6,7 @@ a deliberate step that admin's own log records.
 """
 
 import datetime
+from functools import wraps
 from http import HTTPStatus
 
 from django import forms
@@ -14,8 +15,11 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.shortcuts import render
+from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.views.decorators.cache import never_cache
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -39,6 +43,29 @@ def is_appeals_member(request) -> bool:
 
 class MembersOnly:
     """Group members see and edit; nobody adds or deletes (people write, the purge erases)."""
+
+    def get_urls(self):
+        # Checked before any view of the model runs: django-simple-history's views look the id
+        # up first (a missing appeal was a 404, an existing one a 403), which told outsiders
+        # which appeals exist; and Django's 403 page gave no reason.
+        return [
+            URLPattern(url.pattern, self.members_only(url.callback), url.default_args, url.name)
+            for url in super().get_urls()
+        ]
+
+    def members_only(self, view):
+        @wraps(view)
+        @never_cache
+        def checked(request, *args, **kwargs):
+            # Whoever admin would not let in (not logged in, not staff) is left to admin_view:
+            # it sends them to log in.
+            if self.admin_site.has_permission(request) and not is_appeals_member(request):
+                return render(
+                    request, "appeals/admin/members_only.html", status=HTTPStatus.FORBIDDEN
+                )
+            return view(request, *args, **kwargs)
+
+        return checked
 
     def has_module_permission(self, request):
         return is_appeals_member(request)

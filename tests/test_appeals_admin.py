@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from appeals.models import GROUP_NAME, AccessLog, Appeal, OutboxMail
 
@@ -69,6 +70,54 @@ def test_staff_outside_the_group_get_403_and_do_not_see_appeals(client, regions,
     assert "Обращения граждан" not in index
     assert client.post(change_url(appeal), answer_form(appeal, answer="x")).status_code == 403
     assert not AccessLog.objects.exists()
+
+
+def main_text(response) -> str:
+    """What the page says, as one line of plain text."""
+    page = response.content.decode()
+    return " ".join(strip_tags(page[page.index("<main") : page.index("</main>")]).split())
+
+
+@pytest.mark.parametrize("superuser", [False, True], ids=["staff", "superuser"])
+def test_staff_outside_the_group_are_told_why_on_one_page_whatever_the_address(
+    client, regions, superuser
+):
+    """They got «У вас нет доступа к этой странице» and no reason; and a 404 from the history
+    of an appeal that does not exist, a 403 from one that does: which told them which exist."""
+    appeal, _ = make_appeal()
+    Appeal.objects.filter(pk=appeal.pk).update(status=Appeal.Status.IN_PROGRESS)
+    version = appeal.history.earliest("history_date").history_id
+    mail = OutboxMail.objects.filter(appeal=appeal).first()
+    client.force_login(staff_user("redaktor-test", member=False, superuser=superuser))
+    pages = set()
+    for pk in (appeal.pk, 999999):
+        for url in (
+            LIST,
+            f"{LIST}?q={NAME}",
+            f"{LIST}add/",
+            f"{LIST}{pk}/",
+            f"{LIST}{pk}/change/",
+            f"{LIST}{pk}/history/",
+            f"{LIST}{pk}/history/{version}/",
+            f"{LIST}{pk}/delete/",
+            "/admin/appeals/accesslog/",
+            f"/admin/appeals/outboxmail/{mail.pk if pk == appeal.pk else pk}/change/",
+        ):
+            response = client.get(url)
+            assert response.status_code == HTTPStatus.FORBIDDEN, url
+            pages.add(main_text(response))
+    response = client.post(change_url(appeal), answer_form(appeal, answer="x"))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    pages.add(main_text(response))
+    (page,) = pages  # one page, whatever the address
+    assert "видны только сотрудникам из группы «Обращения»" in page
+    assert "попросите того, кто ведёт учётные записи сотрудников" in page
+    assert ("добавить себя в группу сами" in page) is superuser
+    for private in (appeal.number, NAME, EMAIL, TEXT, "999999"):
+        assert private not in page
+    assert not AccessLog.objects.exists()
+    # Whoever is not logged in as staff is still sent to log in.
+    assert Client().get(change_url(appeal)).status_code == HTTPStatus.FOUND
 
 
 def test_members_see_the_list_overdue_first(member, regions, django_assert_max_num_queries):
