@@ -5,7 +5,7 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from appeals.models import GROUP_NAME, AccessLog, Appeal, OutboxMail
+from regions.models import Region
 
 from .appeals_support import EMAIL, NAME, TEXT, make_appeal
 from .factories import region_form
@@ -286,6 +287,39 @@ def test_the_region_notification_address_is_edited_in_admin(admin_client, region
     assert admin_client.post(url, data).status_code == HTTPStatus.FOUND
     region.refresh_from_db()
     assert region.appeals_email == "oms-tomsk@example.com"
+
+
+@pytest.mark.parametrize("who", ["superuser", "editor", "member"])
+def test_a_region_with_appeals_cannot_be_deleted_and_staff_are_told_why(client, regions, who):
+    """Django said the account had no permission to delete «обращение»: a superuser went asking
+    for a right nobody has (appeals are never deleted in admin)."""
+    appeal, _ = make_appeal()
+    region = regions.by_slug["tomsk-oblast"]
+    user = staff_user("redaktor-test", member=who == "member", superuser=who == "superuser")
+    for action in ("view", "change", "delete"):
+        user.user_permissions.add(Permission.objects.get(codename=f"{action}_region"))
+    client.force_login(user)
+    delete = f"/admin/regions/region/{region.pk}/delete/"
+    bulk = {"action": "delete_selected", "_selected_action": [region.pk]}
+    for response in (
+        client.get(delete),
+        client.post(delete, {"post": "yes"}),
+        client.post("/admin/regions/region/", bulk),
+        client.post("/admin/regions/region/", bulk | {"post": "yes"}),
+    ):
+        assert response.status_code == HTTPStatus.OK
+        page = " ".join(strip_tags(response.content.decode()).split())
+        assert "Регион «Томская область» нельзя удалить: по нему есть обращения граждан" in page
+        assert "не имеет прав" not in page and "защищенных" not in page
+        assert appeal.number not in page and NAME not in page
+        assert 'name="post"' not in response.content.decode()  # no «Да, я уверен»
+    assert Region.objects.filter(pk=region.pk).exists()
+    assert Appeal.objects.filter(pk=appeal.pk).exists()
+    # A region without appeals is asked about as before.
+    other = regions.by_slug["moscow"]
+    page = client.get(f"/admin/regions/region/{other.pk}/delete/").content.decode()
+    assert "нельзя удалить" not in page
+    assert 'name="post"' in page or "не имеет прав" in page
 
 
 def test_outbox_mails_are_listed_for_members_and_can_be_sent_again(member, regions):
