@@ -13,8 +13,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
 from django.shortcuts import render
 from django.urls import URLPattern
 from django.utils import timezone
@@ -83,13 +85,30 @@ class MembersOnly:
         return False
 
 
-def assignable_users():
-    """Who an appeal can be given to: whoever can open it (is_appeals_member)."""
+def assignees(holders):
+    """Who an appeal can be given to: whoever can open it (is_appeals_member, active staff in
+    the group); and ``holders`` (users' pks) even once they cannot. Someone who left the group,
+    or the company, still holds their appeals: the form, offering only members, showed such an
+    appeal as held by nobody and cleared its holder on any save, and the list's filter could
+    not find what they held. Each user comes with ``can_hold``, for the label."""
+    in_group = Exists(Group.objects.filter(user=OuterRef("pk"), name=GROUP_NAME))
+    can_hold = Q(is_active=True, is_staff=True, in_group=True)
     return (
         get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name=GROUP_NAME)
+        .objects.annotate(in_group=in_group)
+        .annotate(can_hold=ExpressionWrapper(can_hold, output_field=models.BooleanField()))
+        .filter(can_hold | Q(pk__in=holders))
         .order_by("username")
     )
+
+
+def assignee_label(user) -> str:
+    return str(user) if user.can_hold else f"{user} (больше не ведёт обращения)"
+
+
+class AssigneeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return assignee_label(obj)
 
 
 class AppealAdminForm(SavedMeanwhileCheck, forms.ModelForm):
@@ -108,7 +127,9 @@ class AppealAdminForm(SavedMeanwhileCheck, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "assignee" in self.fields:
-            self.fields["assignee"].queryset = assignable_users()
+            # This appeal's holder too, whoever it is (AppealAdmin makes the field an
+            # AssigneeChoiceField, which marks one who can no longer hold it).
+            self.fields["assignee"].queryset = assignees(holders=[self.instance.assignee_id])
 
     def clean(self):
         cleaned = super().clean()
@@ -136,7 +157,8 @@ class AssigneeFilter(admin.RelatedFieldListFilter):
     people who left), the field itself limiting none."""
 
     def field_choices(self, field, request, model_admin):
-        return [(user.pk, str(user)) for user in assignable_users()]
+        holders = Appeal.objects.filter(assignee__isnull=False).values("assignee")
+        return [(user.pk, assignee_label(user)) for user in assignees(holders=holders)]
 
 
 class ReadableChanges(HistoricalRecordContextHelper):
@@ -244,6 +266,11 @@ class AppealAdmin(MembersOnly, LockedForSave, SimpleHistoryAdmin):
         for name in options["fields"]
         if name not in AppealAdminForm.base_fields
     )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assignee":
+            kwargs["form_class"] = AssigneeChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         # Annotated before ordering: ModelAdmin.get_queryset orders by get_ordering().
