@@ -19,7 +19,7 @@ from regions.caching import public_page
 from regions.models import Region, RegistryFile
 
 from . import special
-from .context_processors import hotline
+from .context_processors import hotline, special_stylesheet
 from .postgresql.deadline import watchdog
 
 logger = logging.getLogger(__name__)
@@ -178,5 +178,7 @@ def csrf_failure(request, reason=""):
 
 def server_error(request):
     # No request context: whatever broke the page (database, session) must not break this one.
-    html = loader.get_template("500.html").render(hotline(None))
+    # The special version's choice comes from a cookie alone, read without either: a visitor
+    # who chose it gets this page in it too, as every other page.
+    html = loader.get_template("500.html").render({**hotline(None), **special_stylesheet(request)})
     return HttpResponseServerError(html)

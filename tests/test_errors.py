@@ -52,6 +52,20 @@ def test_500_is_russian_in_the_site_layout(regions, settings):
     assert "boom" not in page
 
 
+def test_500_keeps_the_version_for_visually_impaired_people(regions, settings):
+    """Every page linked the special stylesheet, the 500 one too; since pages link it only for
+    a visitor who chose it, through the request's context, the 500 page (rendered without
+    one) showed that visitor small text in the normal colours."""
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    assert "special.css" not in client.get("/broken/").text
+    client.cookies["special"] = "size:3.scheme:wb.spacing:normal.images:hide"
+    page = client.get("/broken/").text
+    assert '<link rel="stylesheet" href="/special.css?v=size:3.scheme:wb.spacing:normal' in page
+    client.cookies["special"] = "size:9</style>"
+    assert "special.css" not in client.get("/broken/").text
+
+
 def test_csrf_failure_is_russian(regions):
     # Every form but the two same-origin-checked ones keeps Django's token: admin login here.
     response = Client(enforce_csrf_checks=True).post(
