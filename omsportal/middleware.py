@@ -10,9 +10,10 @@ from django.http import HttpResponse
 from django.template import loader
 from django.utils.cache import cc_delim_re, patch_cache_control
 
+from regions.caching import page_variants
+
 from .context_processors import hotline
 from .logs import log_request, request_id_from, request_id_var
-from .special import current_choice
 
 # Django's own logger for this refusal, so that existing log filters keep working.
 disallowed_host_logger = logging.getLogger("django.security.DisallowedHost")
@@ -132,7 +133,7 @@ class CacheHeadersMiddleware:
             if (
                 response.cookies
                 or settings.SESSION_COOKIE_NAME in request.COOKIES
-                or current_choice(request) is not None
+                or any(page_variants(request))
             ):
                 patch_cache_control(response, private=True, max_age=0)
             else:

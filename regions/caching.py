@@ -40,7 +40,7 @@ import hashlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import wraps
+from functools import lru_cache, wraps
 from http import HTTPStatus
 from typing import TypeVar
 
@@ -234,6 +234,19 @@ def cached_content(*parts: object, build: Callable[[], T], keep_none: bool = Tru
 NEXT_MARK = "@@next-page@@"
 
 
+def page_variants(request) -> list[str]:
+    """What else of the request public pages show (settings.PUBLIC_PAGE_VARIES_BY, the special
+    version's choice): set in settings, since the apps never import the project package. Empty
+    strings for a newcomer; any other value makes the page personal (CacheHeadersMiddleware)."""
+    return [view(request) for view in _variant_functions(tuple(settings.PUBLIC_PAGE_VARIES_BY))]
+
+
+@lru_cache
+def _variant_functions(names: tuple[str, ...]) -> list[Callable]:
+    # Resolved once per setting's value, not on every request.
+    return [import_string(name) for name in names]
+
+
 def _page_key(request) -> str:
     # What the visitor's region is made from (RegionMiddleware.inputs), not the region itself:
     # the same inputs give the same region under the same content version, and reading them
@@ -241,9 +254,7 @@ def _page_key(request) -> str:
     from .middleware import RegionMiddleware  # it opens this module's content_scope
 
     chosen, suggested = RegionMiddleware.inputs(request)
-    # What the project says pages also show (the special version's choice): set in settings,
-    # since the apps never import the project package.
-    variants = [import_string(name)(request) for name in settings.PUBLIC_PAGE_VARIES_BY]
+    variants = page_variants(request)
     path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
     return ":".join(["page", path, *(part or "-" for part in [chosen, suggested, *variants])])
 
