@@ -67,14 +67,25 @@ def _initial(request) -> dict:
     return initial
 
 
+def _back_to_form(initial: dict) -> str:
+    """Where choosing a region from this form leads: back to it, keeping where it happened.
+
+    The policy's region is left out: the one just chosen preselects it."""
+    place = initial.get("place")
+    return reverse("appeals:new") + (f"?{urlencode({'mesto': place})}" if place else "")
+
+
 @sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
 @private_page
 def new(request):
     regions = Region.objects.index().regions
     if request.method != "POST":
-        form = AppealForm(initial=_initial(request), regions=regions)
-        return render(request, "appeals/form.html", {"form": form})
+        initial = _initial(request)
+        form = AppealForm(initial=initial, regions=regions)
+        return render(
+            request, "appeals/form.html", {"form": form, "choose_next": _back_to_form(initial)}
+        )
 
     if _declared_too_long(request):
         return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)

@@ -69,6 +69,28 @@ def test_the_form_is_prefilled_from_the_link(client, regions):
     assert page.count('<option value="') == 23 + 89 + 2  # and the two empty choices
 
 
+def test_choosing_a_region_from_the_form_leads_back_to_it(client, regions):
+    """A citizen who came from an answer page (where it happened known) picks their region from
+    the list and is back on the form, with their region and the place both selected."""
+    page = client.get(FORM, {"region": "tomsk-oblast", "mesto": "70"}).content.decode()
+    link = re.search(r'<a href="(/regions/[^"]*)">Выбрать свой регион</a>', page)[1]
+    assert link == "/regions/?next=/obrashchenie/%3Fmesto%3D70"
+    listed = client.get(link).content.decode()
+    assert 'name="next" value="/obrashchenie/?mesto=70"' in listed
+    chosen = client.post(
+        "/regions/choose/",
+        {"region": "perm-krai", "next": "/obrashchenie/?mesto=70"},
+        HTTP_SEC_FETCH_SITE="same-origin",
+    )
+    assert chosen["Location"] == "/obrashchenie/?mesto=70"
+    form = client.get(chosen["Location"]).content.decode()
+    assert '<option value="perm-krai" selected>' in form
+    assert '<option value="70" selected>Томская область</option>' in form
+    # With nothing to keep, the link still comes back to the form.
+    plain = client.get(FORM).content.decode()
+    assert 'href="/regions/?next=/obrashchenie/">Выбрать свой регион' in plain
+
+
 def test_the_form_page_costs_one_query_once_regions_are_cached(
     client, regions, django_assert_num_queries
 ):
