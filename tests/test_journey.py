@@ -248,6 +248,27 @@ def test_a_short_fund_name_is_explained(client, subjects):
     assert "ТФОМС Томской области: ТФОМС Томской области" not in page
 
 
+def refused_section(response) -> str:
+    """«Если отказали в помощи» of an answer page."""
+    return response.content.decode().split('<h2 id="refused-title">')[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize("site", [TFOMS_SITE, ""])
+def test_someone_refused_is_given_the_funds_phone_where_it_is_known(client, subjects, site):
+    """A person being turned away at a clinic needs a number to call there and then: the
+    fund's phone, once staff entered it, and never «we will tell you its contacts»."""
+    Region.objects.filter(slug="tomsk-oblast").update(
+        tfoms_name=TFOMS_NAME, tfoms_site=site, tfoms_phone="8 (3822) 20-00-00"
+    )
+    clear_caches()  # update() sends no signal
+    section = refused_section(client.get(TOMSK))
+    steps = re.sub(r"\s+", " ", strip_tags(section))
+    assert "В ТФОМС Томской области: 8 (3822) 20-00-00" in steps
+    assert "подскажем" not in steps.split("В ТФОМС")[1]
+    assert 'href="tel:+73822200000"' in section
+    assert (f"8 (3822) 20-00-00, сайт {site}." in steps) == bool(site)
+
+
 def test_level_two_is_described_as_legal_md_backs_it(client, subjects):
     """Informing and accompanying; «accompanies you while you are treated» overstates."""
     make_representative(Region.objects.get(slug="perm-krai"), level=2, hours=WORKDAYS)
