@@ -20,6 +20,13 @@ from omsportal.rediscache import redis_cache, resume_all
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 
+def assert_in_order(text: str, pieces: list[str]) -> None:
+    """Each piece is in the text, in the order a reader meets them."""
+    positions = [text.find(piece) for piece in pieces]
+    assert -1 not in positions, [p for p, at in zip(pieces, positions, strict=True) if at < 0]
+    assert positions == sorted(positions)
+
+
 def clear_caches() -> None:
     """Forget what the site keeps between requests: the default cache (sessions, and with
     Redis the content version's copy) and this process's content cache (pages, data)."""

@@ -11,7 +11,7 @@ from django.utils.html import strip_tags
 from regions.models import Region
 from regions.zones import zone_label
 from representatives.hours import group_days, parse_hours, shifted_times
-from tests.support import clear_caches
+from tests.support import assert_in_order, clear_caches
 
 from .factories import WORKDAYS, make_representative, registry_file
 
@@ -178,9 +178,7 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
         "письменное обращение",
         "Кому звонить",
     ]
-    positions = [page.find(piece) for piece in order]
-    assert -1 not in positions, [p for p, at in zip(order, positions, strict=True) if at < 0]
-    assert positions == sorted(positions)
+    assert_in_order(page, order)
     assert f'href="{TFOMS_SITE}"' in response.content.decode()
     # The appeal form opens with both regions chosen: a shared link's reader picks nothing again.
     appeal = '<a href="/obrashchenie/?region=moscow&amp;mesto=70">письменное обращение</a>'

@@ -5,7 +5,7 @@ from xml.etree import ElementTree
 import pytest
 
 from regions.models import Region
-from tests.support import clear_caches
+from tests.support import assert_in_order, clear_caches
 
 from .factories import registry_file
 
@@ -73,6 +73,27 @@ def test_emergency_notice_comes_before_everything_else(client, regions):
     main = page[page.index('id="main-content"') :]
     assert main.index("Экстренная помощь") < main.index("Полис ОМС действует во всей России")
     assert 'href="tel:103"' in main and 'href="tel:112"' in main
+
+
+def test_rights_page_says_what_to_do_if_refused_in_legal_mds_order(client, regions):
+    """The page on protecting one's rights said nothing of a refusal: the steps legal.md
+    backs, quickest first, each with the way to take it."""
+    page = client.get("/zashchita-prav/").content.decode()
+    section = page.split('<h2 id="refused-title">')[1].split("</section>")[0]
+    steps = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", section))
+    assert_in_order(
+        steps,
+        [
+            "Если вам отказали в медицинской помощи",
+            "К главному врачу или в администрацию медицинской организации",
+            "На горячую линию страховой компании, которая выдала ваш полис",
+            "В ТФОМС региона, где вы сейчас",
+            "письменное обращение",
+        ],
+    )
+    assert 'href="tel:+78003336003"' in section
+    assert 'href="/v-drugom-regione/"' in section  # the fund of the place, for any of the 89
+    assert 'href="/obrashchenie/"' in section
 
 
 def test_rights_page_links_the_representatives_of_the_visitor_region(client, regions):
