@@ -6,7 +6,9 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.html import format_html
 
 from regions.forms import LineBreaksField
 from regions.models import Region
@@ -124,6 +126,15 @@ class AppealForm(forms.Form):
         self.fields["region"].choices = [("", "— выберите регион —")] + [
             (region.slug, region.name) for region in regions
         ]
+        # Everyone refused care is sent here, but only the company's own policies can be
+        # chosen: whoever has another insurer's is told where their appeal goes instead.
+        self.fields["region"].help_text = format_html(
+            "В списке — регионы, где полисы выдаёт наша компания. Если вашего региона в нём нет"
+            " или полис выдала другая страховая компания, напишите обращение в неё или в ТФОМС"
+            ' региона, где вы сейчас. Куда обратиться, покажем на странице <a href="{}">«Я не в'
+            " своём регионе»</a>.",
+            reverse("journey:form"),
+        )
         self.fields["place"].choices = [
             ("", "— тот же регион —"),
             *subject_choices(),

@@ -91,6 +91,19 @@ def test_choosing_a_region_from_the_form_leads_back_to_it(client, regions):
     assert 'href="/regions/?next=/obrashchenie/">Выбрать свой регион' in plain
 
 
+def test_someone_whose_region_is_not_in_the_list_is_told_where_to_write(client, regions):
+    """The menu and home send everyone refused care here, yet the policy's region lists only
+    the company's 23: a policy of another insurer had no choice and no word on what to do."""
+    for page in (client.get(FORM), submit(client, region="")):
+        html = page.content.decode()
+        select = re.search(r'<select name="region"[^>]*>', html).group(0)
+        assert 'aria-describedby="id_region_helptext' in select
+        helptext = html.split('id="id_region_helptext">')[1].split("</div>")[0]
+        assert "другая страховая компания" in helptext
+        assert "ТФОМС региона, где вы сейчас" in helptext
+        assert 'href="/v-drugom-regione/"' in helptext
+
+
 def test_the_form_page_costs_one_query_once_regions_are_cached(
     client, regions, django_assert_num_queries
 ):
