@@ -4,7 +4,8 @@
 (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so two senders never take the same mail) and a
 conditional update (SQLite has no row locks: only one sender's update matches), sent, and
 marked sent in the same transaction. A failure is recorded with its error and the mail waits
-for its next attempt, later each time, up to OUTBOX_MAX_ATTEMPTS.
+for its next attempt, later each time, up to OUTBOX_MAX_ATTEMPTS. Without EMAIL_URL nothing is
+claimed: a mail that could not have been sent keeps its attempts for when a server is set.
 """
 
 import logging
@@ -18,6 +19,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from . import mail as mail_settings
 from .models import Appeal, OutboxFailure, OutboxMail
 
 logger = logging.getLogger(__name__)
@@ -63,7 +65,20 @@ def _claim_next(now):
     return mail
 
 
+class MailNotConfigured(Exception):
+    pass
+
+
 def send_due(*, limit: int = 100, now=None) -> Result:
+    if not mail_settings.configured():
+        # Each pass would count an attempt per mail: after OUTBOX_MAX_ATTEMPTS passes every
+        # mail had given up, and setting EMAIL_URL later sent none of them.
+        waiting = OutboxMail.objects.filter(status=OutboxMail.Status.PENDING).count()
+        raise MailNotConfigured(
+            f"EMAIL_URL не задан, письма не отправляются; в очереди ждут отправки: {waiting}."
+            " Задайте EMAIL_URL (smtp://…:25, smtp+tls://…:587 или smtp+ssl://…:465) и"
+            " запустите команду снова: ждущие письма уйдут, их попытки не потрачены."
+        )
     result = Result()
     smtp = get_connection(fail_silently=False)
     skipped = 0

@@ -398,8 +398,8 @@ REGISTRY_MAX_UPLOAD_BYTES = env.int("REGISTRY_MAX_UPLOAD_BYTES", default=20 * 10
 # Mail. Every message leaves through the appeals outbox (`manage.py send_mail_outbox`), never
 # from a request. EMAIL_URL: smtp://user:password@host:587 (STARTTLS: smtp+tls://, TLS:
 # smtp+ssl://). Without it, development prints mails to the console; with DEBUG off nothing is
-# sent (mails carry personal data, the console is the log): the sender records each attempt as
-# failed and the mails wait in the outbox until EMAIL_URL is set.
+# sent (mails carry personal data, the console is the log): the sender says so and sends nothing,
+# and the mails wait in the outbox, their attempts untouched, until EMAIL_URL is set.
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
 if EMAIL_URL:
     vars().update(env.email_url_config(EMAIL_URL))

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -100,13 +100,26 @@ def test_smtp_down_is_recorded_and_retried_later_each_time(regions, settings):
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
 
 
-def test_without_email_url_production_sends_nothing_and_keeps_the_mail(regions, settings):
+def test_without_email_url_the_sender_says_so_and_the_mails_keep_their_attempts(
+    regions, settings, smtp
+):
+    # Production without EMAIL_URL (the compose file's mailer by default). Each pass used to
+    # count an attempt per mail, so after OUTBOX_MAX_ATTEMPTS passes (about 20 hours of
+    # backoff) every confirmation had given up, and setting EMAIL_URL then sent none of them.
     settings.EMAIL_BACKEND = "appeals.mail.NotConfiguredBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 2
     make_appeal()
-    assert send_due().failed == 1
+    for _ in range(3):
+        with pytest.raises(CommandError, match="EMAIL_URL не задан") as refused:
+            send_outbox()
+    assert "ждут отправки: 1" in str(refused.value)
     mail = OutboxMail.objects.get()
-    assert mail.status == OutboxMail.Status.PENDING
-    assert "EMAIL_URL не задан" in mail.last_error
+    assert mail.status == OutboxMail.Status.PENDING and mail.attempts == 0
+    assert not OutboxFailure.objects.exists()
+
+    smtp.configure(settings)  # EMAIL_URL set: the mail goes at the next pass
+    send_outbox()
+    assert len(smtp.messages) == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,9 +1,9 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from appeals.outbox import send_due
+from appeals.outbox import MailNotConfigured, send_due
 
 
 class Command(BaseCommand):
@@ -23,10 +23,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, limit, loop, **options):
+        said = None
         while True:
-            result = send_due(limit=limit)
-            if result.sent or result.failed or options["verbosity"] > 1:
-                self.stdout.write(f"Отправлено: {result.sent}, не удалось: {result.failed}")
+            try:
+                result = send_due(limit=limit)
+            except MailNotConfigured as error:
+                if loop is None:
+                    raise CommandError(str(error)) from None
+                # A service keeps running (a restart changes nothing); it says so again only
+                # when more mails wait, not every pass.
+                if str(error) != said:
+                    self.stderr.write(str(error))
+                    said = str(error)
+            else:
+                if result.sent or result.failed or options["verbosity"] > 1:
+                    self.stdout.write(f"Отправлено: {result.sent}, не удалось: {result.failed}")
             if loop is None:
                 return
             time.sleep(loop)
