@@ -128,8 +128,14 @@ def _database_answers() -> bool:
         with watchdog.deadline(READYZ_DATABASE_SECONDS, lambda: raw):
             return raw.execute("SELECT 1").fetchone() == (1,)
     except connection.Database.Error as error:
-        # A warning: the balancer acts on the 503; no traceback of a known condition.
-        logger.warning("Readiness: the database does not answer: %s", type(error).__name__)
+        # A warning: the balancer acts on the 503; no traceback of a known condition. With
+        # libpq's reason (server down, wrong password, no such database, too many clients), on
+        # one line: an instance taken out gets no page requests, so this line is all there is.
+        # libpq names host, port, user and database, never the password.
+        reason = " ".join(str(error).split())
+        logger.warning(
+            "Readiness: the database does not answer: %s: %s", type(error).__name__, reason
+        )
         return False
     finally:
         if raw is not None:

@@ -5,6 +5,7 @@ import logging
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
 
 from tests.support import DEAD_REDIS, redis_caches
 
@@ -54,6 +55,25 @@ def test_readyz_stays_200_and_says_so_when_redis_is_not_there(client, settings, 
         r.name == "omsportal.views" and r.levelname == "WARNING" and "cache" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_readyz_says_why_the_database_does_not_answer(client, caplog, monkeypatch):
+    # The balancer takes a failing instance out, so no page request reaches it and logs a
+    # trace: the probe's warning is all the operator has. «OperationalError» alone is the same
+    # for a server down, a wrong password, a missing database and a full max_connections.
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "the probe's own connection is PostgreSQL's: run with DATABASE_URL=postgres://…"
+        )
+    monkeypatch.setitem(connection.settings_dict, "NAME", "h3_no_such_database")
+    response = client.get("/readyz")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    (line,) = [r for r in caplog.records if r.name == "omsportal.views"]
+    message = line.getMessage()
+    assert line.levelname == "WARNING" and "\n" not in message
+    assert 'database "h3_no_such_database" does not exist' in message
+    password = connection.settings_dict["PASSWORD"]
+    assert not password or password not in message
 
 
 def test_healthz_stays_200_when_redis_is_not_there(client, settings):
