@@ -7,7 +7,6 @@ clients that are too slow after its header timeout.
 """
 
 import http.client
-import re
 import socket
 import threading
 import time
@@ -15,7 +14,8 @@ import time
 import pytest
 
 from .proxy import nginx_available, require_nginx
-from .test_instances import ROOT, served, sqlite_site
+from .test_image import compose_services
+from .test_instances import served, sqlite_site
 
 pytestmark = [pytest.mark.server, pytest.mark.own_site]
 
@@ -127,9 +127,5 @@ def test_slow_clients_do_not_stop_other_answers(site):
 
 
 def test_the_compose_file_publishes_nginx_only():
-    compose = (ROOT / "docker-compose.yml").read_text()
-    services = re.split(r"^  ([a-z][\w-]*):\n", compose.split("\nservices:\n", 1)[1], flags=re.M)
-    published = {
-        name for name, body in zip(services[1::2], services[2::2], strict=True) if "ports:" in body
-    }
+    published = {name for name, body in compose_services().items() if "ports:" in body}
     assert published == {"nginx"}
