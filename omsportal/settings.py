@@ -5,6 +5,7 @@ process at start-up. The README's run command and the test settings set developm
 """
 
 import ipaddress
+import logging
 import os
 import re
 from pathlib import Path
@@ -436,6 +437,14 @@ REGION_HEADER = env_meta_key("REGION_HEADER", "", example=("HTTP_X_GEO_REGION", 
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured("LOG_FORMAT is json or text.")
+# Any case, as GUNICORN_LOGLEVEL («info»): logging itself takes upper case only, and refused
+# «info» at django.setup() with an error that named no variable.
+_log_level = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = _log_level.strip().upper()
+if LOG_LEVEL not in logging.getLevelNamesMapping():
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL is DEBUG, INFO, WARNING, ERROR or CRITICAL, not {_log_level!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -452,7 +461,7 @@ LOGGING = {
             "filters": ["request_id"],
         }
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # The request line already has every 4xx; django.request still logs 5xx with the trace.
         "django.request": {"level": "ERROR"},

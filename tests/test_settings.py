@@ -1,3 +1,4 @@
+import logging
 import os
 import subprocess
 import sys
@@ -138,6 +139,20 @@ def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value,
     result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.test", **{name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_log_level_is_read_whatever_its_case():
+    # GUNICORN_LOGLEVEL's default is «info»: the same spelling in LOG_LEVEL stopped every
+    # process at django.setup() with «ValueError: Unable to configure root logger», which
+    # named no variable.
+    level = settings_json(
+        "import django, logging; django.setup(); print(logging.getLogger().level)",
+        LOG_LEVEL="warning",
+    )
+    assert level == logging.WARNING
+    result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.test", LOG_LEVEL="verbose")
+    assert result.returncode != 0
+    assert "LOG_LEVEL is DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'verbose'" in result.stderr
 
 
 def test_lists_are_read_with_spaces_after_the_commas():
