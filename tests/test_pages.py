@@ -263,6 +263,12 @@ def test_the_appeal_form_is_in_the_menu_and_on_home(client, regions):
         assert '<a href="/obrashchenie/">Написать обращение</a>' in menu, url
     home = client.get("/").content.decode()
     assert '<a href="/obrashchenie/">Вам отказали в помощи</a></h2>' in home
+    # The written complaint is the last step: the card also leads to the steps before it.
+    card = home.split("Вам отказали в помощи</a></h2>")[1].split("</li>")[0]
+    assert "Сначала\xa0— главный врач и горячая линия" in card
+    assert '<a href="/zashchita-prav/#refused-title">что делать по порядку</a>' in card
+    steps = client.get("/zashchita-prav/").content.decode()
+    assert '<h2 id="refused-title">Если вам отказали в медицинской помощи</h2>' in steps
     # The journey is offered in the lead, not only in a card below the first screen.
     lead = home.split('<p class="lead">')[1].split("</p>")[0]
     assert '<a href="/v-drugom-regione/">Узнайте, куда обратиться там, где вы сейчас</a>' in lead
