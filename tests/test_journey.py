@@ -126,7 +126,11 @@ def test_a_half_answered_form_comes_back_saying_what_is_missing(client, subjects
     response = client.get("/v-drugom-regione/otvet/", {"policy": "moscow", "place": ""})
     assert response.status_code == HTTPStatus.BAD_REQUEST
     page = response.content.decode()
-    assert "Выберите оба региона из списков." in page
+    # Above the form, only what is missing, leading to its list.
+    summary = page.split('id="journey-errors">')[1].split("</p>")[0]
+    assert summary == '<a href="#id_place">Выберите регион, где вы сейчас.</a>'
+    both = client.get("/v-drugom-regione/otvet/", {"policy": "", "place": ""}).content.decode()
+    assert 'id="journey-errors">Выберите оба региона из списков.</p>' in both
     assert '<option value="moscow" selected>' in page
     assert 'aria-invalid="true"' in page
     # Beside the empty list, which one it is, in the words of its question; the title says
