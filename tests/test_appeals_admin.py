@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -373,6 +373,18 @@ def test_purge_removes_personal_data_of_old_closed_appeals(regions, settings):
         assert kept.name == NAME and kept.text == TEXT
     assert Appeal.objects.by_token(old_token) == old  # the link still shows the status
     call_command("purge_appeals", verbosity=0)  # again: nothing more to do
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "abc"])
+def test_purge_refuses_a_days_count_that_would_erase_recent_appeals(regions, days):
+    appeal, _ = make_appeal()
+    Appeal.objects.filter(pk=appeal.pk).update(
+        status=Appeal.Status.CLOSED, closed_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(CommandError, match="целое число от 1"):
+        call_command("purge_appeals", f"--days={days}", verbosity=0)
+    appeal.refresh_from_db()
+    assert appeal.name == NAME and appeal.text == TEXT
 
 
 def test_a_form_opened_before_a_colleagues_answer_cannot_erase_it(client, member, regions):

@@ -1,8 +1,21 @@
+import argparse
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from appeals.models import Appeal
 from appeals.services import purge_personal_data
+
+
+def days_count(value: str) -> int:
+    # 0 or less would erase appeals closed a minute ago (or all of them): a typo, not a choice.
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"число дней — целое число от 1, а не «{value}»")
+    return days
 
 
 class Command(BaseCommand):
@@ -15,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--days",
-            type=int,
+            type=days_count,
             default=None,
             help=f"вместо APPEALS_PURGE_AFTER_DAYS (сейчас {settings.APPEALS_PURGE_AFTER_DAYS})",
         )
