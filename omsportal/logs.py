@@ -66,6 +66,20 @@ request_logger = logging.getLogger("omsportal.request")
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
 
+class QuietProbeErrors(logging.Filter):
+    """Drops django.request's «Service Unavailable: /readyz»: a failing probe repeats every few
+    seconds, and its own warning already says why; as an ERROR it would page someone each time.
+    A probe that raises (a 500) keeps its trace."""
+
+    def filter(self, record):
+        request = getattr(record, "request", None)
+        return not (
+            getattr(record, "status_code", None) == 503
+            and request is not None
+            and request.path in QUIET_PATHS
+        )
+
+
 def log_request(method: str, path: str, status: int, duration_ms: float) -> None:
     """The one line per request (RequestLogMiddleware)."""
     if path in QUIET_PATHS and status < 500:

@@ -448,7 +448,10 @@ if LOG_LEVEL not in logging.getLevelNamesMapping():
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "omsportal.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "omsportal.logs.RequestIdFilter"},
+        "quiet_probes": {"()": "omsportal.logs.QuietProbeErrors"},
+    },
     "formatters": {
         "json": {"()": "omsportal.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -464,7 +467,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # The request line already has every 4xx; django.request still logs 5xx with the trace.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["quiet_probes"]},
         # Lockouts are warnings; its info lines come with every failed login.
         "axes": {"level": "WARNING"},
     },
