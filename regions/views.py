@@ -92,6 +92,10 @@ def file_list(request):
 
 @require_safe
 def download(request, pk):
+    if request.META.get("QUERY_STRING"):
+        # One address per file: a shared cache keys by path and query, and each made-up query
+        # was another copy of the whole file, read from disk and stored, for a HEAD request.
+        return redirect(request.path, permanent=True)
     download = RegistryFile.objects.cached_download(pk)
     if download is None:
         raise Http404("Файл не найден")

@@ -277,3 +277,12 @@ def test_files_page_lists_all_files_with_region(client, regions, media_root):
     assert "Общий реестр" in page
     assert "Реестр Перми" in page
     assert "Пермский край" in page
+
+
+def test_a_download_with_a_query_string_is_sent_to_its_one_address(client, regions, media_root):
+    # A shared cache keys by path and query: any other address would be another stored copy.
+    item = registry_file()
+    response = client.get(f"/files/{item.pk}/?utm_source=vk")
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"] == f"/files/{item.pk}/"
+    assert "public" not in response.get("Cache-Control", "")
