@@ -1,9 +1,11 @@
 import logging
+import threading
+import time
 import uuid
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseServerError
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from appeals.views import refused_by_csrf
 from company.models import days
-from regions.caching import public_page
+from regions.caching import CONTENT_CACHE, public_page
 from regions.models import Region, RegistryFile
 
 from . import special
@@ -96,13 +98,37 @@ def readyz(request):
     instance cut off alone writes meanwhile reaches the others within SESSION_COPY_TIMEOUT and
     CONTENT_VERSION_TIMEOUT.
     """
-    checks = {"database": _database_answers(), "cache": _cache_answers()}
+    checks = _readiness()
     ready = checks["database"]
     body = "".join(f"{name}: {'ok' if ok else 'unavailable'}\n" for name, ok in checks.items())
     status = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE
     response = HttpResponse(body, content_type="text/plain; charset=utf-8", status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# /readyz answers anyone (nginx passes it, and it is left out of the request log), and on
+# PostgreSQL each probe opens a connection of its own, a new server process: a flood of probes
+# was a flood of connections. So a process runs one probe at a time; a request that waited for
+# it takes its answer, and a database that answered is taken at its word for a second more.
+READYZ_REUSE_SECONDS = 1.0
+READYZ_KEY = "readyz:answer"
+_probing = threading.Lock()
+
+
+def _readiness() -> dict[str, bool]:
+    asked = time.monotonic()
+    # The content cache is this process's memory: the answer is this instance's.
+    kept = caches[CONTENT_CACHE]
+    with _probing:
+        if stored := kept.get(READYZ_KEY):
+            at, checks = stored
+            # A failure is asked again at once: the balancer must see the database come back.
+            if at >= asked or (checks["database"] and asked - at < READYZ_REUSE_SECONDS):
+                return checks
+        checks = {"database": _database_answers(), "cache": _cache_answers()}
+        kept.set(READYZ_KEY, (time.monotonic(), checks), timeout=60)
+        return checks
 
 
 # A load balancer waits a few seconds for a probe: the answer must come well before that,

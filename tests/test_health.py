@@ -89,3 +89,13 @@ def test_probes_are_not_in_the_request_log(client, caplog):
         client.get("/healthz")
         client.get("/readyz")
     assert not [r for r in caplog.records if r.name == "omsportal.request"]
+
+
+def test_a_flood_of_readiness_probes_costs_the_database_one(client, django_assert_num_queries):
+    # /readyz is public (nginx passes it) and not in the request log; on PostgreSQL each probe
+    # opened a connection of its own, a new server process, which no query count sees.
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL probes on a connection of its own: counted on SQLite")
+    with django_assert_num_queries(1):
+        for _ in range(20):
+            assert client.get("/readyz").status_code == HTTPStatus.OK
