@@ -2,6 +2,7 @@
 match its extension never reaches citizens."""
 
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -17,6 +18,21 @@ OPENDOCUMENT_TYPES = {
     "ods": b"application/vnd.oasis.opendocument.spreadsheet",
     "odt": b"application/vnd.oasis.opendocument.text",
 }
+# The longest type above and one byte more: a member named «mimetype» is read no further, so
+# a few hundred kilobytes that unpack to gigabytes (a zip bomb) cost the worker no memory.
+MIMETYPE_READ_BYTES = max(map(len, OPENDOCUMENT_TYPES.values())) + 1
+# What reading a member raises when it cannot be read: damaged (zlib.error, EOFError), an
+# encryption (RuntimeError) or a compression (NotImplementedError) zipfile does not know.
+UNREADABLE_ZIP = (
+    zipfile.BadZipFile,
+    OSError,
+    KeyError,
+    RuntimeError,
+    NotImplementedError,
+    EOFError,
+    zlib.error,
+)
+
 ALLOWED_EXTENSIONS = ("pdf", "xlsx", "xls", "docx", "doc", "ods", "odt", "csv", "zip")
 
 
@@ -32,8 +48,11 @@ def _zip_names(file) -> set[str] | None:
     try:
         with zipfile.ZipFile(file) as archive:
             names = set(archive.namelist())
-            mimetype = archive.read("mimetype") if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, KeyError):
+            mimetype = b""
+            if "mimetype" in names:
+                with archive.open("mimetype") as member:
+                    mimetype = member.read(MIMETYPE_READ_BYTES)
+    except UNREADABLE_ZIP:
         return None
     finally:
         file.seek(0)

@@ -1,6 +1,8 @@
 import csv
 import datetime
 import io
+import tracemalloc
+import zipfile
 from http import HTTPStatus
 from urllib.parse import quote
 
@@ -83,6 +85,64 @@ def test_bad_uploads_are_refused(regions, media_root, name, content, message):
     with pytest.raises(ValidationError) as error:
         item.full_clean()
     assert message in str(error.value)
+
+
+def zip_with_mimetype(content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", content)
+        archive.writestr("content.xml", "<x/>")
+    return buffer.getvalue()
+
+
+def damaged(data: bytes) -> bytes:
+    # The compressed bytes of the first member scrambled: its header still reads.
+    start = data.index(b"mimetype") + len("mimetype")
+    return data[:start] + bytes(b ^ 0x5A for b in data[start : start + 16]) + data[start + 16 :]
+
+
+def encrypted(data: bytes) -> bytes:
+    # The «encrypted» flag in the member's local and central headers, as a password tool sets.
+    data = bytearray(data)
+    data[6] |= 1
+    data[data.index(b"PK\x01\x02") + 8] |= 1
+    return bytes(data)
+
+
+ODS_TYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [damaged(zip_with_mimetype(ODS_TYPE * 4)), encrypted(zip_with_mimetype(ODS_TYPE))],
+    ids=["damaged", "encrypted"],
+)
+def test_an_unreadable_spreadsheet_is_refused_in_words(regions, media_root, content):
+    # It was a 500 page in admin: zipfile's own errors were not caught.
+    item = RegistryFile(title="Файл", kind="other", file=upload("table.ods", content))
+    with pytest.raises(ValidationError, match=r"не соответствует расширению \.ods"):
+        item.full_clean()
+
+
+def test_a_zip_bomb_is_refused_without_unpacking_it(regions, media_root):
+    # 64 KB that unpack to 64 MB: the check read the whole member into memory, so a file
+    # within the upload limit (20 MB, some 20 GB unpacked) took the worker down.
+    bomb = zip_with_mimetype(b"\0" * (64 * 1024 * 1024))
+    assert len(bomb) < 128 * 1024
+    item = RegistryFile(title="Файл", kind="other", file=upload("table.ods", bomb))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValidationError, match=r"не соответствует расширению \.ods"):
+            item.full_clean()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024
+
+
+def test_an_opendocument_spreadsheet_is_accepted(regions, media_root):
+    item = registry_file(name="table.ods", content=zip_with_mimetype(ODS_TYPE))
+    assert item.format_label == "ODS"
 
 
 def test_oversized_upload_is_refused(regions, media_root, settings):
