@@ -37,6 +37,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class ClientFaultsAsWarnings(logging.Filter):
+    """django.security's errors are requests a client made wrong (too many fields, a body over
+    the limit, a broken multipart form): the client gets a 400, and the site has nothing to fix.
+    Django logs each as an ERROR with a traceback, so anyone could page the operator with one
+    long query string. Here they are warnings, without the trace; the message stays."""
+
+    def filter(self, record):
+        if record.name.startswith("django.security.") and record.levelno == logging.ERROR:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record):
         line = {

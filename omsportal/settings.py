@@ -451,6 +451,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "omsportal.logs.RequestIdFilter"},
         "quiet_probes": {"()": "omsportal.logs.QuietProbeErrors"},
+        "client_faults": {"()": "omsportal.logs.ClientFaultsAsWarnings"},
     },
     "formatters": {
         "json": {"()": "omsportal.logs.JsonFormatter"},
@@ -461,7 +462,7 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "client_faults"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

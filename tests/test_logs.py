@@ -5,11 +5,13 @@ import json
 import logging
 
 import pytest
+from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
+from django.utils.module_loading import import_string
 
-from omsportal.logs import JsonFormatter, RequestIdFilter
+from omsportal.logs import JsonFormatter
 
 from .support import settings_json
 
@@ -33,7 +35,8 @@ def json_log():
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
+    for name in settings.LOGGING["handlers"]["console"]["filters"]:  # the handler's, as set
+        handler.addFilter(import_string(settings.LOGGING["filters"][name]["()"])())
     root = logging.getLogger()
     root.addHandler(handler)
     previous = root.level
@@ -114,6 +117,17 @@ def test_an_error_is_logged_with_its_trace_and_request_id(regions, settings, jso
     assert request["status"] == 500
     assert error["request_id"] == request["request_id"] == response["X-Request-ID"]
     assert "секретный-пароль" not in json.dumps(lines, ensure_ascii=False)
+
+
+def test_a_request_made_wrong_is_a_warning_not_an_error_with_a_trace(regions, json_log):
+    """One long query string must not page the operator: the client gets its 400."""
+    query = "&".join(f"a{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = Client(raise_request_exception=False).get(f"/v-drugom-regione/otvet/?{query}")
+    assert response.status_code == 400
+    (line,) = [line for line in json_log() if line["logger"].startswith("django.security.")]
+    assert line["logger"] == "django.security.TooManyFieldsSent"
+    assert line["level"] == "WARNING" and "exception" not in line
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in line["message"]
 
 
 def test_each_line_is_one_line_of_json(regions, settings, json_log):
