@@ -26,6 +26,10 @@ if Path("/dev/shm").is_dir():  # noqa: S108
     worker_tmp_dir = "/dev/shm"  # noqa: S108
 # Several instances may share a host (and a home directory): no shared control socket.
 control_socket_disable = True
+# The one scheme header nginx sets (and Django reads, SECURE_PROXY_SSL_HEADER). gunicorn's
+# default also believes X-Forwarded-Ssl and X-Forwarded-Protocol, which nginx passes on from the
+# client: one that contradicted nginx's X-Forwarded-Proto made the request a 400.
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"

@@ -398,6 +398,17 @@ def test_a_clients_word_on_the_scheme_is_not(web):
         edge.stop()
 
 
+def test_a_clients_other_scheme_headers_change_nothing(proxy):
+    """gunicorn also believed X-Forwarded-Ssl and X-Forwarded-Protocol from nginx's address,
+    which passes a client's on: one contradicting the balancer's X-Forwarded-Proto was a 400."""
+    for header in ({"X-Forwarded-Ssl": "off"}, {"X-Forwarded-Protocol": "http"}):
+        response, body = proxy.request(
+            "GET", "/?other-scheme-header", headers={"X-Forwarded-Proto": "https", **header}
+        )
+        assert response.status == 200, body[:200]
+        assert response.getheader("Strict-Transport-Security"), header
+
+
 # What nginx itself writes down: no client address, no query string (the privacy page says the
 # logs keep no address; an appeal's status token travels in the query).
 
