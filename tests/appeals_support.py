@@ -1,7 +1,6 @@
 """Helpers for the appeals tests: form data, appeals, a real SMTP server. Fictitious people."""
 
 import secrets
-import socket
 import time
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -13,6 +12,8 @@ from django.core import signing
 from appeals.forms import STARTED_SALT
 from appeals.services import receive_appeal
 from regions.models import Region
+
+from .proxy import free_port
 
 TEXT = "Тестовое обращение: в поликлинике отказали в приёме без прикрепления."
 NAME = "Тестова Проверка Ивановна"
@@ -57,12 +58,6 @@ def make_appeal(region_slug: str = "tomsk-oblast", **fields):
         **values,
     )
     return received.appeal, received.token
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SmtpServer:

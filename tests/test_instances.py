@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,22 +25,13 @@ import pytest
 import redis
 from django.db import connection
 
+from .proxy import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "пароль-для-двух-копий"
 
 # Asks pytest-django for the test database; the test process itself writes nothing to it.
 pytestmark = [pytest.mark.django_db, pytest.mark.server]
-
-
-def free_port() -> int:
-    for port in range(18100, 18200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18100-18199")
 
 
 def database_url() -> str:
