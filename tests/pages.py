@@ -1,7 +1,7 @@
 """The public pages, and content to fill them with, shared by the query, caching and size tests.
 
-To measure pages with more kinds of content (e.g. representatives once their model lands), add
-a maker to CONTENT: every parametrised test then runs with 1 and with 200 of them.
+To measure pages with another kind of content, add a maker to CONTENT: every parametrised test
+then runs with 1 and with 200 of them.
 """
 
 from dataclasses import dataclass
@@ -60,7 +60,7 @@ PAGES = [
     Page("robots", "/robots.txt", cold=1),
     Page("privacy", "/konfidencialnost/", cold=2),
 ]
-SHARED_PAGES = [page for page in PAGES if not page.regional]
+REGIONAL_PAGES = [page for page in PAGES if page.regional]
 # The pages with the site's layout a visitor reads, for checks of what every page says.
 LAYOUT_PAGES = [
     "/",
@@ -72,7 +72,6 @@ LAYOUT_PAGES = [
     "/konfidencialnost/",
     "/special/",
 ]
-REGIONAL_PAGES = [page for page in PAGES if page.regional]
 
 
 def make_file(*, title: str = "Реестр медицинских организаций", region: Region | None = None):

@@ -20,7 +20,7 @@ from regions.models import ContentVersion, Region, RegistryFile
 from tests.support import clear_caches
 
 from .factories import WORKDAYS, make_representative
-from .pages import PAGES, REGION, make_file
+from .pages import PAGES, REGION, REGIONAL_PAGES, make_file
 from .support import redis_caches
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_a_visitor_with_a_session_gets_private_pages_and_no_new_cookie(
         assert "cookie" in vary(response)
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p.regional], ids=lambda page: page.name)
+@pytest.mark.parametrize("page", REGIONAL_PAGES, ids=lambda page: page.name)
 def test_a_visitors_region_never_reaches_a_newcomer(client, visitor, registry_file, page):
     url = page.url(registry_file)
     assert "Пермский край" in visitor.get(url).text
