@@ -1,5 +1,4 @@
 import datetime
-import hashlib
 import mimetypes
 import re
 import zoneinfo
@@ -82,9 +81,7 @@ class ContentVersion(models.Model):
 class RegionQuerySet(models.QuerySet):
     def index(self) -> RegionIndex:
         """The cached index of all regions; a change to any watched model drops it."""
-        return cached_content(
-            REGION_INDEX_CACHE_KEY, build=lambda: RegionIndex.build(list(self.all()))
-        )
+        return cached_content("regions:index", build=lambda: RegionIndex.build(list(self.all())))
 
 
 class ByCodeManager(models.Manager):
@@ -320,7 +317,7 @@ class SubjectIndex:
 class SubjectQuerySet(models.QuerySet):
     def index(self) -> SubjectIndex:
         return cached_content(
-            SUBJECT_INDEX_CACHE_KEY, build=lambda: SubjectIndex.build(list(self.all()))
+            "regions:subjects", build=lambda: SubjectIndex.build(list(self.all()))
         )
 
 
@@ -388,16 +385,6 @@ class Subject(models.Model):
     @property
     def sort_key(self) -> str:
         return GENERIC_WORDS.sub("", self.name).casefold()
-
-
-def schema_cache_key(prefix: str, model: type[models.Model]) -> str:
-    # Pickled rows outlive a deploy in a shared cache: a new schema must not read old pickles.
-    fields = ",".join(f.attname for f in model._meta.concrete_fields)
-    return f"{prefix}:{hashlib.sha1(fields.encode(), usedforsecurity=False).hexdigest()[:12]}"
-
-
-REGION_INDEX_CACHE_KEY = schema_cache_key("regions:index", Region)
-SUBJECT_INDEX_CACHE_KEY = schema_cache_key("regions:subjects", Subject)
 
 
 class RegistryFileQuerySet(models.QuerySet):
