@@ -49,7 +49,8 @@ def env_rate(name: str, default: str) -> str:
     # by zero on every request.
     if not re.fullmatch(r"\d+/(?:[1-9]\d*)?[smhdSMHD]?", value) or value.endswith("/"):
         raise ImproperlyConfigured(f"{name} is a rate such as 10/m or 5/d, not {value!r}.")
-    return value
+    # Its units in lower case only: it takes "10/M" for 10 a second.
+    return value.lower()
 
 
 DEBUG = env.bool("DEBUG", default=False)

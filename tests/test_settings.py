@@ -141,6 +141,19 @@ def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value,
     assert message in result.stderr
 
 
+def test_a_rates_unit_is_read_whatever_its_case():
+    """django-ratelimit knows only s, m, h and d: it read «10/M» as 10 a second, 60 times the
+    limit meant, while the start-up check let it through as a valid rate."""
+    rates = settings_json(
+        "print(json.dumps([settings.ADMIN_LOGIN_FAILURES_RATE, settings.APPEALS_RATE_PER_CONTACT,"
+        " settings.REGION_CHOICE_RATE]))",
+        ADMIN_LOGIN_FAILURES_RATE="10/M",
+        APPEALS_RATE_PER_CONTACT="5/D",
+        REGION_CHOICE_RATE="20/15M",
+    )
+    assert rates == ["10/m", "5/d", "20/15m"]
+
+
 def test_the_log_level_is_read_whatever_its_case():
     # GUNICORN_LOGLEVEL's default is «info»: the same spelling in LOG_LEVEL stopped every
     # process at django.setup() with «ValueError: Unable to configure root logger», which
