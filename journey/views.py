@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from django import forms
-from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
@@ -18,7 +17,7 @@ from regions.middleware import RegionMiddleware
 from regions.models import Region, RegionIndex, RegistryFile, Subject, SubjectIndex
 from regions.zones import difference_minutes, hours_phrase, zone_label
 from representatives.hours import shifted_times
-from representatives.models import Level, Representative
+from representatives.models import Level, Representative, hotline_listed
 
 # The policy was issued by some other insurer: in a region the company does not serve, or in one
 # it does. (The address keeps its first name, "other-region": links to it are out there.)
@@ -153,9 +152,7 @@ def home_contacts(pair: Pair) -> dict:
         "levels": [(Level(level), people) for level, people in levels.items() if people],
         # The difference in local time explains hours; with none shown it would explain nothing.
         "hours_shown": any(r.hours_here for people in levels.values() for r in people),
-        "hotline_listed": any(
-            r.lists_phone(settings.HOTLINE_TEL) for r in levels[Level.CONTACT_CENTRE]
-        ),
+        "hotline_listed": hotline_listed(levels),
         "home_zone": zone_label(pair.home.time_zone),
         "same_zone": minutes == 0,
         "place_ahead": minutes > 0,

@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -55,6 +56,12 @@ class RepresentativeQuerySet(models.QuerySet):
         for representative in self.for_region(region):
             levels[representative.level].append(representative)
         return levels
+
+
+def hotline_listed(levels: dict[int, list["Representative"]]) -> bool:
+    """Whether a level-1 contact (as in the shipped fixtures) already lists the federal hotline:
+    pages then show no card of its own for it."""
+    return any(r.lists_phone(settings.HOTLINE_TEL) for r in levels[Level.CONTACT_CENTRE])
 
 
 class RepresentativeManager(models.Manager.from_queryset(RepresentativeQuerySet)):

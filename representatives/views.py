@@ -1,11 +1,10 @@
-from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from regions.caching import public_page
 from regions.views import region_from_slug
 
-from .models import Level, Representative
+from .models import Level, Representative, hotline_listed
 
 
 @require_safe
@@ -13,9 +12,6 @@ from .models import Level, Representative
 def region_representatives(request, slug):
     region = region_from_slug(slug)
     levels = Representative.objects.by_level(region)
-    # The federal hotline is always on the page, as a card of its own unless a level-1 contact
-    # (as in the shipped fixtures) already lists it.
-    hotline_listed = any(r.lists_phone(settings.HOTLINE_TEL) for r in levels[Level.CONTACT_CENTRE])
     return render(
         request,
         "representatives/region.html",
@@ -24,7 +20,7 @@ def region_representatives(request, slug):
             "level1": levels[Level.CONTACT_CENTRE],
             "level2": levels[Level.ACCOMPANIMENT],
             "level3": levels[Level.EXPERT],
-            "hotline_listed": hotline_listed,
+            "hotline_listed": hotline_listed(levels),
             "utc_offset": region.utc_offset_label,
         },
     )
