@@ -5,6 +5,8 @@ the same file again changes nothing, and a changed role or phone updates the con
 The whole import is a handful of queries per thousand rows, and raises the content version once.
 """
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,13 +23,25 @@ from regions.validators import starts_like_formula
 
 from .hours import Interval, parse_hours
 from .models import Level, ReceptionHours, Representative
-from .spreadsheets import COLUMNS, NO, SAVE_AS, YES, Table, read_table
+from .spreadsheets import (
+    COLUMNS,
+    NO,
+    SAVE_AS,
+    YES,
+    Table,
+    cell_value,
+    read_table,
+    stored_value,
+)
 
 FIELDS = ("level", "role", "person", "phones", "email", "address", "notes", "order", "is_active")
+# Every column but the region, as a row's value() gives them.
+VALUES = tuple(key for key in COLUMNS if key != "region")
 TEXT_FIELDS = ("role", "person", "phones", "email", "address", "notes")
 # Columns whose values are checked strictly anyway (a phone may well start with «+»).
 STRICT_COLUMNS = ("phones", "level", "order", "is_active")
 SAMPLE_MARK = "ОБРАЗЕЦ"
+SHOWN_ERRORS = 100  # a wrong column in 10,000 rows is one fix: the first hundred tell it
 BATCH = 500
 TRUE_WORDS = {YES, "1", "true", "yes", "+", ""}
 FALSE_WORDS = {NO, "0", "false", "no", "-"}
@@ -61,6 +75,29 @@ class ImportFailed(Exception):
         super().__init__(f"{len(errors)} ошибок")
         self.errors = errors
 
+    def lines(self) -> list[str]:
+        """The errors as the command prints them and the admin shows them, the first
+        SHOWN_ERRORS of them and how many more."""
+        lines = [str(error) for error in self.errors[:SHOWN_ERRORS]]
+        if len(self.errors) > SHOWN_ERRORS:
+            lines.append(f"… и ещё ошибок: {len(self.errors) - SHOWN_ERRORS}.")
+        return lines
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"Ошибок в файле: {len(self.errors)}. Ничего не записано: "
+            "исправьте файл и загрузите его снова."
+        )
+
+
+class PlanChanged(Exception):
+    """The contacts changed after the plan was shown: applying now would do something else."""
+
+    def __init__(self, plan: "Plan"):
+        super().__init__("the contacts changed since the plan was shown")
+        self.plan = plan
+
 
 @dataclass
 class Row:
@@ -74,12 +111,30 @@ class Row:
     def label(self) -> str:
         return f"{self.region.code} {self.code} — {self.values['role']}"
 
+    def value(self, key: str):
+        if key == "code":
+            return self.code
+        return self.intervals if key == "hours" else self.values[key]
+
 
 @dataclass
 class Change:
     representative: Representative
     row: Row
     fields: list[str]  # model field names, plus "hours"
+
+    @property
+    def differences(self) -> list[tuple[str, str, str]]:
+        """(column, old, new) as the file writes them."""
+        return [
+            (
+                COLUMNS[key],
+                str(cell_value(key, stored_value(self.representative, key))),
+                str(cell_value(key, self.row.value(key))),
+            )
+            for key in COLUMNS
+            if key in self.fields
+        ]
 
 
 @dataclass
@@ -90,10 +145,32 @@ class Plan:
     unchanged: int = 0
     absent: list[Representative] = field(default_factory=list)  # in the file's regions only
     prune: bool = False
+    created: list[Representative] = field(default_factory=list)  # once applied
 
     @property
     def remove(self) -> list[Representative]:
         return self.absent if self.prune else []
+
+    @property
+    def digest(self) -> str:
+        """Names what applying the plan would do, to the old values and the last save of each
+        contact it changes or leaves out: the same digest later means the same plan."""
+        described = {
+            "create": [
+                [row.region.code, *(str(cell_value(key, row.value(key))) for key in VALUES)]
+                for row in self.create
+            ],
+            "change": [
+                [change.representative.pk, change.representative.updated_at.isoformat()]
+                + [list(difference) for difference in change.differences]
+                for change in self.change
+            ],
+            "unchanged": self.unchanged,
+            "absent": [[r.pk, r.updated_at.isoformat()] for r in self.absent],
+            "prune": self.prune,
+        }
+        text = json.dumps(described, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _region_lookup() -> dict[str, Region]:
@@ -303,6 +380,7 @@ def _apply(plan: Plan, progress: Progress) -> None:
         }
         for representative in created:
             representative.pk = ids[(representative.code, representative.region_id)]
+    plan.created = created
     progress("создано контактов", len(created), len(created))
 
     changed = []
@@ -334,15 +412,30 @@ def _apply(plan: Plan, progress: Progress) -> None:
     bump_content_version()
 
 
-def import_file(
-    path: Path, *, dry_run: bool = False, prune: bool = False, progress: Progress = _no_progress
+def import_rows(
+    rows: list[Row],
+    *,
+    dry_run: bool = False,
+    prune: bool = False,
+    expect: str | None = None,
+    progress: Progress = _no_progress,
 ) -> Plan:
-    rows = parse_table(read_table(path), progress)
+    """Plans the rows and, unless dry_run, applies the plan; with expect (a plan's digest),
+    only if the plan is still that one, else PlanChanged and nothing is written."""
     if dry_run:
         return make_plan(rows, prune=prune)
     # The contacts the plan compares with stay locked until it is applied, so an edit made in
     # admin meanwhile waits rather than being silently overwritten.
     with transaction.atomic():
         plan = make_plan(rows, prune=prune, lock=True)
+        if expect is not None and plan.digest != expect:
+            raise PlanChanged(plan)
         apply_plan(plan, progress)
     return plan
+
+
+def import_file(
+    path: Path, *, dry_run: bool = False, prune: bool = False, progress: Progress = _no_progress
+) -> Plan:
+    rows = parse_table(read_table(path), progress)
+    return import_rows(rows, dry_run=dry_run, prune=prune, progress=progress)

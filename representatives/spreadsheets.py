@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import load_workbook
 
@@ -181,10 +182,10 @@ def read_csv(data: bytes) -> Table:
     return _table(rows())
 
 
-def read_xlsx(path: Path) -> Table:
+def read_xlsx(source: Path | BinaryIO) -> Table:
     try:
         # Formulas as written («=…»), not their last results: the import refuses them.
-        workbook = load_workbook(path, read_only=True, data_only=False)
+        workbook = load_workbook(source, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
         raise SpreadsheetError(f"Не удалось прочитать файл XLSX: {error}") from error
     try:
@@ -199,23 +200,47 @@ def read_xlsx(path: Path) -> Table:
         workbook.close()
 
 
-def read_table(path: Path) -> Table:
-    size = path.stat().st_size
+def check_size(size: int) -> None:
     if size == 0:
         raise SpreadsheetError("Файл пустой.")
     if size > MAX_FILE_BYTES:
         raise SpreadsheetError(
             f"Файл слишком большой: {size / (1024 * 1024):.1f} МБ. {LIMITS}".replace(".", ",", 1)
         )
-    with open(path, "rb") as handle:
-        data = handle.read()
+
+
+def read_bytes(data: bytes, *, suffix: str) -> Table:
+    """The table of a file's content; suffix: its name's extension (``.xlsx``), which only
+    words the refusal of a file whose content is no XLSX."""
+    check_size(len(data))
     if data.startswith(ZIP_MAGIC):
-        return read_xlsx(path)
+        return read_xlsx(io.BytesIO(data))
     if data.startswith(OLE2_MAGIC):
         raise SpreadsheetError(f"Это файл старого формата Excel (.xls). {SAVE_AS}")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if suffix.lower() in (".xlsx", ".xlsm"):
         raise SpreadsheetError(f"Файл назван .xlsx, но это не таблица XLSX. {SAVE_AS}")
     return read_csv(data)
+
+
+def read_table(path: Path) -> Table:
+    check_size(path.stat().st_size)  # before reading: a huge file never reaches memory
+    return read_bytes(path.read_bytes(), suffix=path.suffix)
+
+
+def stored_value(representative: Representative, key: str):
+    """The value a column holds for a saved contact (hours: prefetched, as intervals)."""
+    return representative.intervals if key == "hours" else getattr(representative, key)
+
+
+def cell_value(key: str, value):
+    """A contact's value as its column writes it; numbers stay numbers for XLSX."""
+    if key == "phones":
+        return "; ".join(split_phones(value))
+    if key == "hours":
+        return format_hours(value)
+    if key == "is_active":
+        return YES if value else NO
+    return value
 
 
 def export_rows(representatives: Iterable[Representative]) -> Iterator[list]:
@@ -223,17 +248,7 @@ def export_rows(representatives: Iterable[Representative]) -> Iterator[list]:
     for representative in representatives:
         yield [
             representative.region.code,
-            representative.code,
-            representative.level,
-            representative.role,
-            representative.person,
-            "; ".join(split_phones(representative.phones)),
-            representative.email,
-            representative.address,
-            format_hours(representative.intervals),
-            representative.notes,
-            representative.order,
-            YES if representative.is_active else NO,
+            *(cell_value(key, stored_value(representative, key)) for key in list(COLUMNS)[1:]),
         ]
 
 

@@ -6,7 +6,6 @@ from django.db import IntegrityError
 from representatives.importer import ImportFailed, Plan, import_file
 from representatives.spreadsheets import COLUMNS, SpreadsheetError
 
-SHOWN_ERRORS = 100
 SHOWN_ITEMS = 20
 
 
@@ -44,14 +43,9 @@ class Command(BaseCommand):
                 "импорт или правка в админке). Ничего не записано: запустите импорт ещё раз."
             ) from error
         except ImportFailed as failure:
-            for error in failure.errors[:SHOWN_ERRORS]:
-                self.stderr.write(str(error))
-            if len(failure.errors) > SHOWN_ERRORS:
-                self.stderr.write(f"… и ещё ошибок: {len(failure.errors) - SHOWN_ERRORS}.")
-            raise CommandError(
-                f"Ошибок в файле: {len(failure.errors)}. Ничего не записано: "
-                "исправьте файл и загрузите его снова."
-            ) from failure
+            for line in failure.lines():
+                self.stderr.write(line)
+            raise CommandError(failure.summary) from failure
         self.report(plan, dry_run=dry_run, verbosity=verbosity)
 
     def progress(self, stage: str, done: int, total: int) -> None:
