@@ -5,6 +5,7 @@ from django.db import models
 from regions.admin import LabelledInlineFormSet, add_region_inline
 from regions.forms import LineBreaksField, LockedForSave, SavedMeanwhileCheck, opened_at_field
 
+from .admin_import import SpreadsheetImportAdmin
 from .hours import Interval, check_intervals
 from .models import ReceptionHours, Representative
 
@@ -43,7 +44,7 @@ class RepresentativeAdminForm(SavedMeanwhileCheck, forms.ModelForm):
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(LockedForSave, admin.ModelAdmin):
+class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmin):
     form = RepresentativeAdminForm
     list_display = ("role", "person", "region", "level", "phone_list", "order", "is_active")
     list_display_links = ("role",)

@@ -111,6 +111,7 @@ INLINE = [
         "/admin/auth/user/",
         "/admin/representatives/representative/",
         "/admin/representatives/representative/add/",
+        "/admin/representatives/representative/import/",
         "/admin/regions/registryfile/add/",
     ],
 )

@@ -1,0 +1,302 @@
+"""Importing the representatives' spreadsheet from admin: upload, preview, apply.
+
+The same importer as ``manage.py import_representatives``: the file is read and checked by
+``spreadsheets``, planned and applied by ``importer``. Between the preview and «Применить» the
+file's bytes wait in the staff member's session (the server's, never the browser's), under a
+random token the pages name, for PENDING_SECONDS. «Применить» plans the file again and applies
+it only if the plan is still the one the page showed (its digest): a contact saved meanwhile
+shows the preview again instead.
+"""
+
+import base64
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from regions.models import Region
+from regions.validators import content_matches
+
+from .importer import ImportFailed, Plan, PlanChanged, import_rows, parse_table
+from .models import Representative, split_phones
+from .spreadsheets import COLUMNS, SpreadsheetError, check_size, read_bytes
+
+EXTENSIONS = ("csv", "xlsx")
+SESSION_KEY = "representatives_import"
+# Long enough to read a preview and check a few contacts, short enough that a forgotten one
+# does not linger in the session (whose every admin page carries it until then).
+PENDING_SECONDS = 30 * 60
+STALE = (
+    "Пока вы смотрели на проверку, контакты изменились (их правили в админке или загрузили "
+    "другую таблицу). Ничего не записано. Ниже — что файл изменит теперь: проверьте и нажмите "
+    "«Применить» ещё раз."
+)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Файл таблицы",
+        help_text="CSV или XLSX (Excel), одна строка — один контакт; столбцы — как в "
+        "выгрузке контактов. Сначала сайт покажет, что изменится, и ничего не запишет.",
+        error_messages={"required": "Выберите файл таблицы.", "empty": "Файл пустой."},
+    )
+    prune = forms.BooleanField(
+        label="Удалить контакты, которых нет в файле",
+        help_text="Только в регионах, которые есть в файле. Не отмечено — такие контакты "
+        "останутся на сайте.",
+        required=False,
+    )
+
+    def __init__(self, *args, may_delete: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_delete:
+            del self.fields["prune"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        extension = PurePosixPath(upload.name).suffix.lower().lstrip(".")
+        if extension not in EXTENSIONS:
+            raise ValidationError(
+                "Загрузите таблицу CSV или XLSX: файлы .%(ext)s сайт не читает. Сохраните "
+                "таблицу как «CSV UTF-8» или «Книга Excel (.xlsx)».",
+                code="extension",
+                params={"ext": extension or "без расширения"},
+            )
+        try:
+            check_size(upload.size)  # before reading it: the importer's own limit and words
+        except SpreadsheetError as error:
+            raise ValidationError(str(error), code="size") from error
+        if not content_matches(extension, upload):
+            raise ValidationError(
+                "Это не таблица .%(ext)s: содержимое файла другое. Проверьте, что выбрали тот "
+                "файл, и сохраните его как «CSV UTF-8» или «Книга Excel (.xlsx)».",
+                code="content",
+                params={"ext": extension},
+            )
+        data = upload.read()
+        try:
+            table = read_bytes(data, suffix=f".{extension}")
+        except SpreadsheetError as error:
+            raise ValidationError(str(error), code="unreadable") from error
+        self.cleaned_data["table"] = table
+        self.cleaned_data["data"] = data
+        return upload
+
+
+def summary(code: str, role: str, person: str, phones: str) -> str:
+    """A contact in one line, as the preview lists it."""
+    parts = [role, person, "; ".join(split_phones(phones))]
+    return f"{code}: " + ", ".join(part for part in parts if part)
+
+
+def saved_summary(representative: Representative) -> str:
+    r = representative
+    return summary(r.code, r.role, r.person, r.phones)
+
+
+@dataclass
+class RegionChanges:
+    region: Region
+    create: list[str] = field(default_factory=list)
+    change: list[tuple[str, list[tuple[str, str, str]]]] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    keep: list[str] = field(default_factory=list)  # absent from the file, kept
+
+
+def by_region(plan: Plan) -> list[RegionChanges]:
+    regions: dict[int, RegionChanges] = {}
+
+    def of(region: Region) -> RegionChanges:
+        return regions.setdefault(region.pk, RegionChanges(region))
+
+    for row in plan.create:
+        values = row.values
+        line = summary(row.code, values["role"], values["person"], values["phones"])
+        of(row.region).create.append(line)
+    for change in plan.change:
+        representative = change.representative
+        of(representative.region).change.append((saved_summary(representative), change.differences))
+    for representative in plan.absent:
+        changes = of(representative.region)
+        (changes.remove if plan.prune else changes.keep).append(saved_summary(representative))
+    return sorted(regions.values(), key=lambda changes: changes.region.order)
+
+
+def log_import(user_id: int, plan: Plan, name: str) -> None:
+    """Each contact's «История» names who loaded which file and what it changed."""
+    source = f"загрузкой таблицы «{name}»"
+    LogEntry.objects.log_actions(user_id, plan.created, ADDITION, f"Добавлен {source}.")
+    by_fields = defaultdict(list)
+    for change in plan.change:
+        columns = ", ".join(f"«{COLUMNS[key]}»" for key in COLUMNS if key in change.fields)
+        by_fields[columns].append(change.representative)
+    # One insert per set of changed columns, not per contact.
+    for columns, changed in by_fields.items():
+        LogEntry.objects.log_actions(user_id, changed, CHANGE, f"Изменено {source}: {columns}.")
+    LogEntry.objects.log_actions(
+        user_id, plan.remove, DELETION, f"Удалён {source}: его не было в файле."
+    )
+
+
+class SpreadsheetImportAdmin:
+    """A ModelAdmin mixin for Representative: the «Загрузить из таблицы» pages."""
+
+    import_form_template = "admin/representatives/representative/import_form.html"
+    import_preview_template = "admin/representatives/representative/import_preview.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="representatives_representative_import",
+            ),
+            path(
+                "import/<str:token>/",
+                self.admin_site.admin_view(self.import_preview_view),
+                name="representatives_representative_import_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"can_import": self.may_import(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def may_import(self, request, *, prune: bool = False) -> bool:
+        return (
+            self.has_add_permission(request)
+            and self.has_change_permission(request)
+            and (not prune or self.has_delete_permission(request))
+        )
+
+    def check_import_permission(self, request, *, prune: bool = False) -> None:
+        if not self.may_import(request, prune=prune):
+            raise PermissionDenied
+
+    def import_context(self, request, **context) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Загрузка контактов из таблицы",
+            "columns": COLUMNS.values(),
+            **context,
+        }
+
+    def import_view(self, request):
+        may_delete = self.has_delete_permission(request)
+        self.check_import_permission(request)
+        if request.method != "POST":
+            form = UploadForm(may_delete=may_delete)
+            return self.render_upload(request, form)
+        if request.POST.get("prune"):
+            self.check_import_permission(request, prune=True)
+        form = UploadForm(request.POST, request.FILES, may_delete=may_delete)
+        if not form.is_valid():
+            return self.render_upload(request, form)
+        upload, prune = form.cleaned_data["file"], form.cleaned_data.get("prune", False)
+        try:
+            parse_table(form.cleaned_data["table"])
+        except ImportFailed as failure:
+            # Shown at once, not kept: there is nothing to apply.
+            return self.render_preview(
+                request, name=upload.name, failure=failure, form=UploadForm(may_delete=may_delete)
+            )
+        token = secrets.token_urlsafe(16)
+        request.session[SESSION_KEY] = {
+            "token": token,
+            "name": upload.name,
+            "data": base64.b64encode(form.cleaned_data["data"]).decode("ascii"),
+            "prune": prune,
+            "at": time.time(),
+        }
+        return HttpResponseRedirect(
+            reverse("admin:representatives_representative_import_preview", args=[token])
+        )
+
+    def render_upload(self, request, form, **context):
+        return TemplateResponse(
+            request, self.import_form_template, self.import_context(request, form=form, **context)
+        )
+
+    def pending(self, request, token: str) -> dict | None:
+        pending = request.session.get(SESSION_KEY)
+        if (
+            not pending
+            # A preview opened in another tab, then replaced by a newer upload, is refused:
+            # its «Применить» would apply the other file.
+            or not secrets.compare_digest(pending["token"], token)
+            or time.time() - pending["at"] > PENDING_SECONDS
+        ):
+            return None
+        return pending
+
+    def import_preview_view(self, request, token: str):
+        self.check_import_permission(request)
+        pending = self.pending(request, token)
+        if pending is None:
+            messages.warning(
+                request,
+                "Эта проверка файла устарела или уже применена (проверка хранится "
+                f"{PENDING_SECONDS // 60} минут, и только последняя загруженная). "
+                "Загрузите файл снова.",
+            )
+            return HttpResponseRedirect(reverse("admin:representatives_representative_import"))
+        self.check_import_permission(request, prune=pending["prune"])
+        name, prune = pending["name"], pending["prune"]
+        data = base64.b64decode(pending["data"])
+        try:
+            # Read again from the bytes: the regions it names may have changed too.
+            rows = parse_table(read_bytes(data, suffix=PurePosixPath(name).suffix))
+        except (ImportFailed, SpreadsheetError) as error:
+            failure = error if isinstance(error, ImportFailed) else None
+            return self.render_preview(
+                request,
+                name=name,
+                failure=failure,
+                unreadable=None if failure else str(error),
+                form=UploadForm(may_delete=self.has_delete_permission(request)),
+            )
+        if request.method != "POST":
+            plan = import_rows(rows, dry_run=True, prune=prune)
+            return self.render_preview(request, name=name, plan=plan, token=token)
+        try:
+            with transaction.atomic():
+                plan = import_rows(rows, prune=prune, expect=request.POST.get("digest", ""))
+                log_import(request.user.pk, plan, name)
+        except (PlanChanged, IntegrityError):
+            # IntegrityError: a contact the plan would add was added meanwhile (SQLite locks
+            # no rows to prevent it). Nothing was written: plan again and show it.
+            plan = import_rows(rows, dry_run=True, prune=prune)
+            return self.render_preview(
+                request, name=name, plan=plan, token=token, stale=STALE, status=409
+            )
+        del request.session[SESSION_KEY]
+        self.message_user(
+            request,
+            f"Изменено: {len(plan.change)}, добавлено: {len(plan.create)}, "
+            f"удалено: {len(plan.remove)}.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:representatives_representative_changelist"))
+
+    def render_preview(self, request, *, name: str, status: int = 200, **context):
+        plan = context.get("plan")
+        if plan is not None:
+            context |= {"regions": by_region(plan), "digest": plan.digest}
+        return TemplateResponse(
+            request,
+            self.import_preview_template,
+            self.import_context(request, name=name, title=f"Проверка таблицы «{name}»", **context),
+            status=status,
+        )
