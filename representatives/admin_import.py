@@ -46,8 +46,8 @@ STALE = (
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="Файл таблицы",
-        help_text="CSV или XLSX (Excel), одна строка — один контакт; столбцы — как в "
-        "выгрузке контактов. Сначала сайт покажет, что изменится, и ничего не запишет.",
+        help_text="CSV или XLSX (Excel), одна строка — один контакт, столбцы — как сказано "
+        "выше. Сначала сайт покажет, что изменится, и ничего не запишет.",
         error_messages={"required": "Выберите файл таблицы.", "empty": "Файл пустой."},
     )
     prune = forms.BooleanField(
@@ -231,13 +231,12 @@ class SpreadsheetImportAdmin:
 
     def pending(self, request, token: str) -> dict | None:
         pending = request.session.get(SESSION_KEY)
-        if (
-            not pending
-            # A preview opened in another tab, then replaced by a newer upload, is refused:
-            # its «Применить» would apply the other file.
-            or not secrets.compare_digest(pending["token"], token)
-            or time.time() - pending["at"] > PENDING_SECONDS
-        ):
+        if pending and time.time() - pending["at"] > PENDING_SECONDS:
+            del request.session[SESSION_KEY]  # every admin page would carry it
+            return None
+        # A preview opened in another tab, then replaced by a newer upload, is refused: its
+        # «Применить» would apply the other file.
+        if not pending or not secrets.compare_digest(pending["token"], token):
             return None
         return pending
 

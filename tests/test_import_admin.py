@@ -339,6 +339,7 @@ def test_an_old_upload_expires(client, staff, perm, monkeypatch):
     monkeypatch.setattr(admin_import, "PENDING_SECONDS", -1)
     assert client.post(target, {"digest": digest})["Location"] == UPLOAD
     assert not Representative.objects.exists()
+    assert admin_import.SESSION_KEY not in client.session
 
 
 @pytest.mark.parametrize("count", [3, 30])
