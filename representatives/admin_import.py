@@ -32,6 +32,7 @@ from .models import Representative, split_phones
 from .spreadsheets import COLUMNS, SpreadsheetError, check_size, read_bytes
 
 EXTENSIONS = ("csv", "xlsx")
+SHOWN_ITEMS = 200  # per list and region
 SESSION_KEY = "representatives_import"
 # Long enough to read a preview and check a few contacts, short enough that a forgotten one
 # does not linger in the session (whose every admin page carries it until then).
@@ -105,12 +106,30 @@ def saved_summary(representative: Representative) -> str:
 
 
 @dataclass
+class Section:
+    """A list of contacts on the preview: the first SHOWN_ITEMS of them, and how many in all
+    (50,000 rows would make a page no one reads; the digest covers them all the same)."""
+
+    shown: list = field(default_factory=list)
+    total: int = 0
+
+    def add(self, item) -> None:
+        self.total += 1
+        if len(self.shown) < SHOWN_ITEMS:
+            self.shown.append(item)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shown)
+
+
+@dataclass
 class RegionChanges:
     region: Region
-    create: list[str] = field(default_factory=list)
-    change: list[tuple[str, list[tuple[str, str, str]]]] = field(default_factory=list)
-    remove: list[str] = field(default_factory=list)
-    keep: list[str] = field(default_factory=list)  # absent from the file, kept
+    create: Section = field(default_factory=Section)
+    change: Section = field(default_factory=Section)  # (summary, [(column, old, new)])
+    remove: Section = field(default_factory=Section)
+    keep: Section = field(default_factory=Section)  # absent from the file, kept
 
 
 def by_region(plan: Plan) -> list[RegionChanges]:
@@ -122,13 +141,13 @@ def by_region(plan: Plan) -> list[RegionChanges]:
     for row in plan.create:
         values = row.values
         line = summary(row.code, values["role"], values["person"], values["phones"])
-        of(row.region).create.append(line)
+        of(row.region).create.add(line)
     for change in plan.change:
         representative = change.representative
-        of(representative.region).change.append((saved_summary(representative), change.differences))
+        of(representative.region).change.add((saved_summary(representative), change.differences))
     for representative in plan.absent:
         changes = of(representative.region)
-        (changes.remove if plan.prune else changes.keep).append(saved_summary(representative))
+        (changes.remove if plan.prune else changes.keep).add(saved_summary(representative))
     return sorted(regions.values(), key=lambda changes: changes.region.order)
 
 

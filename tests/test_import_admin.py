@@ -359,3 +359,14 @@ def test_pages_make_a_bounded_number_of_queries(
     # Applying grows only by the batches SQLite cuts its bulk inserts into.
     with django_assert_max_num_queries(22):
         assert client.post(response["Location"], {"digest": digest}).status_code == 302
+
+
+def test_long_lists_are_cut_on_the_page_but_applied_whole(client, staff, perm, monkeypatch):
+    monkeypatch.setattr(admin_import, "SHOWN_ITEMS", 2)
+    rows = [contact(**{"Код контакта": f"perm-{n}"}) for n in range(5)]
+    html, target, digest = preview(client, csv_file(rows))
+    assert "Будут добавлены (5)" in html and "… и ещё 3" in html
+    assert "perm-1:" in html and "perm-2:" not in html
+    assert messages_of(client.post(target, {"digest": digest})) == [
+        "Изменено: 0, добавлено: 5, удалено: 0."
+    ]
