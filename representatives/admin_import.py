@@ -13,6 +13,7 @@ import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import PurePosixPath
 
 from django import forms
@@ -181,7 +182,9 @@ class SpreadsheetImportAdmin:
                 name="representatives_representative_import",
             ),
             path(
-                "import/<str:token>/",
+                # token_urlsafe() gives a slug; anything else is no token of ours (and
+                # compare_digest refuses non-ASCII text).
+                "import/<slug:token>/",
                 self.admin_site.admin_view(self.import_preview_view),
                 name="representatives_representative_import_preview",
             ),
@@ -297,7 +300,7 @@ class SpreadsheetImportAdmin:
             # no rows to prevent it). Nothing was written: plan again and show it.
             plan = import_rows(rows, dry_run=True, prune=prune)
             return self.render_preview(
-                request, name=name, plan=plan, token=token, stale=STALE, status=409
+                request, name=name, plan=plan, token=token, stale=STALE, status=HTTPStatus.CONFLICT
             )
         del request.session[SESSION_KEY]
         self.message_user(
@@ -308,7 +311,7 @@ class SpreadsheetImportAdmin:
         )
         return HttpResponseRedirect(reverse("admin:representatives_representative_changelist"))
 
-    def render_preview(self, request, *, name: str, status: int = 200, **context):
+    def render_preview(self, request, *, name: str, status: int = HTTPStatus.OK, **context):
         plan = context.get("plan")
         if plan is not None:
             context |= {"regions": by_region(plan), "digest": plan.digest}

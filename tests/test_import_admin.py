@@ -334,6 +334,14 @@ def test_another_session_cannot_apply_an_upload(client, staff, django_user_model
     assert not Representative.objects.exists()
 
 
+def test_a_token_that_is_no_slug_is_no_import(client, staff, perm):
+    preview(client, csv_file(GOOD))
+    # Not a 500: it is left to admin's own URLs (an object id, which does not exist).
+    response = client.post(f"{UPLOAD}токен/", {"digest": "x"}, follow=True)
+    assert response.status_code == 200
+    assert not Representative.objects.exists()
+
+
 def test_an_old_upload_expires(client, staff, perm, monkeypatch):
     _, target, digest = preview(client, csv_file(GOOD))
     monkeypatch.setattr(admin_import, "PENDING_SECONDS", -1)
