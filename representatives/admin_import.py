@@ -9,6 +9,7 @@ shows the preview again instead.
 """
 
 import base64
+import io
 import secrets
 import time
 from collections import defaultdict
@@ -21,16 +22,19 @@ from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from regions.models import Region
+from regions.spreadsheets import XLSX_CONTENT_TYPE
 from regions.validators import content_matches
 
 from .importer import ImportFailed, Plan, PlanChanged, import_rows, parse_table
 from .models import Representative, split_phones
-from .spreadsheets import COLUMNS, SpreadsheetError, check_size, read_bytes
+from .spreadsheets import COLUMNS, SpreadsheetError, check_size, exported, read_bytes, write_xlsx
 
 EXTENSIONS = ("csv", "xlsx")
 SHOWN_ITEMS = 200  # per list and region
@@ -188,8 +192,26 @@ class SpreadsheetImportAdmin:
                 self.admin_site.admin_view(self.import_preview_view),
                 name="representatives_representative_import_preview",
             ),
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="representatives_representative_export",
+            ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request):
+        """Every contact as the table «Загрузить из таблицы» reads back: download, edit, load."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        buffer = io.BytesIO()
+        write_xlsx(exported(), buffer)
+        name = f"predstaviteli-{timezone.localdate():%Y-%m-%d}.xlsx"
+        return HttpResponse(
+            buffer.getvalue(),
+            content_type=XLSX_CONTENT_TYPE,
+            headers={"Content-Disposition": content_disposition_header(True, name)},
+        )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {"can_import": self.may_import(request), **(extra_context or {})}

@@ -243,6 +243,16 @@ def cell_value(key: str, value):
     return value
 
 
+def exported() -> Iterator[list]:
+    """Every representative's row, in the order of the site's pages."""
+    representatives = (
+        Representative.objects.select_related("region")
+        .prefetch_related("hours")
+        .order_by("region__order", "level", "order", "code")
+    )
+    return export_rows(representatives.iterator(chunk_size=2000))
+
+
 def export_rows(representatives: Iterable[Representative]) -> Iterator[list]:
     """Rows for the file import_representatives reads back; hours must be prefetched."""
     for representative in representatives:

@@ -12,11 +12,12 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from regions.models import ContentVersion
 from representatives import admin_import
 from representatives.models import Representative
+from representatives.spreadsheets import COLUMNS
 
 from .factories import make_representative
 from .test_import_export import GOOD, HEADER, contact, snapshot
@@ -378,3 +379,50 @@ def test_long_lists_are_cut_on_the_page_but_applied_whole(client, staff, perm, m
     assert messages_of(client.post(target, {"digest": digest})) == [
         "Изменено: 0, добавлено: 5, удалено: 0."
     ]
+
+
+EXPORT = reverse("admin:representatives_representative_export")
+
+
+def test_staff_download_the_table_edit_it_and_load_it_back(client, staff, perm, regions):
+    """The table «Скачать таблицу» gives is the one «Загрузить из таблицы» reads: loaded back
+    unchanged it changes nothing; with one phone edited, only that contact changes."""
+    make_representative(perm, code="perm-2", hours=[(1, "09:00", "18:00")])
+    make_representative(regions.by_slug["tomsk-oblast"], code="tomsk-2", level=1)
+    assert f'href="{EXPORT}">Скачать таблицу</a>' in text(client.get(CHANGELIST))
+
+    response = client.get(EXPORT)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert re.fullmatch(
+        r'attachment; filename="predstaviteli-\d{4}-\d{2}-\d{2}\.xlsx"',
+        response["Content-Disposition"],
+    )
+    assert "private" in response["Cache-Control"]  # contacts of staff, never in a shared cache
+    downloaded = load_workbook(io.BytesIO(response.content)).active
+    rows = list(downloaded.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADER
+    exported = [dict(zip(HEADER, row, strict=True)) for row in rows[1:]]
+    assert sorted(row[HEADER[1]] for row in exported) == ["perm-2", "tomsk-2"]
+
+    html, _, _ = preview(client, SimpleUploadedFile("predstaviteli.xlsx", response.content))
+    assert "Без изменений: 2" in html and "Будет изменено: 0" in html
+    assert "Будут изменены" not in html
+
+    phones = HEADER[list(COLUMNS).index("phones")]
+    for row in exported:
+        if row[HEADER[1]] == "perm-2":
+            row[phones] = "8 (342) 233-33-33"
+    _, target, digest = preview(client, xlsx_file(exported, name="predstaviteli.xlsx"))
+    assert client.post(target, {"digest": digest}).status_code == 302
+    assert Representative.objects.get(code="perm-2").phones == "8 (342) 233-33-33"
+    assert Representative.objects.get(code="tomsk-2").level == 1
+
+
+def test_the_table_is_for_staff_who_may_see_the_contacts(django_user_model, client, regions):
+    assert client.get(EXPORT).status_code == 302  # to the login
+    user = django_user_model.objects.create_user("other", "o@example.com", "pw", is_staff=True)
+    outsider = Client()
+    outsider.force_login(user)
+    assert outsider.get(EXPORT).status_code == 403
+    assert staff_with(django_user_model, "view").get(EXPORT).status_code == 200

@@ -2,8 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from representatives.models import Representative
-from representatives.spreadsheets import export_rows, write_csv, write_xlsx
+from representatives.spreadsheets import exported, write_csv, write_xlsx
 
 
 class Command(BaseCommand):
@@ -20,12 +19,7 @@ class Command(BaseCommand):
         kind = format or (output.suffix.lower().lstrip(".") if output else "csv")
         if kind not in ("csv", "xlsx"):
             raise CommandError("Укажите --format csv или xlsx.")
-        representatives = (
-            Representative.objects.select_related("region")
-            .prefetch_related("hours")
-            .order_by("region__order", "level", "order", "code")
-        )
-        rows = export_rows(representatives.iterator(chunk_size=2000))
+        rows = exported()
         if kind == "xlsx":
             if output is None:
                 raise CommandError("Таблицу XLSX нельзя вывести на экран: укажите -o ФАЙЛ.")
