@@ -8,6 +8,8 @@ and none with client addresses. GUNICORN_ACCESSLOG=- turns gunicorn's on for deb
 import os
 from pathlib import Path
 
+import environ
+
 # Inside a container the port is published by Docker; outside, HOST=127.0.0.1 keeps it local.
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -35,8 +37,9 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
-# The same default as settings.LOG_FORMAT: json unless DEBUG is on.
-debug = os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on", "y"}
+# The same default as settings.LOG_FORMAT: json unless DEBUG is on, DEBUG read by the same
+# parser as the settings (a hand-made list missed «ok»: gunicorn's lines and the site's differed).
+debug = environ.Env().bool("DEBUG", default=False)
 if os.environ.get("LOG_FORMAT", "text" if debug else "json") == "json":
     # gunicorn's own lines (start, stop, worker timeouts) in the same JSON as the site's.
     logconfig_dict = {

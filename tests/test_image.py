@@ -74,7 +74,9 @@ def test_gunicorn_takes_its_sizes_from_the_environment(monkeypatch):
 
 def test_gunicorn_logs_json_like_the_site_unless_debug(monkeypatch):
     path = str(ROOT / "deploy" / "gunicorn.conf.py")
-    for debug, json_logs in (("", True), ("0", True), ("false", True), ("1", False)):
+    # DEBUG as the settings read it (django-environ): «ok» and «on» are on there too.
+    cases = (("", True), ("0", True), ("false", True), ("1", False), ("ok", False), ("On", False))
+    for debug, json_logs in cases:
         monkeypatch.setenv("DEBUG", debug)
         assert ("logconfig_dict" in runpy.run_path(path)) is json_logs, debug
 
