@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from regions.caching import bump_content_version, content_writes
 from regions.models import Region
+from regions.spreadsheets import unneutralise
 from regions.validators import starts_like_formula
 
 from .hours import Interval, parse_hours
@@ -40,6 +41,10 @@ VALUES = tuple(key for key in COLUMNS if key != "region")
 TEXT_FIELDS = ("role", "person", "phones", "email", "address", "notes")
 # Columns whose values are checked strictly anyway (a phone may well start with «+»).
 STRICT_COLUMNS = ("phones", "level", "order", "is_active")
+# Columns admin lets start with «-» and the like (a list in a note, an address «-info@…»): such
+# a value marked as text in the file (as the export writes it) is that text, not a formula.
+# Names, roles and addresses are refused in admin too, so here as well, marked or not.
+TEXT_COLUMNS = ("email", "notes")
 SAMPLE_MARK = "ОБРАЗЕЦ"
 SHOWN_ERRORS = 100  # a wrong column in 10,000 rows is one fix: the first hundred tell it
 BATCH = 500
@@ -215,10 +220,12 @@ def parse_row(number: int, cells: dict[str, str], regions: dict[str, Region]) ->
     def fail(key: str, message: str) -> None:
         errors.append(RowError(number, COLUMNS.get(key, "—"), message))
 
-    for key, text in cells.items():
+    for key, marked in list(cells.items()):
+        text = cells[key] = unneutralise(marked)
+        as_text = text != marked and key in TEXT_COLUMNS
         if SAMPLE_MARK in text.upper():
             fail(key, f"«{SAMPLE_MARK}» — это данные из файла-образца, а не настоящий контакт.")
-        elif key not in STRICT_COLUMNS and starts_like_formula(text):
+        elif key not in STRICT_COLUMNS and not as_text and starts_like_formula(text):
             fail(
                 key,
                 "значение начинается со знака =, +, -, @, табуляции или перевода строки: "

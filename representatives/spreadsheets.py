@@ -62,6 +62,7 @@ LIMITS = (
 SAVE_AS = "Сохраните таблицу как «CSV UTF-8» или «Книга Excel (.xlsx)» и загрузите снова."
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+FORMULA = "f"  # openpyxl's data type of a formula cell
 
 
 class SpreadsheetError(Exception):
@@ -83,6 +84,16 @@ def _cell_text(value) -> str:
     if isinstance(value, datetime | time):
         return f"{value:%H:%M}"
     return str(value).strip()
+
+
+def _xlsx_text(cell) -> str:
+    """A cell's text; a text cell that starts like a formula gets the apostrophe a CSV cell
+    would have, so that the import tells it from a formula cell, which stays «=…»."""
+    if cell.data_type == FORMULA:
+        # An array formula is an object whose str() is no formula: its text is.
+        return getattr(cell.value, "text", None) or str(cell.value)
+    text = _cell_text(cell.value)
+    return spreadsheets.neutralise(text) if isinstance(cell.value, str) else text
 
 
 def _table(numbered_rows: Iterable[tuple[int, list[str]]]) -> Table:
@@ -172,7 +183,8 @@ def read_csv(data: bytes) -> Table:
     def rows():
         try:
             for number, cells in enumerate(reader, 1):
-                yield number, [spreadsheets.unneutralise(cell.strip()) for cell in cells]
+                # The apostrophe stays: parse_row reads it as «this is text», as Excel does.
+                yield number, [cell.strip() for cell in cells]
         except csv.Error as error:
             # The csv module's own limit on a cell (131 072 characters) is above ours.
             raise SpreadsheetError(
@@ -191,10 +203,8 @@ def read_xlsx(source: Path | BinaryIO) -> Table:
     try:
         sheet = workbook.worksheets[0]
         return _table(
-            (number, [_cell_text(value) for value in values])
-            for number, values in enumerate(
-                sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1
-            )
+            (number, [_xlsx_text(cell) for cell in cells])
+            for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), 1)
         )
     finally:
         workbook.close()

@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
 
 from regions.models import Region
 from representatives.models import Representative
@@ -126,16 +127,25 @@ def test_import_refuses_formulas_naming_row_and_column(tmp_path, regions, column
     assert snapshot() == before
 
 
-def test_import_refuses_a_formula_cell_of_an_xlsx(tmp_path, regions):
+@pytest.mark.parametrize(
+    ("cell", "column", "formula"),
+    [
+        ("D3", "Должность", DDE),
+        # An array formula is read as an object, not as «=…»: refused all the same.
+        ("J3", "Примечание", ArrayFormula("J3", HYPERLINK)),
+    ],
+)
+def test_import_refuses_a_formula_cell_of_an_xlsx(tmp_path, regions, cell, column, formula):
     workbook = Workbook()
     sheet = workbook.active
     header = list(GOOD[0])
+    assert header[ord(cell[0]) - ord("A")] == column
     sheet.append(header)
     sheet.append([GOOD[0][title] for title in header])
     sheet.append([contact(**{"Код контакта": "perm-9"})[title] for title in header])
-    sheet["D3"] = DDE  # «Должность», as a formula cell
+    sheet[cell] = formula
     workbook.save(tmp_path / "bad.xlsx")
-    assert "Строка 3, столбец «Должность»: значение начинается" in refused(tmp_path / "bad.xlsx")
+    assert f"Строка 3, столбец «{column}»: значение начинается" in refused(tmp_path / "bad.xlsx")
     assert not Representative.objects.exists()
 
 
@@ -158,3 +168,18 @@ def test_export_neutralises_formulas_and_reads_back(tmp_path, regions, kind):
     err = refused(path)
     assert "Строка 3, столбец «Должность»: значение начинается" in err
     assert "Телефоны" not in err
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_notes_staff_may_write_in_admin_load_back_from_the_export(tmp_path, regions, kind):
+    """Admin lets «Примечание» and «Электронная почта» start with «-» (a list in a note); the
+    export marks such a value as text, and the import reads it back as the text it is."""
+    notes = "- приём по записи\n- в субботу до 14:00"
+    make_representative(regions.by_slug["perm-krai"], code="perm-1", notes=notes)
+    make_representative(regions.by_slug["perm-krai"], code="perm-2", email="-info@example.ru")
+    path = tmp_path / f"export.{kind}"
+    run("export_representatives", "-o", str(path))
+    out, _ = run("import_representatives", str(path), "--dry-run")
+    assert "Без изменений: 2." in out
+    out, _ = run("import_representatives", str(path))
+    assert Representative.objects.get(code="perm-1").notes == notes
