@@ -82,7 +82,10 @@ class UploadForm(forms.Form):
             check_size(upload.size)  # before reading it: the importer's own limit and words
         except SpreadsheetError as error:
             raise ValidationError(str(error), code="size") from error
-        if not content_matches(extension, upload):
+        # A CSV's content is judged by the importer's reader: it reads the encodings spreadsheet
+        # programs save (UTF-16's NUL bytes, which content_matches takes for binary, included)
+        # and says what is wrong with the others.
+        if extension == "xlsx" and not content_matches(extension, upload):
             raise ValidationError(
                 "Это не таблица .%(ext)s: содержимое файла другое. Проверьте, что выбрали тот "
                 "файл, и сохраните его как «CSV UTF-8» или «Книга Excel (.xlsx)».",

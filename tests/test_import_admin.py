@@ -162,7 +162,7 @@ def test_both_posts_need_the_csrf_token(django_user_model, regions):
         ),
         (
             SimpleUploadedFile("contacts.csv", b"\x00\x01binary" * 10),
-            "Это не таблица .csv: содержимое файла другое",
+            "Это не таблица CSV: в файле двоичные данные (байт 0x00 в строке 1)",
         ),
         (
             SimpleUploadedFile("contacts.csv", b";".join(h.encode() for h in HEADER) + b"\n"),
@@ -184,6 +184,22 @@ def test_a_file_that_is_no_table_is_refused_in_words(client, staff, regions, fil
     assert 'aria-invalid="true"' in html
     assert admin_import.SESSION_KEY not in client.session
     assert not Representative.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-16", "\t"), ("utf-16", ";"), ("cp1251", ";"), ("utf-8", ",")]
+)
+def test_every_encoding_the_command_reads_is_accepted_here_too(
+    client, staff, perm, encoding, delimiter
+):
+    """Excel's «Unicode text» is UTF-16, whose NUL bytes are no sign of a binary file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(HEADER)
+    writer.writerows([row[title] for title in HEADER] for row in GOOD)
+    file = SimpleUploadedFile("contacts.csv", buffer.getvalue().encode(encoding))
+    html, _, digest = preview(client, file)
+    assert f"Будет добавлено: {len(GOOD)}" in html and digest
 
 
 def test_row_errors_are_shown_with_row_and_column_and_no_apply_button(client, staff, perm):
