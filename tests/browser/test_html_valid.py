@@ -12,11 +12,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from omsportal.views import server_error, too_many_requests
+from regions.models import Region
 
+from ..factories import make_representative
+from ..test_import_export import GOOD, contact
 from .conftest import REQUIRED
+from .test_import_admin_browser import table
 
 # With the browser suite: once per CI run (not again on PostgreSQL), never in `make test-fast`.
 pytestmark = pytest.mark.browser
@@ -50,10 +56,41 @@ def checker() -> list[str]:
     return [java, "-jar", str(VNU), "--also-check-css", "--errors-only", "--format", "json"]
 
 
-def test_every_page_and_stylesheet_is_valid(content, tmp_path):
+def import_pages(django_user_model) -> dict:
+    """«Загрузить из таблицы» at each step: the form, its errors, row errors, the preview of
+    additions and changes with HTML-like text in them, and the 409 of a stale preview."""
+    user = django_user_model.objects.create_superuser("editor", "editor@example.ru", "pw")
+    staff = Client()
+    staff.force_login(user)
+    perm = Region.objects.get(slug="perm-krai")
+    make_representative(perm, code="perm-2", role="Было <b>до</b> загрузки")
+
+    def upload(rows):
+        file = SimpleUploadedFile("<b>контакты & Co.csv", table(rows), "text/csv")
+        return staff.post(reverse("admin:representatives_representative_import"), {"file": file})
+
+    role = "<p>Представитель & Co"
+    target = upload([*GOOD, contact(**{"Код контакта": "perm-4", "Должность": role})])
+    preview = staff.get(target["Location"])
+    assert "Применить" in preview.text and "&lt;p&gt;Представитель &amp; Co" in preview.text
+    assert "«&lt;b&gt;контакты &amp; Co.csv»" in preview.text
+    pages = {
+        "import-form": staff.get(reverse("admin:representatives_representative_import")),
+        "import-form-errors": staff.post(reverse("admin:representatives_representative_import")),
+        "import-row-errors": upload([*GOOD, contact(**{"Код контакта": "perm-5", "Уровень": "7"})]),
+        "import-preview": preview,
+        "import-stale": staff.post(target["Location"], {"digest": "0"}),
+    }
+    assert [page.status_code for page in pages.values()] == [200, 200, 200, 200, 409]
+    assert "Строка 5, столбец «Уровень»" in pages["import-row-errors"].text
+    return pages
+
+
+def test_every_page_and_stylesheet_is_valid(content, tmp_path, django_user_model):
     command = checker()
     client = Client()
     rendered = {name: client.get(path) for name, path in PAGES.items()}
+    rendered |= import_pages(django_user_model)
     same_origin = Client(headers={"Sec-Fetch-Site": "same-origin"})
     rendered["bad-region"] = same_origin.post("/regions/choose/", {"region": "atlantis"})
     rendered["cross-site"] = Client(headers={"Sec-Fetch-Site": "cross-site"}).post(
