@@ -3,7 +3,8 @@
 The same importer as ``manage.py import_representatives``: the file is read and checked by
 ``spreadsheets``, planned and applied by ``importer``. Between the preview and «Применить» the
 file's bytes wait in the staff member's session (the server's, never the browser's), under a
-random token the pages name, for PENDING_SECONDS. «Применить» plans the file again and applies
+random token the pages name, for PENDING_SECONDS (then the preview or the list drops them: a
+session carries them on every admin page). «Применить» plans the file again and applies
 it only if the plan is still the one the page showed (its digest): a contact saved meanwhile
 shows the preview again instead.
 """
@@ -217,8 +218,16 @@ class SpreadsheetImportAdmin:
         )
 
     def changelist_view(self, request, extra_context=None):
+        # Where staff come back to, a preview read or not: an upload left there goes here.
+        self.drop_expired(request)
         extra_context = {"can_import": self.may_import(request), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
+
+    @staticmethod
+    def drop_expired(request) -> None:
+        pending = request.session.get(SESSION_KEY)
+        if pending and time.time() - pending["at"] > PENDING_SECONDS:
+            del request.session[SESSION_KEY]  # every admin page would carry it
 
     def may_import(self, request, *, prune: bool = False) -> bool:
         return (
@@ -277,13 +286,12 @@ class SpreadsheetImportAdmin:
         )
 
     def pending(self, request, token: str) -> dict | None:
-        pending = request.session.get(SESSION_KEY)
-        if pending and time.time() - pending["at"] > PENDING_SECONDS:
-            del request.session[SESSION_KEY]  # every admin page would carry it
+        self.drop_expired(request)
+        if (pending := request.session.get(SESSION_KEY)) is None:
             return None
         # A preview opened in another tab, then replaced by a newer upload, is refused: its
         # «Применить» would apply the other file.
-        if not pending or not secrets.compare_digest(pending["token"], token):
+        if not secrets.compare_digest(pending["token"], token):
             return None
         return pending
 

@@ -218,6 +218,17 @@ def test_row_errors_are_shown_with_row_and_column_and_no_apply_button(client, st
     assert admin_import.SESSION_KEY not in client.session
 
 
+def test_an_upload_left_unapplied_leaves_the_session_on_the_list(client, staff, perm, monkeypatch):
+    """A preview read and left: the file's bytes must not ride on every admin page for good."""
+    preview(client, csv_file(GOOD))
+    assert admin_import.SESSION_KEY in client.session
+    client.get(CHANGELIST)
+    assert admin_import.SESSION_KEY in client.session  # still within its time
+    monkeypatch.setattr(admin_import, "PENDING_SECONDS", -1)
+    client.get(CHANGELIST)
+    assert admin_import.SESSION_KEY not in client.session
+
+
 def test_the_preview_says_what_changes_per_region_and_writes_nothing(client, staff, regions, perm):
     make_representative(perm, code="perm-2", phones="8 (342) 299-99-99")
     make_representative(perm, code="perm-old", role="Представитель, которого нет в файле")
