@@ -122,7 +122,7 @@ def download(request, pk):
     return mark_public(response)
 
 
-def _attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
+def attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
     # Django's own header, as FileResponse writes it for the registry files: quoted and
     # escaped, with filename* for a name that is not ASCII. Content-Length is CommonMiddleware's.
     return HttpResponse(
@@ -142,7 +142,7 @@ def _contacts_filename(extension: str) -> str:
 @require_safe
 @public_page
 def contacts_csv(request):
-    return _attachment(
+    return attachment(
         spreadsheets.contacts_csv(),
         filename=_contacts_filename("csv"),
         content_type="text/csv; charset=utf-8",
@@ -152,7 +152,7 @@ def contacts_csv(request):
 @require_safe
 @public_page
 def contacts_xlsx(request):
-    return _attachment(
+    return attachment(
         spreadsheets.contacts_xlsx(),
         filename=_contacts_filename("xlsx"),
         content_type=spreadsheets.XLSX_CONTENT_TYPE,

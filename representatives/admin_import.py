@@ -23,15 +23,15 @@ from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 
 from regions.models import Region
 from regions.spreadsheets import XLSX_CONTENT_TYPE
 from regions.validators import content_matches
+from regions.views import attachment
 
 from .importer import ImportFailed, Plan, PlanChanged, import_rows, parse_table
 from .models import Representative, split_phones
@@ -210,11 +210,10 @@ class SpreadsheetImportAdmin:
             raise PermissionDenied
         buffer = io.BytesIO()
         write_xlsx(exported(), buffer)
-        name = f"predstaviteli-{timezone.localdate():%Y-%m-%d}.xlsx"
-        return HttpResponse(
+        return attachment(
             buffer.getvalue(),
+            filename=f"predstaviteli-{timezone.localdate():%Y-%m-%d}.xlsx",
             content_type=XLSX_CONTENT_TYPE,
-            headers={"Content-Disposition": content_disposition_header(True, name)},
         )
 
     def changelist_view(self, request, extra_context=None):
