@@ -2,19 +2,18 @@
 
 The same importer as ``manage.py import_representatives``: the file is read and checked by
 ``spreadsheets``, planned and applied by ``importer``. Between the preview and «Применить» the
-file's bytes wait in the staff member's session (the server's, never the browser's), under a
-random token the pages name, for PENDING_SECONDS (then the preview or the list drops them: a
-session carries them on every admin page). «Применить» plans the file again and applies
-it only if the plan is still the one the page showed (its digest): a contact saved meanwhile
-shows the preview again instead.
+file's bytes wait in the default storage under PENDING_DIR, a random name, and the staff
+member's session holds a small record of them under a random token the pages name, for
+PENDING_SECONDS. «Применить» plans the file again and applies it only if the plan is still the
+one the page showed (its digest): a contact saved meanwhile shows the preview again instead.
 """
 
-import base64
 import io
 import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import PurePosixPath
 
@@ -22,6 +21,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -40,9 +41,14 @@ from .spreadsheets import COLUMNS, SpreadsheetError, check_size, exported, read_
 EXTENSIONS = ("csv", "xlsx")
 SHOWN_ITEMS = 200  # per list and region
 SESSION_KEY = "representatives_import"
-# Long enough to read a preview and check a few contacts, short enough that a forgotten one
-# does not linger in the session (whose every admin page carries it until then).
+# Long enough to read a preview and check a few contacts, short enough that forgotten uploads
+# do not pile up on the disk.
 PENDING_SECONDS = 30 * 60
+# In the default storage, which every web instance mounts (the media volume): the preview may
+# be read by one instance and applied through another. Nothing serves MEDIA_ROOT by its paths
+# (regions.urls: a stored path only redirects to a registry file's download), and the names
+# are random, so these files of staff are never public.
+PENDING_DIR = "representatives-import"
 STALE = (
     "Пока вы смотрели на проверку, контакты изменились (их правили в админке или загрузили "
     "другую таблицу). Ничего не записано. Ниже — что файл изменит теперь: проверьте и нажмите "
@@ -176,6 +182,44 @@ def log_import(user_id: int, plan: Plan, name: str) -> None:
     )
 
 
+def store_upload(data: bytes) -> str:
+    """Keeps an upload's bytes until «Применить»; their name in the default storage."""
+    remove_expired_uploads()
+    return default_storage.save(f"{PENDING_DIR}/{secrets.token_hex(16)}", ContentFile(data))
+
+
+def read_upload(name: str) -> bytes | None:
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def remove_expired_uploads() -> None:
+    """Uploads left unapplied past PENDING_SECONDS, whatever the session: most sessions that
+    upload and leave never come back to drop their own."""
+    try:
+        _, names = default_storage.listdir(PENDING_DIR)
+    except FileNotFoundError:
+        return
+    oldest = timezone.now() - timedelta(seconds=PENDING_SECONDS)
+    for name in names:
+        path = f"{PENDING_DIR}/{name}"
+        try:
+            expired = default_storage.get_modified_time(path) < oldest
+        except FileNotFoundError:
+            continue  # another instance removed it meanwhile
+        if expired:
+            default_storage.delete(path)
+
+
+def discard_pending(request) -> None:
+    pending = request.session.pop(SESSION_KEY, None)
+    if pending and "file" in pending:  # one saved before PENDING_DIR held the bytes themselves
+        default_storage.delete(pending["file"])
+
+
 class SpreadsheetImportAdmin:
     """A ModelAdmin mixin for Representative: the «Загрузить из таблицы» pages."""
 
@@ -225,8 +269,10 @@ class SpreadsheetImportAdmin:
     @staticmethod
     def drop_expired(request) -> None:
         pending = request.session.get(SESSION_KEY)
-        if pending and time.time() - pending["at"] > PENDING_SECONDS:
-            del request.session[SESSION_KEY]  # every admin page would carry it
+        # One saved before PENDING_DIR holds the bytes themselves: it goes at once.
+        if pending and ("file" not in pending or time.time() - pending["at"] > PENDING_SECONDS):
+            discard_pending(request)
+            remove_expired_uploads()
 
     def may_import(self, request, *, prune: bool = False) -> bool:
         return (
@@ -267,11 +313,12 @@ class SpreadsheetImportAdmin:
             return self.render_preview(
                 request, name=upload.name, failure=failure, form=UploadForm(may_delete=may_delete)
             )
+        discard_pending(request)  # the upload it replaces can no longer be applied
         token = secrets.token_urlsafe(16)
         request.session[SESSION_KEY] = {
             "token": token,
             "name": upload.name,
-            "data": base64.b64encode(form.cleaned_data["data"]).decode("ascii"),
+            "file": store_upload(form.cleaned_data["data"]),
             "prune": prune,
             "at": time.time(),
         }
@@ -284,7 +331,8 @@ class SpreadsheetImportAdmin:
             request, self.import_form_template, self.import_context(request, form=form, **context)
         )
 
-    def pending(self, request, token: str) -> dict | None:
+    def pending(self, request, token: str) -> tuple[dict, bytes] | None:
+        """The session's record of the upload the token names, and its bytes."""
         self.drop_expired(request)
         if (pending := request.session.get(SESSION_KEY)) is None:
             return None
@@ -292,12 +340,15 @@ class SpreadsheetImportAdmin:
         # «Применить» would apply the other file.
         if not secrets.compare_digest(pending["token"], token):
             return None
-        return pending
+        if (data := read_upload(pending["file"])) is None:
+            del request.session[SESSION_KEY]  # removed as expired by another session's upload
+            return None
+        return pending, data
 
     def import_preview_view(self, request, token: str):
         self.check_import_permission(request)
-        pending = self.pending(request, token)
-        if pending is None:
+        found = self.pending(request, token)
+        if found is None:
             messages.warning(
                 request,
                 "Эта проверка файла устарела или уже применена (проверка хранится "
@@ -305,9 +356,9 @@ class SpreadsheetImportAdmin:
                 "Загрузите файл снова.",
             )
             return HttpResponseRedirect(reverse("admin:representatives_representative_import"))
+        pending, data = found
         self.check_import_permission(request, prune=pending["prune"])
         name, prune = pending["name"], pending["prune"]
-        data = base64.b64decode(pending["data"])
         try:
             # Read again from the bytes: the regions it names may have changed too.
             rows = parse_table(read_bytes(data, suffix=PurePosixPath(name).suffix))
@@ -334,7 +385,7 @@ class SpreadsheetImportAdmin:
             return self.render_preview(
                 request, name=name, plan=plan, token=token, stale=STALE, status=HTTPStatus.CONFLICT
             )
-        del request.session[SESSION_KEY]
+        discard_pending(request)
         self.message_user(
             request,
             f"Изменено: {len(plan.change)}, добавлено: {len(plan.create)}, "

@@ -3,12 +3,15 @@ applied by staff, through the same importer as manage.py import_representatives.
 
 import csv
 import io
+import os
 import re
+import time
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -46,6 +49,11 @@ def xlsx_file(rows, *, name="contacts.xlsx") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return SimpleUploadedFile(name, buffer.getvalue(), "application/octet-stream")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(media_root):
+    """Uploads wait in the default storage: each test sees only its own."""
 
 
 @pytest.fixture
@@ -219,7 +227,7 @@ def test_row_errors_are_shown_with_row_and_column_and_no_apply_button(client, st
 
 
 def test_an_upload_left_unapplied_leaves_the_session_on_the_list(client, staff, perm, monkeypatch):
-    """A preview read and left: the file's bytes must not ride on every admin page for good."""
+    """A preview read and left: its record leaves the session once it has expired."""
     preview(client, csv_file(GOOD))
     assert admin_import.SESSION_KEY in client.session
     client.get(CHANGELIST)
@@ -286,6 +294,89 @@ def test_apply_writes_the_preview_and_the_public_page_shows_it_at_once(client, s
     again = client.post(target, {"digest": digest})
     assert again.status_code == 302 and again["Location"] == UPLOAD
     assert "устарела или уже применена" in messages_of(again)[0]
+
+
+def stored_uploads() -> list[str]:
+    try:
+        return default_storage.listdir(admin_import.PENDING_DIR)[1]
+    except FileNotFoundError:
+        return []
+
+
+def session_size(client) -> int:
+    """How many bytes the session store keeps for it (and loads on every admin page)."""
+    session = client.session
+    return len(session.encode(dict(session.items())))
+
+
+def test_the_uploaded_file_waits_on_disk_not_in_the_session(client, staff, perm):
+    # Comment rows make the file large and change nothing else.
+    padding = [{HEADER[0]: "# " + "x" * 9000} for _ in range(50)]
+    file = csv_file([*padding, *GOOD], name="большая таблица.csv")
+    assert file.size > 450_000
+    html, target, digest = preview(client, file)
+    assert "Будет добавлено: 3" in html
+    assert session_size(client) < 600  # a login and the record of the upload
+    [stored] = stored_uploads()
+    assert re.fullmatch(r"[0-9a-f]{32}", stored)  # not the staff member's file name
+    assert "большая" not in str(client.session[admin_import.SESSION_KEY]["file"])
+
+    response = client.post(target, {"digest": digest})
+    assert messages_of(response) == ["Изменено: 0, добавлено: 3, удалено: 0."]
+    assert stored_uploads() == []
+
+
+def test_a_replaced_upload_leaves_the_disk(client, staff, perm):
+    preview(client, csv_file(GOOD))
+    first = stored_uploads()
+    preview(client, csv_file(GOOD[:1]))
+    assert len(stored_uploads()) == 1 and stored_uploads() != first
+
+
+def test_an_expired_upload_leaves_the_disk_when_the_list_drops_it(client, staff, perm, monkeypatch):
+    preview(client, csv_file(GOOD))
+    assert len(stored_uploads()) == 1
+    monkeypatch.setattr(admin_import, "PENDING_SECONDS", -1)
+    client.get(CHANGELIST)
+    assert admin_import.SESSION_KEY not in client.session
+    assert stored_uploads() == []
+
+
+def test_an_upload_left_by_another_session_is_removed_by_the_next_upload(
+    client, staff, django_user_model, media_root, perm
+):
+    _, target, digest = preview(client, csv_file(GOOD))
+    [left] = stored_uploads()
+    long_ago = time.time() - admin_import.PENDING_SECONDS - 60
+    os.utime(media_root / admin_import.PENDING_DIR / left, (long_ago, long_ago))
+
+    other = Client()
+    other.force_login(django_user_model.objects.create_superuser("other", "o@example.com", "pw"))
+    preview(other, csv_file(GOOD[:1]))
+    assert left not in stored_uploads() and len(stored_uploads()) == 1
+
+    # Its session still holds the record: the preview says what an expired one says.
+    response = client.post(target, {"digest": digest})
+    assert response["Location"] == UPLOAD
+    assert "устарела или уже применена" in messages_of(response)[0]
+    assert admin_import.SESSION_KEY not in client.session
+    assert not Representative.objects.exists()
+
+
+def test_a_record_that_holds_the_bytes_themselves_is_dropped(client, staff, perm):
+    """Sessions saved before the bytes moved to the disk: no error, and their bytes go."""
+    session = client.session
+    session[admin_import.SESSION_KEY] = {
+        "token": "old-token",
+        "name": "contacts.csv",
+        "data": "YQ==",
+        "prune": False,
+        "at": time.time(),
+    }
+    session.save()
+    assert client.get(f"{UPLOAD}old-token/")["Location"] == UPLOAD
+    assert admin_import.SESSION_KEY not in client.session
+    preview(client, csv_file(GOOD))
 
 
 def test_a_plan_changed_since_the_preview_is_refused_and_shown_again(client, staff, perm):
