@@ -49,6 +49,10 @@ PENDING_SECONDS = 30 * 60
 # (regions.urls: a stored path only redirects to a registry file's download), and the names
 # are random, so these files of staff are never public.
 PENDING_DIR = "representatives-import"
+# The token of the last upload applied in this session: a second «Применить» (a double click, a
+# reload of the POST) finds it and says so, instead of asking for the file again.
+APPLIED_SESSION_KEY = "representatives_import_applied"
+ALREADY_APPLIED = "Эта таблица уже загружена: повторно ничего не записано."
 STALE = (
     "Пока вы смотрели на проверку, контакты изменились (их правили в админке или загрузили "
     "другую таблицу). Ничего не записано. Ниже — что файл изменит теперь: проверьте и нажмите "
@@ -347,6 +351,9 @@ class SpreadsheetImportAdmin:
 
     def import_preview_view(self, request, token: str):
         self.check_import_permission(request)
+        if secrets.compare_digest(request.session.get(APPLIED_SESSION_KEY, ""), token):
+            messages.info(request, ALREADY_APPLIED)
+            return HttpResponseRedirect(reverse("admin:representatives_representative_changelist"))
         found = self.pending(request, token)
         if found is None:
             messages.warning(
@@ -386,6 +393,7 @@ class SpreadsheetImportAdmin:
                 request, name=name, plan=plan, token=token, stale=STALE, status=HTTPStatus.CONFLICT
             )
         discard_pending(request)
+        request.session[APPLIED_SESSION_KEY] = token
         self.message_user(
             request,
             f"Изменено: {len(plan.change)}, добавлено: {len(plan.create)}, "

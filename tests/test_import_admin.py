@@ -292,8 +292,8 @@ def test_apply_writes_the_preview_and_the_public_page_shows_it_at_once(client, s
 
     # The preview is used up: applying it again changes nothing.
     again = client.post(target, {"digest": digest})
-    assert again.status_code == 302 and again["Location"] == UPLOAD
-    assert "устарела или уже применена" in messages_of(again)[0]
+    assert again.status_code == 302 and again["Location"] == CHANGELIST
+    assert messages_of(again) == ["Эта таблица уже загружена: повторно ничего не записано."]
 
 
 def stored_uploads() -> list[str]:
@@ -361,6 +361,21 @@ def test_an_upload_left_by_another_session_is_removed_by_the_next_upload(
     assert "устарела или уже применена" in messages_of(response)[0]
     assert admin_import.SESSION_KEY not in client.session
     assert not Representative.objects.exists()
+
+
+def test_a_second_apply_says_the_table_is_loaded_and_writes_nothing(client, staff, perm):
+    _, target, digest = preview(client, csv_file(GOOD))
+    applied = client.post(target, {"digest": digest}, follow=True)
+    assert "Изменено: 0, добавлено: 3, удалено: 0." in text(applied)
+    before, version = snapshot(), ContentVersion.objects.get().number
+    for method in (client.post, client.get):  # a double click, a reload of either page
+        again = method(target, {"digest": digest}, follow=True)
+        assert again.redirect_chain == [(CHANGELIST, 302)]
+        html = text(again)
+        assert "Эта таблица уже загружена: повторно ничего не записано." in html
+        assert "Загрузите файл снова" not in html and "Изменено:" not in html
+    assert snapshot() == before and ContentVersion.objects.get().number == version
+    assert LogEntry.objects.count() == 3  # the first apply's only
 
 
 def test_a_record_that_holds_the_bytes_themselves_is_dropped(client, staff, perm):
