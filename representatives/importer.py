@@ -238,8 +238,8 @@ def parse_row(number: int, cells: dict[str, str], regions: dict[str, Region]) ->
     if region is None:
         fail(
             "region",
-            f"нет такого региона «{region_text}». Укажите код субъекта (59), "
-            "адрес страницы (perm-krai) или название, как на сайте.",
+            (f"нет такого региона «{region_text}»." if region_text else "ячейка пустая.")
+            + " Укажите код субъекта (59), адрес страницы (perm-krai) или название, как на сайте.",
         )
     values: dict = {key: cells[key] for key in TEXT_FIELDS}
     intervals: list[Interval] = []

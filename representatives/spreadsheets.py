@@ -6,11 +6,15 @@ are skipped; row numbers are counted as a spreadsheet program shows them, header
 
 A file that cannot be read as a table is refused as a whole with one message that says what is
 wrong and what to do: empty, too large, binary, an encoding other than UTF-8, UTF-16 (with its
-byte order mark) or Windows-1251, a cell or a row count over the limits below, no contacts.
+byte order mark) or Windows-1251, a cell or a row count over the limits below, no contacts,
+merged cells in an XLSX table (the cells of a merge but its first read as empty).
 """
 
+import bisect
 import csv
 import io
+import posixpath
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -18,6 +22,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+
+# The parser openpyxl reads the same file with (defusedxml's when installed).
+from openpyxl.xml.functions import fromstring, iterparse
 
 from regions import spreadsheets
 
@@ -63,6 +71,9 @@ SAVE_AS = "Сохраните таблицу как «CSV UTF-8» или «Кн�
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 FORMULA = "f"  # openpyxl's data type of a formula cell
+SHEET_XML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+SHOWN_MERGES = 5
 
 
 class SpreadsheetError(Exception):
@@ -202,12 +213,81 @@ def read_xlsx(source: Path | BinaryIO) -> Table:
         raise SpreadsheetError(f"Не удалось прочитать файл XLSX: {error}") from error
     try:
         sheet = workbook.worksheets[0]
-        return _table(
+        table = _table(
             (number, [_xlsx_text(cell) for cell in cells])
             for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), 1)
         )
     finally:
         workbook.close()
+    _refuse_merged_cells(table, _merged_ranges(source))
+    return table
+
+
+def _merged_ranges(source: Path | BinaryIO) -> list[str]:
+    """The merged ranges of the first sheet («A3:A5»): openpyxl's read-only mode reads no
+    merges, and gives the cells of one but its first as empty."""
+    with zipfile.ZipFile(source) as archive:
+        try:
+            workbook = fromstring(archive.read("xl/workbook.xml"))
+            relationships = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            sheet_id = workbook.find(f"{SHEET_XML}sheets/{SHEET_XML}sheet").get(RELATIONSHIP_ID)
+            target = next(r.get("Target") for r in relationships if r.get("Id") == sheet_id)
+            # Excel writes the target relative to xl/, openpyxl from the archive's root.
+            path = posixpath.normpath(posixpath.join("xl", target)).lstrip("/")
+            archive.getinfo(path)
+        except (KeyError, AttributeError, StopIteration):
+            return []  # laid out otherwise: the rows are checked all the same
+        with archive.open(path) as sheet:
+            # Parsing the sheet again costs a fifth of reading it: a quick look first.
+            if not _contains(sheet, b"mergeCell"):
+                return []
+        ranges = []
+        with archive.open(path) as sheet:
+            for _, element in iterparse(sheet):
+                if element.tag == f"{SHEET_XML}mergeCell":
+                    ranges.append(element.get("ref", ""))
+                element.clear()
+        return ranges
+
+
+def _contains(stream: BinaryIO, word: bytes, chunk: int = 1 << 20) -> bool:
+    tail = b""
+    while block := stream.read(chunk):
+        if word in tail + block[: len(word)] or word in block:
+            return True
+        tail = block[-len(word) :]
+    return False
+
+
+def _refuse_merged_cells(table: Table, ranges: list[str]) -> None:
+    used = [table.header_row, *(number for number, _ in table.rows)]  # in order
+    merged = []
+    for ref in ranges:
+        try:
+            bounds = range_boundaries(ref)
+        except ValueError:
+            continue
+        if None in bounds:
+            continue  # «A:A»: spreadsheet programs write a merge as its cells, «A1:A5»
+        first_column, first_row, last_column, last_row = bounds
+        index = bisect.bisect_left(used, first_row)
+        if first_column > len(table.header) or index == len(used) or used[index] > last_row:
+            continue  # beside the table, or in rows it skips (a title, a comment)
+        rows = f"строка {first_row}" if first_row == last_row else f"строки {first_row}–{last_row}"
+        titles = table.header[first_column - 1 : last_column]
+        columns = (
+            f"столбец «{titles[0]}»"
+            if len(titles) == 1
+            else f"столбцы «{titles[0]}»–«{titles[-1]}»"
+        )
+        merged.append(f"{ref} ({rows}, {columns})")
+    if merged:
+        more = f" и ещё {len(merged) - SHOWN_MERGES}" if len(merged) > SHOWN_MERGES else ""
+        raise SpreadsheetError(
+            f"В таблице объединены ячейки: {', '.join(merged[:SHOWN_MERGES])}{more}. Из "
+            "объединённых ячеек читается только первая, а в каждой строке должны быть все её "
+            "значения, регион тоже. Отмените объединение ячеек и заполните каждую строку."
+        )
 
 
 def check_size(size: int) -> None:

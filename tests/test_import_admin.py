@@ -23,7 +23,7 @@ from representatives.models import Representative
 from representatives.spreadsheets import COLUMNS
 
 from .factories import make_representative
-from .test_import_export import GOOD, HEADER, contact, snapshot
+from .test_import_export import GOOD, HEADER, contact, perm_workbook, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -192,6 +192,19 @@ def test_a_file_that_is_no_table_is_refused_in_words(client, staff, regions, fil
     assert 'aria-invalid="true"' in html
     assert admin_import.SESSION_KEY not in client.session
     assert not Representative.objects.exists()
+
+
+def test_merged_cells_are_named_on_the_form_as_the_command_names_them(client, staff, perm):
+    workbook = perm_workbook()
+    workbook.active.merge_cells("A2:A4")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(client, SimpleUploadedFile("contacts.xlsx", buffer.getvalue()))
+    assert response.status_code == 200
+    html = text(response)
+    assert "В таблице объединены ячейки: A2:A4 (строки 2–4, столбец «Регион»)" in html
+    assert "Отмените объединение ячеек" in html and "нет такого региона" not in html
+    assert admin_import.SESSION_KEY not in client.session
 
 
 @pytest.mark.parametrize(

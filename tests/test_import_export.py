@@ -100,6 +100,7 @@ BAD_ROWS = {
     "duplicate-row": ({}, "Код контакта", "этот контакт уже есть в строке 2"),
     "bad-hours": ({"Часы приёма": "пн 18:00-09:00"}, "Часы приёма", "позже начала"),
     "no-role": ({"Должность": ""}, "Должность", "не может быть пустым"),
+    "empty-region": ({"Регион": ""}, "Регион", "ячейка пустая. Укажите код субъекта (59)"),
     "bad-code": ({"Код контакта": "код контакта"}, "Код контакта", "латинских букв"),
     "bad-active": ({"Показывать": "может быть"}, "Показывать", "«да» или «нет»"),
     "bad-order": ({"Порядок": "-1"}, "Порядок", "целое число"),
@@ -274,6 +275,46 @@ def test_a_stray_cell_far_right_in_an_xlsx_costs_nothing(tmp_path, regions):
     assert max(len(cells) for _, cells in table.rows) <= MAX_COLUMNS
     out, _ = import_(path)
     assert "Создано: 200." in out
+
+
+def perm_workbook(count: int = 3) -> Workbook:
+    workbook = Workbook()
+    workbook.active.append(HEADER)
+    for number in range(count):
+        workbook.active.append(list(contact(**{"Код контакта": f"perm-{number}"}).values()))
+    return workbook
+
+
+def test_merged_cells_in_an_xlsx_are_named_not_read_as_empty(tmp_path, regions):
+    """openpyxl gives the cells of a merge but its first as empty: every row after the first
+    was «нет такого региона «»»."""
+    workbook = perm_workbook(4)
+    workbook.active.merge_cells("A2:A4")
+    workbook.active.merge_cells("G4:H5")
+    path = tmp_path / "merged.xlsx"
+    workbook.save(path)
+    with pytest.raises(CommandError) as refusal:
+        import_(path)
+    assert str(refusal.value) == (
+        "В таблице объединены ячейки: A2:A4 (строки 2–4, столбец «Регион»), G4:H5 (строки "
+        "4–5, столбцы «Электронная почта»–«Адрес офиса»). Из объединённых ячеек читается "
+        "только первая, а в каждой строке должны быть все её значения, регион тоже. Отмените "
+        "объединение ячеек и заполните каждую строку."
+    )
+    assert not Representative.objects.exists()
+
+
+def test_merged_cells_beside_the_table_or_in_a_comment_are_no_matter(tmp_path, regions):
+    workbook = perm_workbook()
+    sheet = workbook.active
+    sheet.insert_rows(3)
+    sheet["A3"] = "# Пермский край, второй уровень"
+    sheet.merge_cells("A3:L3")
+    sheet.merge_cells("N2:O4")
+    path = tmp_path / "merged.xlsx"
+    workbook.save(path)
+    out, _ = import_(path)
+    assert "Создано: 3." in out
 
 
 def test_not_a_spreadsheet(tmp_path, regions):
