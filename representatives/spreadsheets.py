@@ -80,6 +80,10 @@ class SpreadsheetError(Exception):
     """The file as a whole cannot be read: wrong format, no header."""
 
 
+class NoContacts(SpreadsheetError):
+    """Not one row under a header."""
+
+
 @dataclass(frozen=True)
 class Table:
     header_row: int
@@ -129,9 +133,9 @@ def _table(numbered_rows: Iterable[tuple[int, list[str]]]) -> Table:
         else:
             rows.append((number, cells))
     if header is None:
-        raise SpreadsheetError("В файле нет строки заголовка со столбцами.")
+        raise NoContacts("В файле нет строки заголовка со столбцами.")
     if not rows:
-        raise SpreadsheetError(
+        raise NoContacts(
             "В файле только строка заголовка, контактов в нём нет. Ничего не изменено."
         )
     while header and not header[-1]:
@@ -217,6 +221,13 @@ def read_xlsx(source: Path | BinaryIO) -> Table:
             (number, [_xlsx_text(cell) for cell in cells])
             for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), 1)
         )
+    except NoContacts as error:
+        if len(workbook.sheetnames) > 1:
+            raise NoContacts(
+                f"{error} Сайт читает только первый лист книги («{sheet.title}»), а листов в "
+                f"ней {len(workbook.sheetnames)}: перенесите контакты на первый лист."
+            ) from error
+        raise
     finally:
         workbook.close()
     _refuse_merged_cells(table, _merged_ranges(source))

@@ -317,6 +317,35 @@ def test_merged_cells_beside_the_table_or_in_a_comment_are_no_matter(tmp_path, r
     assert "Создано: 3." in out
 
 
+@pytest.mark.parametrize(
+    ("first", "message"),
+    [([], "В файле нет строки заголовка"), ([HEADER], "В файле только строка заголовка")],
+    ids=["empty", "header-only"],
+)
+def test_a_workbook_whose_first_sheet_has_no_contacts_says_only_it_is_read(
+    tmp_path, regions, first, message
+):
+    workbook = perm_workbook()
+    instructions = workbook.create_sheet("Инструкция", 0)
+    for row in first:
+        instructions.append(row)
+    path = tmp_path / "sheets.xlsx"
+    workbook.save(path)
+    with pytest.raises(CommandError) as refusal:
+        import_(path)
+    assert message in str(refusal.value)
+    assert (
+        "Сайт читает только первый лист книги («Инструкция»), а листов в ней 2: перенесите "
+        "контакты на первый лист." in str(refusal.value)
+    )
+
+    del workbook["Sheet"]
+    workbook.save(path)
+    with pytest.raises(CommandError) as refusal:
+        import_(path)
+    assert "лист" not in str(refusal.value)  # one sheet: nothing to say about the others
+
+
 def test_not_a_spreadsheet(tmp_path, regions):
     path = tmp_path / "fake.xlsx"
     path.write_text("Регион;Код контакта")
