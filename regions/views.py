@@ -51,7 +51,13 @@ def choose_region(request):
         return redirect(f"{reverse('regions:list')}?{query}")
     region = Region.objects.index().by_slug.get(request.POST.get("region", ""))
     if region is None:
-        return render(request, "regions/bad_region.html", status=HTTPStatus.BAD_REQUEST)
+        # Back to the list with the page the visitor was on: the next choice returns there.
+        return render(
+            request,
+            "regions/bad_region.html",
+            {"choose_next": safe_next(request)},
+            status=HTTPStatus.BAD_REQUEST,
+        )
     remember_region(request, region)
     return redirect(safe_next(request))
 

@@ -88,6 +88,15 @@ def test_unknown_region_is_a_clear_400_and_changes_nothing(client, regions, valu
     assert client.session[SESSION_KEY] == "59"
 
 
+def test_the_unknown_region_page_keeps_the_page_to_return_to(client, regions):
+    # A region list kept from before staff renamed a region sends a slug that is gone.
+    response = choose(client, "atlantis", "/v-drugom-regione/")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    assert 'class="button" href="/regions/?next=/v-drugom-regione/"' in page
+    assert 'class="region-current"><a href="/regions/?next=/v-drugom-regione/"' in page
+
+
 def test_missing_region_field_is_400(client, regions):
     response = client.post("/regions/choose/", {"next": "/"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
