@@ -10,6 +10,7 @@ from http import HTTPStatus
 
 from django import forms
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from regions.caching import public_page
@@ -86,7 +87,7 @@ class JourneyForm(forms.Form):
         ]
 
 
-def journey_form(request, data=None) -> JourneyForm:
+def journey_form(request, data=None, *, answers: dict | None = None) -> JourneyForm:
     regions, subjects = Region.objects.index(), Subject.objects.index()
     initial = {}
     # Only what public_page keys the page by: the region the visitor confirmed is where the
@@ -96,6 +97,7 @@ def journey_form(request, data=None) -> JourneyForm:
     _, suggested = RegionMiddleware.inputs(request)
     if suggested in subjects.by_iso:
         initial["place"] = subjects.by_iso[suggested].slug
+    initial |= answers or {}
     return JourneyForm(data, initial=initial, regions=regions, subjects=subjects)
 
 
@@ -103,6 +105,17 @@ def journey_form(request, data=None) -> JourneyForm:
 @public_page
 def question(request):
     return render(request, "journey/form.html", {"form": journey_form(request)})
+
+
+@require_safe
+@public_page
+def change(request, policy, place):
+    """The form with one pair's answers already chosen: from an answer page, a person who got
+    one of them wrong changes that one and keeps the other."""
+    if find_pair(policy, place) is None:
+        return render(request, "journey/not_found.html", status=HTTPStatus.NOT_FOUND)
+    form = journey_form(request, answers={"policy": policy, "place": place})
+    return render(request, "journey/form.html", {"form": form, "changing": True})
 
 
 @require_safe
@@ -133,6 +146,7 @@ def answer(request, policy, place):
             f for f in files if f.kind == RegistryFile.Kind.MEDICAL_ORGS and f.region_id is not None
         ],
         "place_zone": zone_label(pair.place.time_zone),
+        "change_url": reverse("journey:change", args=[policy, place]),
     }
     if pair.home is not None:
         context |= home_contacts(pair)

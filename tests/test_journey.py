@@ -333,6 +333,29 @@ def test_an_unknown_pair_is_a_russian_404_leading_back_to_the_form(client, subje
     assert '<a class="button" href="/v-drugom-regione/">Выбрать регионы заново</a>' in page
 
 
+@pytest.mark.parametrize(
+    ("url", "policy", "place"),
+    [(KRASNODAR, "perm-krai", "krasnodar-krai"), (OTHER, "other-region", "north-ossetia-alania")],
+)
+def test_from_an_answer_one_answer_is_changed_and_the_other_kept(
+    client, subjects, url, policy, place
+):
+    choose(client, "moscow")  # the pair's own answers win over the visitor's region
+    link = f'<a href="{url}izmenit/">Выбрать другие регионы</a>'
+    assert link in client.get(url).content.decode()
+    response = client.get(f"{url}izmenit/")
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert f'<option value="{policy}" selected>' in page
+    assert f'<option value="{place}" selected>' in page
+    assert page.count(" selected>") == 2
+    assert '<meta name="robots" content="noindex">' in page
+    assert '<meta name="robots"' not in client.get(FORM).content.decode()
+    response = client.get("/v-drugom-regione/perm-krai/atlantis/izmenit/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "Такой пары регионов нет" in response.content.decode()
+
+
 @pytest.mark.parametrize("url", [TOMSK, KRASNODAR, OTHER, AT_HOME])
 def test_the_answer_is_the_same_for_everyone_and_sets_no_cookie(client, subjects, url):
     first = client.get(url)

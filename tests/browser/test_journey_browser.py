@@ -130,7 +130,11 @@ def test_journey_pages_have_no_axe_violations(site, content, subjects, path):
 
 def test_journey_pages_are_valid_html(client, content, subjects, tmp_path):
     command = checker()
-    pages = {**PAGES, "not-found": "/v-drugom-regione/moscow/atlantis/"}
+    pages = {
+        **PAGES,
+        "not-found": "/v-drugom-regione/moscow/atlantis/",
+        "change": f"{KRASNODAR}izmenit/",
+    }
     for name, path in pages.items():
         (tmp_path / f"{name}.html").write_bytes(client.get(path).content)
     (tmp_path / "form-errors.html").write_bytes(
