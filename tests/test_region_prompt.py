@@ -1,3 +1,5 @@
+import re
+from html import unescape
 from http import HTTPStatus
 
 import pytest
@@ -95,6 +97,15 @@ def test_the_unknown_region_page_keeps_the_page_to_return_to(client, regions):
     page = response.content.decode()
     assert 'class="button" href="/regions/?next=/v-drugom-regione/"' in page
     assert 'class="region-current"><a href="/regions/?next=/v-drugom-regione/"' in page
+
+
+@pytest.mark.parametrize("url", ["/files/", "/konfidencialnost/"])
+def test_choosing_a_region_from_a_page_without_the_prompt_comes_back_to_it(client, regions, url):
+    link = re.search(r'class="region-current"><a href="([^"]+)">', client.get(url).text)[1]
+    region_list = client.get(unescape(link)).text
+    form = next(f for f in re.findall(r"<form.*?</form>", region_list, re.S) if "perm-krai" in f)
+    next_url = re.search(r'name="next" value="([^"]*)"', form)[1]
+    assert choose(client, "perm-krai", unescape(next_url))["Location"] == url
 
 
 def test_missing_region_field_is_400(client, regions):
