@@ -12,6 +12,8 @@ from regions.models import Region
 pytestmark = pytest.mark.django_db
 
 PROMPT = "Ваш регион\u00a0— Город Москва?"
+# In the page's text, besides the banner every page has.
+HOTLINE_IN_TEXT = 'позвоните на единую «горячую линию» <a href="tel:+78003336003">'
 
 
 def choose(client, slug, next_url="/zashchita-prav/"):
@@ -97,6 +99,8 @@ def test_the_unknown_region_page_keeps_the_page_to_return_to(client, regions):
     page = response.content.decode()
     assert 'class="button" href="/regions/?next=/v-drugom-regione/"' in page
     assert 'class="region-current"><a href="/regions/?next=/v-drugom-regione/"' in page
+    # Whoever cannot choose is offered a call, as on every other error page.
+    assert HOTLINE_IN_TEXT in page
 
 
 @pytest.mark.parametrize("url", ["/files/", "/konfidencialnost/"])
@@ -153,6 +157,7 @@ def test_cross_site_choice_is_a_403_in_russian_and_changes_nothing(regions, head
     said_elsewhere = "Форма была отправлена с другого сайта" in response.text
     assert said_elsewhere == bool(headers)
     assert ("не сообщил, с какой страницы" in response.text) == (not headers)
+    assert HOTLINE_IN_TEXT in response.text
     assert not response.cookies
     assert Session.objects.count() == 0
 
