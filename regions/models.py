@@ -7,12 +7,12 @@ from pathlib import PurePosixPath
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import http_date
+from django.utils.http import content_disposition_header, http_date
 
 from .caching import cached_content
 from .checks import checked_by_field, checked_on_field
@@ -423,7 +423,13 @@ class Download(NamedTuple):
     etag: str
     last_modified: int  # seconds since the epoch
     last_modified_http: str
+    disposition: str  # Content-Disposition
+    content: bytes | None  # the whole file, for a small one (SMALL_DOWNLOAD)
 
+
+# A download kept whole in each process's memory weighs no more than a page (the content cache's
+# bound, omsportal/settings.py, holds for it too).
+SMALL_DOWNLOAD = 30 * 1024
 
 # File systems allow 255 bytes a name, and a Cyrillic letter takes two: the long titles staff
 # give registry files («Реестр медицинских организаций, осуществляющих …») did not fit. Room is
@@ -499,7 +505,24 @@ class RegistryFile(models.Model):
             etag=f'"{self.pk}-{changed:.6f}-{self.size}"',
             last_modified=int(changed),
             last_modified_http=http_date(int(changed)),
+            # Django's own header, as FileResponse writes it; worked out once, not per request
+            # (a Cyrillic title is percent-encoded byte by byte).
+            disposition=content_disposition_header(True, filename),
+            content=self._small_content(),
         )
+
+    def _small_content(self) -> bytes | None:
+        """The file's bytes if it weighs no more than a page: sent from memory as pages are, with
+        no file opened per request. A bigger file is streamed with sendfile."""
+        if self.size > SMALL_DOWNLOAD:
+            return None
+        try:
+            with self.file.storage.open(self.file.name, "rb") as handle:
+                content = handle.read(SMALL_DOWNLOAD + 1)
+        except (OSError, SuspiciousFileOperation):
+            return None  # missing: the request's own open says 404
+        # The size noted at upload may be stale: the bytes decide.
+        return content if len(content) <= SMALL_DOWNLOAD else None
 
     @property
     def extension(self) -> str:

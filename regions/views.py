@@ -112,20 +112,31 @@ def download(request, pk):
     if not_modified is not None:
         not_modified["ETag"] = download.etag
         return mark_public(not_modified)
+    if download.content is not None:
+        response = HttpResponse(
+            download.content,
+            content_type=download.content_type,
+            headers={"Content-Disposition": download.disposition},
+        )
+    else:
+        response = _streamed(download)
+    response["ETag"] = download.etag
+    response["Last-Modified"] = download.last_modified_http
+    # The same file for everyone: nginx keeps and serves it (deploy/nginx.conf).
+    return mark_public(response)
+
+
+def _streamed(download) -> FileResponse:
     try:
         handle = RegistryFile.file.field.storage.open(download.name, "rb")
     except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError) as exc:
         raise Http404("Файл не найден") from exc
-    response = FileResponse(
+    return FileResponse(
         handle,
         as_attachment=True,
         filename=download.filename,
         content_type=download.content_type,
     )
-    response["ETag"] = download.etag
-    response["Last-Modified"] = download.last_modified_http
-    # The same file for everyone: nginx keeps and serves it (deploy/nginx.conf).
-    return mark_public(response)
 
 
 def attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from regions.models import Region, RegistryFile
+from regions.models import SMALL_DOWNLOAD, Region, RegistryFile
 from tests.support import clear_caches
 
 from .factories import PDF_BYTES, docx_like_zip, registry_file, upload, xlsx_bytes
@@ -40,6 +40,38 @@ def test_download_is_an_attachment_with_its_cyrillic_name(client, regions, media
     assert disposition.startswith("attachment;")
     expected = quote("Реестр медицинских организаций Томской области.pdf")
     assert f"filename*=utf-8''{expected}" in disposition
+
+
+SENT_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "ETag", "Last-Modified")
+
+
+def test_a_small_file_and_a_big_one_are_downloaded_alike(client, regions, media_root):
+    # A file no bigger than a page is sent from memory, a bigger one streamed from storage
+    # (so a worker never holds a large file): the visitor gets the same bytes and headers.
+    big_bytes = PDF_BYTES + b"%" + b"0" * (SMALL_DOWNLOAD + 1)
+    small = registry_file(title="Реестр (короткий)")
+    big = registry_file(title="Реестр (длинный)", content=big_bytes)
+    sent = {item: client.get(f"/files/{item.pk}/") for item in (small, big)}
+    assert [sent[small].streaming, sent[big].streaming] == [False, True]
+    for item, content in [(small, PDF_BYTES), (big, big_bytes)]:
+        response = sent[item]
+        assert body(response) == content
+        assert {name for name in SENT_HEADERS if response.has_header(name)} == set(SENT_HEADERS)
+        assert response["Content-Length"] == str(len(content))
+        assert response["Content-Disposition"] == (
+            f"attachment; filename*=utf-8''{quote(item.title + '.pdf')}"
+        )
+
+
+def test_a_file_uploaded_again_is_downloaded_new_at_once(client, regions, media_root):
+    item = registry_file()
+    assert body(client.get(f"/files/{item.pk}/")) == PDF_BYTES
+    corrected = PDF_BYTES.replace(b"1.4", b"1.7")
+    item.file = upload("reestr.pdf", corrected)
+    item.save()
+    assert body(client.get(f"/files/{item.pk}/")) == corrected
+    item.delete()
+    assert client.get(f"/files/{item.pk}/").status_code == HTTPStatus.NOT_FOUND
 
 
 def test_xlsx_download_has_the_spreadsheet_type(client, regions, media_root):
