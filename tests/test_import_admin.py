@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
@@ -374,6 +375,23 @@ def test_an_upload_left_by_another_session_is_removed_by_the_next_upload(
     assert "устарела или уже применена" in messages_of(response)[0]
     assert admin_import.SESSION_KEY not in client.session
     assert not Representative.objects.exists()
+
+
+def test_uploads_left_unapplied_are_removed_by_the_daily_command(
+    client, staff, django_user_model, media_root, perm
+):
+    """Staff who upload and leave, with nobody uploading after them: the daily job clears it."""
+    preview(client, csv_file(GOOD))
+    [left] = stored_uploads()
+    other = Client()
+    other.force_login(django_user_model.objects.create_superuser("other", "o@example.com", "pw"))
+    preview(other, csv_file(GOOD[:1]))
+    [waiting] = [name for name in stored_uploads() if name != left]
+    long_ago = time.time() - admin_import.PENDING_SECONDS - 60
+    os.utime(media_root / admin_import.PENDING_DIR / left, (long_ago, long_ago))
+
+    call_command("clear_import_uploads")
+    assert stored_uploads() == [waiting]
 
 
 def test_a_second_apply_says_the_table_is_loaded_and_writes_nothing(client, staff, perm):

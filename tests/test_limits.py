@@ -10,9 +10,11 @@
   sessions are deleted on a schedule.
 """
 
+import os
 import re
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -24,6 +26,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from omsportal.security import client_ip
+from representatives.admin_import import PENDING_DIR
 from tests.support import clear_caches
 
 pytestmark = pytest.mark.django_db
@@ -205,6 +208,7 @@ def test_expired_sessions_are_deleted_on_a_schedule():
     assert "restart: unless-stopped" in service.group(1)
     script = (ROOT / "scripts" / "clear-sessions").read_text()
     assert "python manage.py clearsessions" in script
+    assert "python manage.py clear_import_uploads" in script
     assert 'interval="${CLEARSESSIONS_INTERVAL:-86400}"' in script  # once a day
 
 
@@ -223,7 +227,15 @@ def test_the_scheduled_command_deletes_expired_sessions_only(regions, editor, tm
     )
     env = deployment_env(tmp_path, database_url(), CLEARSESSIONS_INTERVAL="0")
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    # And a contact table uploaded in admin an hour ago and never applied.
+    pending = Path(env["MEDIA_ROOT"]) / PENDING_DIR
+    pending.mkdir(parents=True)
+    left = pending / ("0" * 32)
+    left.write_bytes("Регион;Код контакта\n".encode())
+    hour_ago = time.time() - 3600
+    os.utime(left, (hour_ago, hour_ago))
     subprocess.run([str(ROOT / "scripts" / "clear-sessions")], env=env, check=True, timeout=60)
     assert list(Session.objects.values_list("session_key", flat=True)) == [
         visitor.cookies["sessionid"].value
     ]
+    assert list(pending.iterdir()) == []
