@@ -11,6 +11,7 @@ from http import HTTPStatus
 from django import forms
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from regions.caching import public_page
@@ -43,6 +44,26 @@ def find_pair(policy: str, place: str) -> Pair | None:
     if subject is None or (home is None and policy != OTHER_REGION):
         return None
     return Pair(home=home, place=subject, here=regions.by_code.get(subject.code))
+
+
+def not_found(request, policy: str, place: str):
+    """A pair with an unknown half (a mistyped or outdated link): a 404 whose «Выбрать регионы
+    заново» opens the form with the half that is known already chosen.
+
+    It links to the form's own target with the answers the form itself would send, the unknown
+    one left empty, so the form comes back with the known answer chosen and asks only for the
+    other. With neither half known, it links to the empty form."""
+    regions, subjects = Region.objects.index(), Subject.objects.index()
+    known = {
+        "policy": policy if policy == OTHER_REGION or policy in regions.by_slug else "",
+        "place": place if place in subjects.by_slug else "",
+    }
+    again = reverse("journey:form")
+    if any(known.values()):
+        again = f"{reverse('journey:go')}?{urlencode(known)}"
+    return render(
+        request, "journey/not_found.html", {"again_url": again}, status=HTTPStatus.NOT_FOUND
+    )
 
 
 def all_pairs() -> list[tuple[str, str]]:
@@ -113,7 +134,7 @@ def change(request, policy, place):
     """The form with one pair's answers already chosen: from an answer page, a person who got
     one of them wrong changes that one and keeps the other."""
     if find_pair(policy, place) is None:
-        return render(request, "journey/not_found.html", status=HTTPStatus.NOT_FOUND)
+        return not_found(request, policy, place)
     form = journey_form(request, answers={"policy": policy, "place": place})
     return render(request, "journey/form.html", {"form": form, "changing": True})
 
@@ -134,7 +155,7 @@ def go(request):
 def answer(request, policy, place):
     pair = find_pair(policy, place)
     if pair is None:
-        return render(request, "journey/not_found.html", status=HTTPStatus.NOT_FOUND)
+        return not_found(request, policy, place)
     files = RegistryFile.objects.cached_for_region(pair.here)
     context = {
         "pair": pair,

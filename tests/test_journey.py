@@ -1,6 +1,7 @@
 """«Я не в своём регионе»: the two questions and the answer page for each pair of regions."""
 
 import re
+from html.parser import HTMLParser
 from http import HTTPStatus
 from xml.etree import ElementTree
 
@@ -317,20 +318,95 @@ def test_the_registry_shown_is_the_places_not_the_policys(client, subjects, medi
     assert "Реестр города Москвы (тест)" not in page
 
 
+class ChoicesAndLinks(HTMLParser):
+    """The links of a page's <main>, by their text, and the options chosen in each list."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: dict[str, str] = {}
+        self.selected: dict[str, list[str]] = {}
+        self._href = self._select = None
+        self._in_main = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._in_main = self._in_main or tag == "main"
+        if tag == "a" and self._in_main:
+            self._href = attrs.get("href")
+        elif tag == "select":
+            self._select = attrs["name"]
+            self.selected[self._select] = []
+        elif tag == "option" and "selected" in attrs:
+            self.selected[self._select].append(attrs["value"])
+
+    def handle_endtag(self, tag):
+        if tag == "main":
+            self._in_main = False
+
+    def handle_data(self, data):
+        if self._href is not None and data.strip():
+            self.links[data.strip()] = self._href
+            self._href = None
+
+
+def parsed(response) -> ChoicesAndLinks:
+    parser = ChoicesAndLinks()
+    parser.feed(response.content.decode())
+    return parser
+
+
 @pytest.mark.parametrize(
-    "url",
+    ("url", "again"),
     [
-        "/v-drugom-regione/moscow/atlantis/",
-        "/v-drugom-regione/atlantis/tomsk-oblast/",
-        "/v-drugom-regione/krasnodar-krai/tomsk-oblast/",  # not a policy region of the company
+        ("/v-drugom-regione/moscow/atlantis/", "/v-drugom-regione/otvet/?policy=moscow&place="),
+        (
+            "/v-drugom-regione/atlantis/tomsk-oblast/",
+            "/v-drugom-regione/otvet/?policy=&place=tomsk-oblast",
+        ),
+        # Not a policy region of the company.
+        (
+            "/v-drugom-regione/krasnodar-krai/tomsk-oblast/",
+            "/v-drugom-regione/otvet/?policy=&place=tomsk-oblast",
+        ),
+        # Neither half known: the form as it is for everyone.
+        ("/v-drugom-regione/atlantis/narnia/", "/v-drugom-regione/"),
     ],
 )
-def test_an_unknown_pair_is_a_russian_404_leading_back_to_the_form(client, subjects, url):
+def test_an_unknown_pair_is_a_russian_404_leading_back_to_the_form(client, subjects, url, again):
     response = client.get(url)
     assert response.status_code == HTTPStatus.NOT_FOUND
     page = response.content.decode()
     assert "Такой пары регионов нет" in page
-    assert '<a class="button" href="/v-drugom-regione/">Выбрать регионы заново</a>' in page
+    assert parsed(response).links["Выбрать регионы заново"] == again
+    main = page[page.index("<main") : page.index("</main>")]
+    assert "atlantis" not in main and "narnia" not in main
+
+
+@pytest.mark.parametrize(
+    ("url", "policy", "place"),
+    [
+        ("/v-drugom-regione/moscow/atlantis/", "moscow", ""),
+        ("/v-drugom-regione/other-region/atlantis/", "other-region", ""),
+        ("/v-drugom-regione/atlantis/tomsk-oblast/", "", "tomsk-oblast"),
+        ("/v-drugom-regione/krasnodar-krai/north-ossetia-alania/", "", "north-ossetia-alania"),
+        ("/v-drugom-regione/perm-krai/atlantis/izmenit/", "perm-krai", ""),
+    ],
+)
+def test_a_bad_pair_leads_to_the_form_with_the_half_that_was_right_chosen(
+    client, subjects, url, policy, place
+):
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    link = parsed(response).links["Выбрать регионы заново"]
+    form = client.get(link)
+    chosen = parsed(form).selected
+    # The known answer is chosen; the other list waits on «Выберите регион», saying what to
+    # choose in the words of its question.
+    assert chosen == {"policy": [policy], "place": [place]}
+    missing = "Выберите регион, где вы сейчас." if policy else "Выберите регион, где выдан"
+    assert missing in text(form)
+    page = form.content.decode()
+    assert "atlantis" not in page[page.index("<main") : page.index("</main>")]
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,9 @@ def test_an_unknown_pair_leads_back_to_the_form(site, js, subjects):
     expect(page.get_by_role("heading", level=1)).to_have_text("Такой пары регионов нет")
     page.get_by_role("link", name="Выбрать регионы заново").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Я не в своём регионе")
+    # The half of the address that was right is chosen; only the other is asked again.
+    expect(page.get_by_label("Где выдан ваш полис ОМС?")).to_have_value("moscow")
+    expect(page.get_by_label("Где вы сейчас?")).to_have_value("")
 
 
 PAGES = {"form": "/v-drugom-regione/", **VARIANTS}
