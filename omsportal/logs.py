@@ -13,6 +13,8 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from regions.origins import origin_of
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
 # A proxy's id is echoed back in a response header and written to the logs: only tokens that
@@ -47,6 +49,42 @@ class ClientFaultsAsWarnings(logging.Filter):
         if record.name.startswith("django.security.") and record.levelno == logging.ERROR:
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info = record.exc_text = None
+        return True
+
+
+# Django's CSRF refusals name the client's Referer (its path and query included) or Origin:
+# "Forbidden (Referer checking failed - https://… does not match any trusted origins.): /path".
+# Everything between the dash and the last "does not match" is the client's header.
+CSRF_REASON_WITH_URL = re.compile(
+    r"((?:Origin|Referer) checking failed - )(.*)( does not match any trusted origins\.)",
+    re.DOTALL,
+)
+# Any other URL in such a line (another Django version's wording).
+URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
+MAX_LOGGED_ORIGIN = 200
+
+
+def loggable_origin(value: str) -> str:
+    """What a log line may keep of an address a client sent: its origin (scheme://host[:port]),
+    or of anything else ("null") what comes before a path or query, at most 200 characters."""
+    origin = origin_of(value) or re.split(r"[/?#]", value, maxsplit=1)[0]
+    return origin if len(origin) <= MAX_LOGGED_ORIGIN else origin[:MAX_LOGGED_ORIGIN] + "…"
+
+
+class OriginsOnly(logging.Filter):
+    """django.security.csrf logs a refused POST with the whole Referer, whose path and query can
+    carry what a person typed elsewhere (search terms, tokens), and a client chooses its length.
+    The line keeps only the origin the refusal was about, which is all an operator needs to add
+    a missing CSRF_TRUSTED_ORIGINS."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        message, found = CSRF_REASON_WITH_URL.subn(
+            lambda m: m[1] + loggable_origin(m[2]) + m[3], message, count=1
+        )
+        if not found:
+            message = URL.sub(lambda m: loggable_origin(m[0]), message)
+        record.msg, record.args = message, ()
         return True
 
 

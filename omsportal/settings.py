@@ -453,6 +453,7 @@ LOGGING = {
         "request_id": {"()": "omsportal.logs.RequestIdFilter"},
         "quiet_probes": {"()": "omsportal.logs.QuietProbeErrors"},
         "client_faults": {"()": "omsportal.logs.ClientFaultsAsWarnings"},
+        "origins_only": {"()": "omsportal.logs.OriginsOnly"},
     },
     "formatters": {
         "json": {"()": "omsportal.logs.JsonFormatter"},
@@ -472,5 +473,8 @@ LOGGING = {
         "django.request": {"level": "ERROR", "filters": ["quiet_probes"]},
         # Lockouts are warnings; its info lines come with every failed login.
         "axes": {"level": "WARNING"},
+        # A refused POST names the Referer or Origin: its origin only, no path or query. On the
+        # logger, not the handler, so that whatever handles the record gets it without them.
+        "django.security.csrf": {"filters": ["origins_only"]},
     },
 }

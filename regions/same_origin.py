@@ -17,18 +17,14 @@ POST sends none. Every other form keeps Django's CSRF token.
 
 from functools import wraps
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from .origins import origin_of
+
 TRUSTED_FETCH_SITES = {"same-origin", "none"}
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
 
 def own_origins(request) -> set[str]:
@@ -36,7 +32,7 @@ def own_origins(request) -> set[str]:
     origins = {f"{request.scheme}://{request.get_host()}".lower()}
     origins.update(origin.lower() for origin in settings.CSRF_TRUSTED_ORIGINS)
     if settings.SITE_URL:
-        origins.add(_origin_of(settings.SITE_URL))
+        origins.add(origin_of(settings.SITE_URL))
     return origins
 
 
@@ -46,7 +42,7 @@ def is_same_origin(request) -> bool:
         return fetch_site.lower() in TRUSTED_FETCH_SITES
     origin = request.headers.get("Origin")
     if origin is None:
-        origin = _origin_of(request.headers.get("Referer", ""))
+        origin = origin_of(request.headers.get("Referer", ""))
     return bool(origin) and origin.lower() in own_origins(request)
 
 

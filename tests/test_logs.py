@@ -144,3 +144,64 @@ def test_production_logging_settings_are_json_by_default():
     assert log_format == "json"
     assert handler["formatter"] == "json"
     assert handler["stream"] == "ext://sys.stdout"
+
+
+# What a person typed on another site travels in its address, and a browser posting a form from
+# there names that address in Referer: a refused POST's log line keeps only the origin.
+TYPED = "Иванов диагноз"
+SECRET = "reset-token-s3cr3t"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "kept", "left_out"),
+    [
+        (
+            "/obrashchenie/",
+            {"Referer": f"https://search.example:8443/find?q={TYPED}&token={SECRET}#top"},
+            "Referer checking failed - https://search.example:8443 does not match",
+            ["/find", TYPED, SECRET, "#top"],
+        ),
+        (
+            "/admin/login/",
+            {"Referer": f"https://staff:{SECRET}@mail.example/inbox/{SECRET}"},
+            "Referer checking failed - https://mail.example does not match",
+            ["staff", SECRET, "/inbox"],
+        ),
+        (
+            "/obrashchenie/",
+            {"Origin": f"https://evil.example/page?token={SECRET}"},
+            "Origin checking failed - https://evil.example does not match",
+            [SECRET, "/page"],
+        ),
+        (
+            "/admin/login/",
+            {"Origin": "null"},
+            "Origin checking failed - null does not match",
+            [],
+        ),
+    ],
+    ids=["referer-query", "referer-credentials", "origin-with-path", "null-origin"],
+)
+def test_a_refused_post_logs_only_the_origin_it_came_from(
+    regions, caplog, json_log, path, headers, kept, left_out
+):
+    client = Client(enforce_csrf_checks=True, headers=headers)
+    response = client.post(path, {"text": "x", "username": "staff"}, secure=True)
+    assert response.status_code == 403
+
+    (record,) = [r for r in caplog.records if r.name == "django.security.csrf"]
+    (line,) = [line for line in json_log() if line["logger"] == "django.security.csrf"]
+    for message in (record.getMessage(), line["message"]):
+        assert message.startswith("Forbidden (") and kept in message
+        assert message.endswith(f"): {path}")  # the site's own path stays
+        for private in left_out:
+            assert private not in message
+
+
+def test_a_refused_posts_origin_is_logged_at_most_200_characters_long(regions, json_log):
+    host = "a" * 1000 + ".example"
+    client = Client(enforce_csrf_checks=True, headers={"Referer": f"https://{host}/"})
+    assert client.post("/obrashchenie/", {"text": "x"}, secure=True).status_code == 403
+    (line,) = [line for line in json_log() if line["logger"] == "django.security.csrf"]
+    assert f"Referer checking failed - https://{'a' * 192}… does not match" in line["message"]
+    assert len(line["message"]) < 400
