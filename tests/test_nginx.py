@@ -76,6 +76,21 @@ def status(response) -> str:
     return response.getheader("X-Cache-Status") or ""
 
 
+# The headers of Django's pages that nginx's own pages (deploy/nginx/own-pages.conf) repeat.
+SECURITY_HEADERS = ("Strict-Transport-Security", "Cross-Origin-Opener-Policy", "Permissions-Policy")
+
+
+@pytest.fixture(scope="module")
+def djangos_security_headers(proxy):
+    """What Django sends on a page that came over HTTPS (the load balancer's word, as in
+    production), lower-cased names."""
+    response, _ = proxy.request("GET", "/?security-headers", headers={"X-Forwarded-Proto": "https"})
+    assert response.status == 200
+    headers = {name.lower(): response.getheader(name) for name in SECURITY_HEADERS}
+    assert all(headers.values()), headers
+    return headers
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -475,7 +490,9 @@ def post_appeal_caught_midway(proxy, body: bytes, headers: str = "") -> tuple[li
     return on_disk, answer
 
 
-def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
+def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(
+    proxy, djangos_security_headers
+):
     """Over the form's limit (APPEALS_MAX_BODY_BYTES, 128 KiB), as someone pasting a whole
     medical record would send: refused in Russian, and the body never in a temporary file."""
     form, page = proxy.request("GET", "/obrashchenie/")
@@ -484,21 +501,21 @@ def test_a_paste_too_long_for_an_appeal_is_refused_without_touching_disk(proxy):
     text = "Выписка из медицинской карты: диагноз, лечение, анализы. " * 1500
     body = urlencode({"csrfmiddlewaretoken": token, "text": text}).encode()
     assert 128 * 1024 < len(body) < 1024 * 1024
-    headers = f"Cookie: {cookie}\r\nOrigin: http://127.0.0.1\r\n"
+    headers = f"Cookie: {cookie}\r\nOrigin: http://127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
     on_disk, answer = post_appeal_caught_midway(proxy, body, headers)
     assert on_disk == []
     assert answer.startswith(b"HTTP/1.1 413")
     page = answer.decode("utf-8", "replace")
     assert "Слишком большой запрос" in page and "Вернитесь назад" in page
-    assert_own_page_headers(raw_headers(answer))
+    assert_own_page_headers(raw_headers(answer), djangos_security_headers)
 
 
-def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy):
+def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy, djangos_security_headers):
     """Over client_max_body_size (25 MiB): nginx answers before reading the body, as staff
     uploading a huge file in admin would meet it."""
     head = (
         "POST /admin/regions/registryfile/add/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Content-Type: multipart/form-data; boundary=x\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\nX-Forwarded-Proto: https\r\n"
         f"Content-Length: {30 * 1024 * 1024}\r\nConnection: close\r\n\r\n"
     )
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
@@ -511,11 +528,20 @@ def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy):
     assert answer.startswith(b"HTTP/1.1 413")
     page = answer.decode("utf-8")
     assert "Слишком большой файл" in page and "больше 25 МБ" in page and "Вернитесь назад" in page
-    assert_own_page_headers(raw_headers(answer))
+    assert_own_page_headers(raw_headers(answer), djangos_security_headers)
 
 
-def assert_own_page_headers(headers) -> None:
-    """nginx's own pages are no less guarded than Django's, and never kept by a cache."""
+def assert_own_page_headers(headers, djangos: dict[str, str], *, https: bool = True) -> None:
+    """nginx's own pages are no less guarded than Django's, and never kept by a cache: the
+    browser keeps to HTTPS, isolates the page from any window that opened it and grants it no
+    camera, microphone or location, with the very values of Django's pages (``djangos``). HSTS
+    over HTTPS only, as Django sends it."""
+    for name in ("cross-origin-opener-policy", "permissions-policy"):
+        assert headers.get(name) == djangos[name], name
+    if https:
+        assert headers.get("strict-transport-security") == djangos["strict-transport-security"]
+    else:
+        assert "strict-transport-security" not in headers
     assert headers["cache-control"] == "no-store"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
@@ -540,17 +566,22 @@ def nginx_without_instances():
     ("method", "path"), [("GET", "/v-drugom-regione/"), ("POST", "/obrashchenie/")]
 )
 def test_when_no_instance_answers_visitors_are_told_to_call_the_hotline(
-    nginx_without_instances, method, path
+    nginx_without_instances, djangos_security_headers, method, path
 ):
     from django.conf import settings
 
     response, page = nginx_without_instances.request(
-        method, path, body="text=x" if method == "POST" else None
+        method,
+        path,
+        body="text=x" if method == "POST" else None,
+        headers={"X-Forwarded-Proto": "https"},  # the load balancer's, as in production
     )
     # 503, not nginx's English "502 Bad Gateway": search engines come back later.
     assert response.status == 503
     assert response.getheader("Retry-After") == "60"
-    assert_own_page_headers({name.lower(): value for name, value in response.getheaders()})
+    assert_own_page_headers(
+        {name.lower(): value for name, value in response.getheaders()}, djangos_security_headers
+    )
     assert "Сайт временно недоступен" in page
     # The hotline as the site shows it everywhere else (settings, one place to change it).
     assert f'<a href="tel:{settings.HOTLINE_TEL}">{settings.HOTLINE_DISPLAY}</a>' in page
@@ -561,6 +592,15 @@ def test_when_no_instance_answers_visitors_are_told_to_call_the_hotline(
     # person can check instead is the confirmation mail.
     assert "дважды" not in page
     assert "оно могло не дойти" in page and "письмо «Обращение … получено»" in page
+
+
+def test_nginxs_own_page_over_plain_http_carries_no_hsts_as_djangos_do_not(
+    nginx_without_instances, djangos_security_headers
+):
+    response, _ = nginx_without_instances.request("GET", "/v-drugom-regione/")
+    assert response.status == 503
+    headers = {name.lower(): value for name, value in response.getheaders()}
+    assert_own_page_headers(headers, djangos_security_headers, https=False)
 
 
 def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_query(
