@@ -43,13 +43,14 @@ from contextvars import ContextVar
 from functools import lru_cache, wraps
 from http import HTTPStatus
 from typing import TypeVar
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.http.request import HttpHeaders
 from django.utils.cache import patch_vary_headers, set_response_etag
 from django.utils.html import escape
@@ -265,9 +266,10 @@ def public_page(view):
 
     The view may use the visitor's region (``request.region``, ``request.region_confirmed``)
     and ``NEXT_MARK`` for the safe ``next`` path it was asked to return to; nothing else of the
-    request. The response is marked ``public_page`` for CacheHeadersMiddleware, which makes it
-    ``public`` for a newcomer and ``private`` for a visitor with a session or a special version's
-    choice.
+    request: any other query string is answered with a redirect to the page's one address
+    (``_one_address``). The response is marked ``public_page`` for CacheHeadersMiddleware, which
+    makes it ``public`` for a newcomer and ``private`` for a visitor with a session or a special
+    version's choice.
     """
 
     @wraps(view)
@@ -292,7 +294,12 @@ def public_page(view):
                 # With the headers the view set (type, attachment name, its own cache rules).
                 stored = (response.content, dict(response.items()))
                 caches[CONTENT_CACHE].set(key, (version, stored), settings.CONTENT_TIMEOUT)
-        if NEXT_MARK.encode() in response.content:
+        uses_next = NEXT_MARK.encode() in response.content
+        if request.META.get("QUERY_STRING") and response.status_code == HTTPStatus.OK:
+            address = _one_address(request, uses_next)
+            if address is not None:
+                return HttpResponsePermanentRedirect(address)
+        if uses_next:
             next_path = escape(safe_next(request))
             response.content = response.content.replace(NEXT_MARK.encode(), next_path.encode())
             if response.has_header("ETag"):
@@ -307,6 +314,23 @@ def public_page(view):
         return mark_public(response)
 
     return wrapped
+
+
+def _one_address(request, uses_next: bool) -> str | None:
+    """The page's one address, if the query string holds what the page does not read (tracking
+    tags, made-up values); None if the page reads all of it.
+
+    A shared cache keys by path and query: each made-up query was another copy of the same page
+    on nginx's disk, pushing out the pages newcomers ask for. The one address is a redirect
+    away, and only the region list's ``next`` (``NEXT_MARK``) is kept.
+    """
+    read = {"next"} if uses_next else set()
+    if set(request.GET) <= read:
+        return None
+    path = "/" + request.path.lstrip("/")  # never "//host": the redirect stays on this site
+    if "next" in read and "next" in request.GET:
+        return f"{path}?{urlencode({'next': request.GET['next']}, safe='/')}"
+    return path
 
 
 def mark_public(response):

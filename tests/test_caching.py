@@ -106,12 +106,35 @@ def test_no_header_or_query_a_client_sends_adds_keys(settings, regions, redis_ke
             client.get(f"/zashchita-prav/?utm={number}"),
             client.get(f"/regions/?next=/regions/{REGION}/?n={number}"),
         ]
-        assert [response.status_code for response in responses] == [200] * 3
+        # The made-up query is sent to the page's one address.
+        assert [response.status_code for response in responses] == [200, 301, 200]
         # Each from the one page kept in this process: a key per variant would render anew.
         assert [response.templates for response in responses] == [[]] * 3
         next_field = f'name="next" value="/regions/{REGION}/?n={number}"'
         assert next_field in responses[2].text
     assert redis_keys() == keys
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_a_query_string_a_page_does_not_read_leads_to_its_one_address(
+    client, visitor, registry_file, page
+):
+    """Tracking tags or made-up values: each was another copy of the page in nginx's cache."""
+    url = page.url(registry_file)
+    for browser in (client, visitor):
+        for method in (browser.get, browser.head):
+            response = method(f"{url}?utm_source=vk&page=2")
+            assert (response.status_code, response["Location"]) == (301, url)
+        assert browser.get(f"{url}?utm_source=vk", follow=True).redirect_chain == [(url, 301)]
+
+
+def test_the_region_list_keeps_only_the_page_to_return_to(client, regions):
+    back = f"/regions/{REGION}/"
+    assert f'name="next" value="{back}"' in client.get(f"/regions/?next={back}").text
+    response = client.get(f"/regions/?utm_source=vk&next={back}&x=1")
+    assert (response.status_code, response["Location"]) == (301, f"/regions/?next={back}")
+    response = client.get("/regions/?utm_source=vk")
+    assert (response.status_code, response["Location"]) == (301, "/regions/")
 
 
 def test_pages_are_keyed_by_the_release_and_sessions_are_not(settings):

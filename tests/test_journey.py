@@ -438,7 +438,9 @@ def test_the_answer_is_the_same_for_everyone_and_sets_no_cookie(client, subjects
     assert not first.cookies
     assert "public" in first["Cache-Control"] and "s-maxage" in first["Cache-Control"]
     choose(client, "perm-krai")
-    with_session = client.get(url + "?policy=moscow&utm_source=test")
+    # A query string changes nothing: it is sent to the page's one address.
+    with_session = client.get(url + "?policy=moscow&utm_source=test", follow=True)
+    assert with_session.redirect_chain == [(url, 301)]
     assert with_session.content == first.content
 
 

@@ -76,6 +76,16 @@ def status(response) -> str:
     return response.getheader("X-Cache-Status") or ""
 
 
+def page_of_its_own(name: str) -> str:
+    """A public page whose nginx cache entry no other test shares: the region list keeps a copy
+    per page to return to (``next``, the one query string a page reads; any other is sent to
+    the page's one address)."""
+    return f"/regions/?next=/{name}/"
+
+
+REQUEST_ID_PAGE = page_of_its_own("request-id")
+
+
 # The headers of Django's pages that nginx's own pages (deploy/nginx/own-pages.conf) repeat.
 SECURITY_HEADERS = ("Strict-Transport-Security", "Cross-Origin-Opener-Policy", "Permissions-Policy")
 
@@ -84,7 +94,9 @@ SECURITY_HEADERS = ("Strict-Transport-Security", "Cross-Origin-Opener-Policy", "
 def djangos_security_headers(proxy):
     """What Django sends on a page that came over HTTPS (the load balancer's word, as in
     production), lower-cased names."""
-    response, _ = proxy.request("GET", "/?security-headers", headers={"X-Forwarded-Proto": "https"})
+    response, _ = proxy.request(
+        "GET", page_of_its_own("security-headers"), headers={"X-Forwarded-Proto": "https"}
+    )
     assert response.status == 200
     headers = {name.lower(): response.getheader(name) for name in SECURITY_HEADERS}
     assert all(headers.values()), headers
@@ -161,11 +173,9 @@ def test_request_ids_are_those_in_the_log(proxy, workdir):
     """The id a citizen reads out to support is the one in Django's log line: every answer
     Django made carries its own, a copy from nginx's cache none (it is in no log), and never the
     id of the request that filled the cache."""
-    miss, _ = proxy.request("GET", "/zashchita-prav/?utm=request-id")
-    hits = [proxy.request("GET", "/zashchita-prav/?utm=request-id")[0] for _ in range(2)]
-    bypass, _ = proxy.request(
-        "GET", "/zashchita-prav/?utm=request-id", headers={"Cookie": "sessionid=nosuchsession"}
-    )
+    miss, _ = proxy.request("GET", REQUEST_ID_PAGE)
+    hits = [proxy.request("GET", REQUEST_ID_PAGE)[0] for _ in range(2)]
+    bypass, _ = proxy.request("GET", REQUEST_ID_PAGE, headers={"Cookie": "sessionid=nosuchsession"})
     assert status(miss) == "MISS" and [status(hit) for hit in hits] == ["HIT", "HIT"]
     assert status(bypass) == "BYPASS"
     ids = [miss.getheader("X-Request-ID"), bypass.getheader("X-Request-ID")]
@@ -213,7 +223,7 @@ SPECIAL_CHOICE = "size:3.scheme:wb.spacing:normal.images:hide"
 def test_a_request_with_the_special_cookie_never_comes_from_or_goes_into_the_cache(proxy):
     """A page for a visitor who chose the version for visually impaired people links its
     stylesheet: a newcomer must never get it, nor that visitor the newcomers' copy."""
-    path = "/regions/perm-krai/?special-cookie=1"
+    path = page_of_its_own("special-cookie-1")
     proxy.request("GET", path)
     assert status(proxy.request("GET", path)[0]) == "HIT"
     special = {"Cookie": f"special={SPECIAL_CHOICE}"}
@@ -228,7 +238,7 @@ def test_a_request_with_the_special_cookie_never_comes_from_or_goes_into_the_cac
 
     # A page first asked for with the cookie is not stored either: the newcomer after it
     # gets one of their own, without the link.
-    fresh = "/regions/perm-krai/?special-cookie=2"
+    fresh = page_of_its_own("special-cookie-2")
     for cookie in (f"special={SPECIAL_CHOICE}", "special=garbage"):
         response, _ = proxy.request("GET", fresh, headers={"Cookie": cookie})
         assert status(response) == "BYPASS", cookie
@@ -247,7 +257,7 @@ def test_a_request_with_the_special_cookie_never_comes_from_or_goes_into_the_cac
 def test_other_cookies_share_the_newcomers_copy(proxy):
     """A visitor who once opened the appeal form carries its csrftoken for a year: it changes
     no page, so it does not split the cache; nor does a made-up cookie."""
-    path = "/regions/perm-krai/?other-cookies=1"
+    path = page_of_its_own("other-cookies")
     _, newcomers = proxy.request("GET", path)
     for cookie in ("csrftoken=abc", "x=1", "specialx=1", "csrftoken=abc; x=1"):
         response, page = proxy.request("GET", path, headers={"Cookie": cookie})
@@ -368,10 +378,27 @@ def test_a_query_string_never_makes_another_copy_of_a_download(proxy, site_env):
     assert cache_bytes(proxy) - before < 1024 * 1024
 
 
+def cache_entries(proxy) -> set[str]:
+    return {f.name for f in (proxy.workdir / "cache").rglob("*") if f.is_file()}
+
+
+def test_a_query_string_never_makes_another_copy_of_a_page(proxy):
+    """Each made-up query on a page (tracking tags, a flood of random values) was another
+    entry on nginx's disk, pushing out the pages newcomers ask for."""
+    path = "/zashchita-prav/"
+    proxy.request("GET", path)
+    before = cache_entries(proxy)
+    for n in range(5):
+        response, _ = proxy.request("GET", f"{path}?utm_source=vk&n={n}")
+        assert (response.status, response.getheader("Location")) == (301, path)
+    assert cache_entries(proxy) == before
+    assert status(proxy.request("GET", path)[0]) == "HIT"
+
+
 def test_an_operator_withdraws_a_page_at_once_by_deleting_its_entry(proxy):
     """README, «Caching»: the entry's file is the MD5 of the path and query, under
     levels=1:2 (its last character, then the two before it); then nginx is reloaded."""
-    path = "/regions/tomsk-oblast/?withdraw=1"
+    path = "/regions/tomsk-oblast/"
     proxy.request("GET", path)
     assert status(proxy.request("GET", path)[0]) == "HIT"
     key = hashlib.md5(path.encode(), usedforsecurity=False).hexdigest()
@@ -400,15 +427,15 @@ def hsts(proxy, path: str, scheme: str) -> str | None:
 
 def test_a_balancers_word_on_the_scheme_is_believed(proxy):
     # The shipped balancers.conf trusts this machine.
-    assert hsts(proxy, "/?balancer=https", "https")
-    assert not hsts(proxy, "/?balancer=http", "http")
+    assert hsts(proxy, page_of_its_own("balancer-https"), "https")
+    assert not hsts(proxy, page_of_its_own("balancer-http"), "http")
 
 
 def test_a_clients_word_on_the_scheme_is_not(web):
     edge = Nginx([web.port], balancers="")  # nginx facing clients, no balancer before it
     try:
         # Over plain HTTP, whatever the client claims: no HSTS, as for any plain request.
-        assert not hsts(edge, "/?client=https", "https")
+        assert not hsts(edge, page_of_its_own("client-https"), "https")
     finally:
         edge.stop()
 
@@ -418,7 +445,9 @@ def test_a_clients_other_scheme_headers_change_nothing(proxy):
     which passes a client's on: one contradicting the balancer's X-Forwarded-Proto was a 400."""
     for header in ({"X-Forwarded-Ssl": "off"}, {"X-Forwarded-Protocol": "http"}):
         response, body = proxy.request(
-            "GET", "/?other-scheme-header", headers={"X-Forwarded-Proto": "https", **header}
+            "GET",
+            page_of_its_own("other-scheme-header"),
+            headers={"X-Forwarded-Proto": "https", **header},
         )
         assert response.status == 200, body[:200]
         assert response.getheader("Strict-Transport-Security"), header

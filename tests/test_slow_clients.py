@@ -109,7 +109,7 @@ def test_slow_clients_do_not_stop_other_answers(site):
         # Pages that always reach gunicorn (they set a cookie, so nginx never caches them),
         # and the probe, are answered at once, again and again.
         for _ in range(5):
-            for path in ("/admin/login/", "/regions/?fresh", "/healthz"):
+            for path in ("/admin/login/", "/regions/?next=/fresh/", "/healthz"):
                 status, seconds = timed_get(site.port, path)
                 assert status == 200, path
                 assert seconds < 1, (path, seconds)
