@@ -505,8 +505,8 @@ class RegistryFile(models.Model):
             etag=f'"{self.pk}-{changed:.6f}-{self.size}"',
             last_modified=int(changed),
             last_modified_http=http_date(int(changed)),
-            # Django's own header, as FileResponse writes it; worked out once, not per request
-            # (a Cyrillic title is percent-encoded byte by byte).
+            # Worked out once, not per request (a Cyrillic title is percent-encoded byte by
+            # byte); the same as FileResponse writes for a bigger file (views.attachment).
             disposition=content_disposition_header(True, filename),
             content=self._small_content(),
         )

@@ -113,10 +113,10 @@ def download(request, pk):
         not_modified["ETag"] = download.etag
         return mark_public(not_modified)
     if download.content is not None:
-        response = HttpResponse(
+        response = attachment(
             download.content,
             content_type=download.content_type,
-            headers={"Content-Disposition": download.disposition},
+            disposition=download.disposition,
         )
     else:
         response = _streamed(download)
@@ -139,13 +139,17 @@ def _streamed(download) -> FileResponse:
     )
 
 
-def attachment(content: bytes, *, filename: str, content_type: str) -> HttpResponse:
-    # Django's own header, as FileResponse writes it for the registry files: quoted and
+def attachment(
+    content: bytes, *, content_type: str, filename: str = "", disposition: str = ""
+) -> HttpResponse:
+    """A download sent from memory. ``disposition``: the header already worked out for
+    ``filename`` (a registry file's, once per content version)."""
+    # Django's own header, as FileResponse writes it for the bigger registry files: quoted and
     # escaped, with filename* for a name that is not ASCII. Content-Length is CommonMiddleware's.
     return HttpResponse(
         content,
         content_type=content_type,
-        headers={"Content-Disposition": content_disposition_header(True, filename)},
+        headers={"Content-Disposition": disposition or content_disposition_header(True, filename)},
     )
 
 
