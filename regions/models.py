@@ -56,6 +56,12 @@ class RegionIndex:
         return any(r.has_health for r in self.regions)
 
     @property
+    def has_phones_or_addresses(self) -> bool:
+        """Whether the contacts download holds more than the funds' names and sites: what its
+        link may promise."""
+        return self.has_health or any(r.tfoms_phone or r.tfoms_address for r in self.regions)
+
+    @property
     def contacts_as_of(self) -> "datetime.date | None":
         """The date the oldest of the regions' known contacts is as of: what a file of all
         of them can honestly say."""
@@ -240,6 +246,13 @@ class Region(models.Model):
 
     def get_representatives_url(self):
         return reverse("representatives:region", args=[self.slug])
+
+    @property
+    def official_name(self) -> str:
+        """The subject's name, for a sentence: the list keeps the seed page's «Город Москва», a
+        question asks «Ваш регион — город Москва?» (art. 65 of the Constitution)."""
+        subject = Subject.objects.index().by_code.get(self.code)
+        return subject.name if subject else self.name
 
     @property
     def tfoms_tel(self) -> str:

@@ -35,11 +35,12 @@ def client():
 
 @pytest.fixture
 def regions(db):
-    """The 23 regions of the shipped fixture, as the cached RegionIndex; with the shipped legal
+    """The 23 regions of the shipped fixture, as the cached RegionIndex; with the 89 federal
+    subjects (a question names a region by its subject's official name) and the shipped legal
     references the pages cite."""
     from regions.models import Region
 
-    for fixture in ("regions.json", "legal.json"):
+    for fixture in ("regions.json", "subjects.json", "legal.json"):
         call_command("loaddata", settings.BASE_DIR / "fixtures" / fixture, verbosity=0)
     return Region.objects.index()
 
@@ -49,7 +50,6 @@ def subjects(regions):
     """The 89 federal subjects of the shipped fixture (and the 23 regions), as the cached index."""
     from regions.models import Subject
 
-    call_command("loaddata", settings.BASE_DIR / "fixtures" / "subjects.json", verbosity=0)
     return Subject.objects.index()
 
 

@@ -37,11 +37,12 @@ class Page:
 
 
 # The content version comes first. Every page with the site's layout also reads the company
-# record for its title and footer (one query with an empty cache).
+# record for its title and footer (one query with an empty cache); a newcomer's region prompt
+# reads the subjects (the region's official name).
 PAGES = [
-    Page("home", "/", cold=3, regional=True),
+    Page("home", "/", cold=4, regional=True),
     # ... the region index, the files, the company record, the legal acts and their provisions.
-    Page("rights", "/zashchita-prav/", cold=6, regional=True),
+    Page("rights", "/zashchita-prav/", cold=7, regional=True),
     Page("region list", "/regions/", cold=3, regional=True),
     Page("region", f"/regions/{REGION}/", cold=4),
     # ... the region index, the contacts and, when there are contacts, their reception hours.

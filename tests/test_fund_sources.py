@@ -10,6 +10,7 @@ from django.utils import timezone
 from regions.models import ContentVersion, Region, site_label
 
 from .factories import region_form
+from .support import clear_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,15 @@ def test_a_region_page_without_phones_says_where_to_find_them(client, regions):
     assert (
         "Контакты органа здравоохранения Пермского края на нашем сайте пока не опубликованы" in page
     )
+    assert 'href="tel:+78003336003"' in page
+
+
+def test_a_fund_known_by_name_only_sends_nobody_to_a_site_it_does_not_show(client, regions):
+    Region.objects.filter(slug="perm-krai").update(tfoms_site="")
+    clear_caches()  # update() sends no signal
+    page = client.get("/regions/perm-krai/").content.decode().replace("\xa0", " ")
+    assert "смотрите на его сайте" not in page
+    assert "Телефона и адреса фонда на нашем сайте пока нет." in page
     assert 'href="tel:+78003336003"' in page
 
 

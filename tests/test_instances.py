@@ -319,7 +319,7 @@ def test_a_visitor_chooses_a_region_on_one_instance_and_keeps_it_on_the_other(in
 
     response, page = visitor.get(first, "/")
     assert response.status == 200
-    assert "Ваш регион\u00a0— Город Москва?" in page
+    assert "Ваш регион\u00a0— город Москва?" in page
     assert "csrfmiddlewaretoken" not in page
     assert not visitor.cookies  # a newcomer's page sets no cookie
 

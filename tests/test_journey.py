@@ -226,7 +226,7 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
         "ТФОМС Краснодарского края (территориальный фонд ОМС). Его контактов на нашем сайте "
         "пока нет: подскажем их по горячей линии 8 (800) 333-60-03"
     ) in page
-    assert "В ТФОМС Краснодарского края: его контакты подскажем по горячей линии" in page
+    assert "В ТФОМС Краснодарского края: его телефон подскажем по горячей линии" in page
     assert "В Краснодарском крае время на 2 часа меньше, чем в Пермском крае" in page
     assert "09:00–18:00 по времени Пермского края — 07:00–16:00 по времени Краснодарского" in page
     assert "страховые представители Пермского края" in page
@@ -270,6 +270,40 @@ def test_someone_refused_is_given_the_funds_phone_where_it_is_known(client, subj
     assert "подскажем" not in steps.split("В ТФОМС")[1]
     assert 'href="tel:+73822200000"' in section
     assert (f"8 (3822) 20-00-00, сайт {site}." in steps) == bool(site)
+
+
+def test_someone_refused_where_only_the_funds_site_is_known_is_given_the_hotline(client, subjects):
+    """Tomsk is one of the 23 and its fund's site is shipped (tfoms.csv), its phone is not: the
+    step still gives a number to call there and then, and the site beside it."""
+    section = refused_section(client.get(TOMSK))
+    steps = re.sub(r"\s+", " ", strip_tags(section))
+    assert (
+        "В ТФОМС Томской области: его телефон подскажем по горячей линии 8 (800) 333-60-03, "
+        "сайт https://www.ttfoms.tomsk.ru/."
+    ) in steps
+    where = text(client.get(TOMSK)).split("Куда обратиться")[1].split("Что взять с собой")[0]
+    assert "Телефон фонда подскажем по горячей линии 8 (800) 333-60-03." in where
+
+
+def test_planned_care_sends_another_insurers_policy_to_that_insurer(client, subjects):
+    """Our hotline plans care for our policies; another insurer's customer calls that insurer
+    first, as the rest of the page tells them."""
+    page = text(client.get(OTHER))
+    assert "сначала позвоните на нашу горячую линию" not in page
+    assert (
+        "Если лечение или обследование плановое, сначала позвоните в свою страховую компанию: "
+        "подскажут, куда обратиться. Не знаете её номер — позвоните на нашу горячую линию"
+    ) in page
+
+
+def test_the_policy_regions_own_hotline_is_among_whom_to_call(client, subjects):
+    Region.objects.filter(slug="perm-krai").update(hotline_phone="8 (342) 211-11-11")
+    clear_caches()  # update() sends no signal
+    response = client.get(KRASNODAR)
+    call = response.content.decode().split('<h2 id="call-title">')[1].split("</section>")[0]
+    assert "Горячая линия Пермского края" in call
+    assert 'href="tel:+73422111111"' in call
+    assert "Горячая линия Пермского края" not in text(client.get(TOMSK))
 
 
 def test_level_two_is_described_as_legal_md_backs_it(client, subjects):
@@ -483,7 +517,7 @@ def test_the_address_can_be_sent_without_javascript(client, subjects, settings):
 
 def test_the_prompt_says_which_region_it_asks_about(client, subjects):
     page = client.get("/").content.decode()
-    assert "Ваш регион\u00a0— Город Москва?" in page
+    assert "Ваш регион\u00a0— город Москва?" in page
     assert "регион, где выдан ваш полис ОМС" in page
 
 

@@ -94,6 +94,9 @@ def test_rights_page_says_what_to_do_if_refused_in_legal_mds_order(client, regio
     assert 'href="tel:+78003336003"' in section
     assert 'href="/v-drugom-regione/"' in section  # the fund of the place, for any of the 89
     assert 'href="/obrashchenie/"' in section
+    # No fund's phone is shipped (data/README.md): the journey has sites, the hotline a number.
+    assert "Его телефон подскажем по горячей линии; сайты фондов, которые у нас есть" in steps
+    assert "Его контакты" not in steps
 
 
 def test_rights_page_links_the_representatives_of_the_visitor_region(client, regions):
@@ -130,6 +133,17 @@ def test_rights_page_offers_the_contacts_download_once_contacts_exist(client, re
     section = registries_section(page)
     assert "Реестры медицинских организаций пока не опубликованы на сайте" in section
     assert "контакты ТФОМС пока не опубликованы" not in section
+
+
+def test_the_contacts_download_promises_only_what_it_holds(client, regions):
+    """Shipped, the file holds the funds' names and sites: «Контакты» would promise phones."""
+    names = re.compile(r'<a href="/files/contacts\.csv" download>(.*?) <span')
+    page = client.get("/zashchita-prav/").content.decode()
+    assert names.findall(page) == ["ТФОМС: названия и сайты"]
+    assert "Названия и сайты территориальных фондов ОМС регионов" in page
+    Region.objects.filter(slug="perm-krai").update(tfoms_phone="8 (342) 200-00-00")
+    clear_caches()  # update() sends no signal
+    assert names.findall(client.get("/zashchita-prav/").content.decode()) == ["Контакты ТФОМС"]
 
 
 def test_missing_registries_are_said_once_one_is_published(client, regions, media_root):

@@ -11,7 +11,7 @@ from regions.models import Region
 
 pytestmark = pytest.mark.django_db
 
-PROMPT = "Ваш регион\u00a0— Город Москва?"
+PROMPT = "Ваш регион\u00a0— город Москва?"
 # In the page's text, besides the banner every page has.
 HOTLINE_IN_TEXT = 'позвоните на единую «горячую линию» <a href="tel:+78003336003">'
 

@@ -57,11 +57,25 @@ def test_fixture_carries_the_reference_data(regions):
                 row["iso_3166_2"],
                 row["slug"],
             )
-            assert (region.time_zone, region.name_in, region.name_of) == (
-                row["time_zone"],
-                row["in_region"],
-                row["of_region"],
-            )
+            assert region.time_zone == row["time_zone"]
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "subjects.csv").exists(), reason="no shared data")
+def test_sentences_name_each_region_as_its_subject(regions):
+    """The list keeps the seed page's names («Республика Карачаево-Черкесия»); a sentence uses
+    the official ones of subjects.csv (data/README.md): «в Карачаево-Черкесской Республике»."""
+    with open(SHARED / "data" / "subjects.csv", encoding="utf-8") as handle:
+        subjects = {row["subject_code"]: row for row in csv.DictReader(handle)}
+    for region in Region.objects.all():
+        subject = subjects[region.code]
+        assert (region.official_name, region.name_in, region.name_of) == (
+            subject["name"],
+            subject["in_region"],
+            subject["of_region"],
+        )
+    karachay_cherkessia = Region.objects.get(code="09")
+    assert karachay_cherkessia.name == "Республика Карачаево-Черкесия"
+    assert karachay_cherkessia.name_in == "в Карачаево-Черкесской Республике"
 
 
 def test_fixture_invents_no_contacts(regions):

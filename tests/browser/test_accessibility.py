@@ -139,5 +139,5 @@ def test_the_prompt_can_be_answered_with_the_keyboard(site):
     page.goto("/")
     tab_to(page, "Да, верно")
     press_enter_and_wait(page)
-    expect(page.get_by_text("Ваш регион\u00a0— Город Москва?")).to_have_count(0)
+    expect(page.get_by_text("Ваш регион\u00a0— город Москва?")).to_have_count(0)
     expect(page.locator(".region-current")).to_contain_text("Ваш регион: Город Москва")

@@ -13,7 +13,7 @@ from .conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
-PROMPT = "Ваш регион\u00a0— Город Москва?"
+PROMPT = "Ваш регион\u00a0— город Москва?"
 # A small but real PDF: one empty A4 page.
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
