@@ -3,6 +3,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import capfirst
 
 from regions.models import Region
 from regions.phones import phone_tel, validate_phone
@@ -11,6 +12,8 @@ from regions.validators import validate_not_formula
 from .hours import DayGroup, Interval, check_intervals, group_days
 
 PHONE_SEPARATORS = re.compile(r"[;\n]")
+# The fields a citizen can reach a contact by: a contact needs one of them.
+CHANNELS = ("phones", "email", "address")
 
 
 def split_phones(value: str) -> list[str]:
@@ -51,10 +54,15 @@ class RepresentativeQuerySet(models.QuerySet):
         )
 
     def by_level(self, region: Region) -> dict[int, list["Representative"]]:
-        """``for_region`` grouped by level; every level present, empty when it has no one."""
+        """``for_region`` grouped by level; every level present, empty when it has no one.
+
+        A contact with no way to reach it (saved before validation required one, or by a bulk
+        write) is left out: shown, it would be a role and a name only, and its level would not
+        offer the hotline as a level without contacts does."""
         levels: dict[int, list[Representative]] = {level: [] for level in Level}
         for representative in self.for_region(region):
-            levels[representative.level].append(representative)
+            if representative.is_reachable:
+                levels[representative.level].append(representative)
         return levels
 
 
@@ -132,6 +140,32 @@ class Representative(models.Model):
         return (self.code, *self.region.natural_key())
 
     natural_key.dependencies = ["regions.region"]
+
+    @property
+    def is_reachable(self) -> bool:
+        return any(
+            (split_phones(self.phones), (self.email or "").strip(), (self.address or "").strip())
+        )
+
+    def clean_fields(self, exclude=None):
+        # Here rather than in clean(), which cannot tell which fields a form edits: the list's
+        # «порядок»/«показывать» would refuse to save a page for a contact saved without a
+        # channel before this check existed, and not let staff hide it. With a channel field
+        # excluded (not on the form, or refused already) there is nothing to add.
+        errors = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.error_dict
+        if not set(CHANNELS) & set(exclude or ()) and not self.is_reachable:
+            names = [f"«{capfirst(self._meta.get_field(name).verbose_name)}»" for name in CHANNELS]
+            message = (
+                f"Заполните хотя бы одно из полей {', '.join(names[:-1])} или {names[-1]}, "
+                "иначе гражданину не связаться с этим контактом."
+            )
+            errors.setdefault("phones", []).append(ValidationError(message, code="no_channel"))
+        if errors:
+            raise ValidationError(errors)
 
     def clean(self):
         self.phones = "\n".join(split_phones(self.phones))

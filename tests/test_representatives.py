@@ -132,6 +132,26 @@ def test_reception_hours_are_in_local_time_with_the_offset_named(client, regions
     assert "Суббота: 10:00–14:00" in html
 
 
+NO_CHANNEL = {"phones": "", "email": "", "address": ""}
+
+
+@pytest.mark.parametrize("phones", ["", " \n ; "], ids=["empty", "blank"])
+def test_a_contact_saved_without_a_way_to_reach_it_leaves_the_hotline_offered(client, perm, phones):
+    # Saved before validation asked for a channel, or by a bulk write: no clean() ran.
+    make_representative(perm, level=1, role="Центр без телефона", **NO_CHANNEL | {"phones": phones})
+    make_representative(perm, level=2, role="Офис без адреса", person="Тестов Т. Т.", **NO_CHANNEL)
+    make_representative(perm, level=3, role="Эксперт без почты", **NO_CHANNEL)
+    make_representative(perm, level=3, role="Эксперт с телефоном")
+    html = page(client, "perm-krai")
+    for name in ("Центр без телефона", "Офис без адреса", "Тестов Т. Т.", "Эксперт без почты"):
+        assert name not in html
+    assert "Единая «горячая линия»" in section(html, 1)
+    assert "пока не опубликованы" in section(html, 2)
+    assert 'href="tel:+78003336003"' in section(html, 2)
+    assert "Эксперт с телефоном" in section(html, 3)
+    assert "пока не опубликованы" not in section(html, 3)
+
+
 def test_inactive_contacts_are_not_shown(client, perm):
     make_representative(perm, role="Скрытый контакт", is_active=False)
     assert "Скрытый контакт" not in page(client, "perm-krai")

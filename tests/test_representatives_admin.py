@@ -231,3 +231,54 @@ def test_bad_values_are_refused_in_admin(client, staff, perm, changes, message):
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not LogEntry.objects.exists()
+
+
+NO_CHANNEL_ERROR = (
+    "Заполните хотя бы одно из полей «Телефоны», «Электронная почта» или «Адрес офиса»"
+)
+
+
+def test_a_contact_without_a_way_to_reach_it_is_refused_in_admin(client, staff, perm):
+    data = {
+        "region": perm.pk,
+        "level": "2",
+        "code": "perm-silent",
+        "role": "Представитель без контактов",
+        "person": "Тестов Тест Тестович",
+        "phones": "",
+        "email": "",
+        "address": "  ",
+        "notes": "Принимает по записи",
+        "order": "0",
+        "is_active": "on",
+        **management("hours", total=1),
+        "hours-0-weekday": "1",
+        "hours-0-opens": "09:00",
+        "hours-0-closes": "18:00",
+    }
+    response = client.post(reverse("admin:representatives_representative_add"), data)
+    assert response.status_code == 200
+    assert NO_CHANNEL_ERROR in response.content.decode()
+    assert not Representative.objects.exists()
+    assert not LogEntry.objects.exists()
+
+    response = client.post(
+        reverse("admin:representatives_representative_add"), data | {"email": "test@example.com"}
+    )
+    assert response.status_code == 302
+    assert Representative.objects.get(code="perm-silent").email == "test@example.com"
+
+
+def test_a_contact_saved_without_a_channel_earlier_does_not_block_the_list(client, staff, perm):
+    # The list edits «порядок» and «показывать» only: hiding such a contact is one way to fix it.
+    silent = make_representative(perm, role="Без контактов", phones="")
+    url = reverse("admin:representatives_representative_changelist")
+    data = management("form", total=1, initial=1) | {
+        "form-0-id": str(silent.pk),
+        "form-0-order": "5",
+        "_save": "Сохранить",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302
+    silent.refresh_from_db()
+    assert (silent.order, silent.is_active) == (5, False)
