@@ -20,13 +20,16 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
+from appeals.models import Appeal
 from omsportal.security import client_ip
 from representatives.admin_import import PENDING_DIR
+from tests.appeals_support import make_appeal
 from tests.support import clear_caches
 
 pytestmark = pytest.mark.django_db
@@ -209,6 +212,7 @@ def test_expired_sessions_are_deleted_on_a_schedule():
     script = (ROOT / "scripts" / "clear-sessions").read_text()
     assert "python manage.py clearsessions" in script
     assert "python manage.py clear_import_uploads" in script
+    assert "python manage.py purge_appeals" in script  # what the privacy page promises
     assert 'interval="${CLEARSESSIONS_INTERVAL:-86400}"' in script  # once a day
 
 
@@ -234,8 +238,23 @@ def test_the_scheduled_command_deletes_expired_sessions_only(regions, editor, tm
     left.write_bytes("Регион;Код контакта\n".encode())
     hour_ago = time.time() - 3600
     os.utime(left, (hour_ago, hour_ago))
+    # And two closed appeals: one long enough ago for its personal data to go, one not.
+    old, _ = make_appeal()
+    recent, _ = make_appeal(email="recent@example.com")
+    closed = timezone.now() - timedelta(days=settings.APPEALS_PURGE_AFTER_DAYS)
+    Appeal.objects.filter(pk=old.pk).update(
+        status=Appeal.Status.CLOSED, closed_at=closed - timedelta(days=1)
+    )
+    Appeal.objects.filter(pk=recent.pk).update(
+        status=Appeal.Status.CLOSED, closed_at=closed + timedelta(days=1)
+    )
     subprocess.run([str(ROOT / "scripts" / "clear-sessions")], env=env, check=True, timeout=60)
     assert list(Session.objects.values_list("session_key", flat=True)) == [
         visitor.cookies["sessionid"].value
     ]
     assert list(pending.iterdir()) == []
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.name, old.email, old.text) == ("", "", "")
+    assert old.personal_data_removed_at is not None
+    assert recent.email == "recent@example.com" and recent.personal_data_removed_at is None
