@@ -20,6 +20,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM (docker stop, a rolling deploy) requests in flight get this long to finish.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# As long a request line as nginx's large_client_header_buffers passes (8 KB): a shorter limit
+# here answered the difference with gunicorn's own English page, without the site's headers.
+limit_request_line = 8190
 # Recycle workers now and then so that a slow leak never becomes an outage.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10

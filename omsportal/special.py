@@ -143,8 +143,11 @@ def stylesheet_url(choice: Choice | None) -> str | None:
     """
     if choice is None:
         return None
-    query = {"v": choice.to_cookie(), "h": _fingerprint(stylesheet_for(choice))}
-    return reverse("special_css") + "?" + urlencode(query, safe=":")
+    return reverse("special_css") + "?" + _stylesheet_query(choice, stylesheet_for(choice))
+
+
+def _stylesheet_query(choice: Choice, css: str) -> str:
+    return urlencode({"v": choice.to_cookie(), "h": _fingerprint(css)}, safe=":")
 
 
 def _fingerprint(css: str) -> str:
@@ -226,8 +229,9 @@ def stylesheet_for(choice: Choice) -> str:
 def _linked_stylesheet(request) -> str:
     """The stylesheet a URL names, exactly as ``stylesheet_url`` writes it; else 404.
 
-    One URL per stylesheet: the first version's ``on``, fields in another order, a repeated or
-    an extra parameter, another ``h`` are not ours, so they neither get it nor fill a cache with
+    One URL per stylesheet, byte for byte (or with its two parameters sorted): the first
+    version's ``on``, fields in another order, a repeated or an extra parameter, a stray ``&``,
+    ``%3A`` for ``:``, another ``h`` are not ours, so they neither get it nor fill a cache with
     copies of it. Another ``h`` is also what a page of the release before links: a 404 rather
     than this release's bytes, which the browser would then keep for a year under that URL.
     ``/special.css`` without a query, what pages linked before this scheme, is a 404 too (it
@@ -242,7 +246,9 @@ def _linked_stylesheet(request) -> str:
     if choice is None:
         raise Http404
     css = stylesheet_for(choice)
-    if dict(request.GET.lists()) != {"v": [choice.to_cookie()], "h": [_fingerprint(css)]}:
+    ours = _stylesheet_query(choice, css)
+    # Or with the parameters sorted, as a CDN may forward them: two spellings at most.
+    if request.META["QUERY_STRING"] not in {ours, "&".join(sorted(ours.split("&")))}:
         raise Http404
     return css
 

@@ -317,20 +317,21 @@ def public_page(view):
 
 
 def _one_address(request, uses_next: bool) -> str | None:
-    """The page's one address, if the query string holds what the page does not read (tracking
-    tags, made-up values); None if the page reads all of it.
+    """The page's one address, if the query string is not exactly what the page reads, as the
+    site writes it; None if it is.
 
-    A shared cache keys by path and query: each made-up query was another copy of the same page
-    on nginx's disk, pushing out the pages newcomers ask for. The one address is a redirect
-    away, and only the region list's ``next`` (``NEXT_MARK``) is kept.
+    A shared cache keys by path and query: each made-up query (tracking tags, made-up values,
+    a stray ``&``, ``next`` spelt another way) was another copy of the same page on nginx's
+    disk, pushing out the pages newcomers ask for. The one address is a redirect away, and
+    only the region list's ``next`` (``NEXT_MARK``) is kept.
     """
-    read = {"next"} if uses_next else set()
-    if set(request.GET) <= read:
+    query = ""
+    if uses_next and request.GET.get("next"):
+        query = urlencode({"next": request.GET["next"]}, safe="/")
+    if request.META["QUERY_STRING"] == query:
         return None
     path = "/" + request.path.lstrip("/")  # never "//host": the redirect stays on this site
-    if "next" in read and "next" in request.GET:
-        return f"{path}?{urlencode({'next': request.GET['next']}, safe='/')}"
-    return path
+    return f"{path}?{query}" if query else path
 
 
 def mark_public(response):

@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from . import views
+from . import converters, views
+
+register_converter(converters.RowId, "id")
 
 app_name = "regions"
 
@@ -9,7 +11,7 @@ urlpatterns = [
     path("regions/choose/", views.choose_region, name="choose"),
     path("regions/<slug:slug>/", views.region_detail, name="detail"),
     path("files/", views.file_list, name="files"),
-    path("files/<int:pk>/", views.download, name="download"),
+    path("files/<id:pk>/", views.download, name="download"),
     path("files/contacts.csv", views.contacts_csv, name="contacts_csv"),
     path("files/contacts.xlsx", views.contacts_xlsx, name="contacts_xlsx"),
     # Where admin links an uploaded file (MEDIA_URL): nothing is served by its stored path.

@@ -42,7 +42,7 @@ class Nginx:
         shutil.copytree(ROOT / "deploy" / "nginx", workdir / "nginx")
         servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstreams)
         (workdir / "nginx" / "upstream.conf").write_text(
-            f"upstream omsportal {{\n{servers}    keepalive 16;\n}}\n"
+            f"upstream omsportal {{\n{servers}    keepalive 16;\n    keepalive_timeout 4s;\n}}\n"
         )
         (workdir / "nginx" / "listen.conf").write_text(f"listen 127.0.0.1:{self.port};\n")
         if balancers is not None:

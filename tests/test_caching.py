@@ -5,7 +5,7 @@ import re
 from html.parser import HTMLParser
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 import redis
@@ -104,7 +104,10 @@ def test_no_header_or_query_a_client_sends_adds_keys(settings, regions, redis_ke
         responses = [
             client.get("/zashchita-prav/", headers=host),
             client.get(f"/zashchita-prav/?utm={number}"),
-            client.get(f"/regions/?next=/regions/{REGION}/?n={number}"),
+            # As the site writes it (the one spelling): a made-up page to return to.
+            client.get(
+                "/regions/?" + urlencode({"next": f"/regions/{REGION}/?n={number}"}, safe="/")
+            ),
         ]
         # The made-up query is sent to the page's one address.
         assert [response.status_code for response in responses] == [200, 301, 200]
@@ -126,6 +129,10 @@ def test_a_query_string_a_page_does_not_read_leads_to_its_one_address(
             response = method(f"{url}?utm_source=vk&page=2")
             assert (response.status_code, response["Location"]) == (301, url)
         assert browser.get(f"{url}?utm_source=vk", follow=True).redirect_chain == [(url, 301)]
+        # Nothing to read, but still another spelling of the address: another copy.
+        for query in ("&", "&&", "=", "next="):
+            response = browser.get(f"{url}?{query}")
+            assert (response.status_code, response["Location"]) == (301, url), query
 
 
 def test_the_region_list_keeps_only_the_page_to_return_to(client, regions):
@@ -135,6 +142,10 @@ def test_the_region_list_keeps_only_the_page_to_return_to(client, regions):
     assert (response.status_code, response["Location"]) == (301, f"/regions/?next={back}")
     response = client.get("/regions/?utm_source=vk")
     assert (response.status_code, response["Location"]) == (301, "/regions/")
+    # The one spelling the site writes (its links, the redirect) and no other.
+    for query in (f"next={back}&", f"&next={back}", f"next=%2Fregions%2F{REGION}%2F"):
+        response = client.get(f"/regions/?{query}")
+        assert (response.status_code, response["Location"]) == (301, f"/regions/?next={back}")
 
 
 def test_pages_are_keyed_by_the_release_and_sessions_are_not(settings):
@@ -214,7 +225,11 @@ def test_the_content_version_lives_in_the_database(regions):
 
 
 def test_next_is_escaped_where_it_is_put_back(client, regions):
-    page = client.get('/regions/?next=/"><script>alert(1)</script>').text
+    # Written by hand, the query is first sent to its one spelling (the test client's own
+    # following would encode it again, "/" too).
+    moved = client.get('/regions/?next=/"><script>alert(1)</script>')
+    assert moved.status_code == HTTPStatus.MOVED_PERMANENTLY
+    page = client.get(moved["Location"]).text
     assert "<script>alert(1)</script>" not in page
     assert 'value="/&quot;&gt;&lt;script&gt;' in page
 

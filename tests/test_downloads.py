@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from regions.models import SMALL_DOWNLOAD, Region, RegistryFile
@@ -369,6 +370,16 @@ def test_files_page_lists_all_files_with_region(client, regions, media_root):
     assert "Общий реестр" in page
     assert "Реестр Перми" in page
     assert "Пермский край" in page
+
+
+def test_a_download_has_no_second_address_with_leading_zeros(client, regions, media_root):
+    """``/files/01/`` was the same file, another copy in nginx's cache, and one that the
+    README's withdrawal of ``/files/1/`` left in place."""
+    item = registry_file()
+    assert client.get(f"/files/{item.pk}/").status_code == HTTPStatus.OK
+    for spelling in (f"0{item.pk}", f"00{item.pk}"):
+        assert client.get(f"/files/{spelling}/").status_code == HTTPStatus.NOT_FOUND
+    assert reverse("regions:download", args=[item.pk]) == f"/files/{item.pk}/"
 
 
 def test_a_download_with_a_query_string_is_sent_to_its_one_address(client, regions, media_root):

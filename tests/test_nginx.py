@@ -50,6 +50,7 @@ def site_env(workdir):
     return sqlite_site(
         workdir,
         "fixtures/regions.json",
+        "fixtures/subjects.json",
         "fixtures/representatives.json",
         editor_password=PASSWORD,
         PUBLIC_PAGE_MAX_AGE=str(MAX_AGE),
@@ -647,3 +648,87 @@ def test_when_no_instance_answers_nginx_logs_the_failure_without_address_or_quer
         ("GET", "/obrashchenie/status/", 503, "502")
     ]
     assert TOKEN not in log and CLIENT not in log
+
+
+def test_one_page_is_one_cache_entry_however_its_address_is_spelt(proxy):
+    """nginx keys by the path it decoded and the query: ``%72`` for ``r`` or a bare ``?`` is
+    the same page (Django reads the same decoded path), not another copy of it."""
+    path = page_of_its_own("spelt")
+    first, page = proxy.request("GET", path)
+    assert first.status == 200
+    again, same = proxy.request("GET", path.replace("/regions/", "/%72egions/", 1))
+    assert (again.status, status(again), same) == (200, "HIT", page)
+    bare, _ = proxy.request("GET", "/zashchita-prav/")
+    assert bare.status == 200
+    response, _ = proxy.request("GET", "/zashchita-prav/?")
+    assert (response.status, status(response)) == (200, "HIT")
+
+
+def test_a_long_address_reaches_django_and_a_longer_one_gets_a_page_in_russian(
+    proxy, djangos_security_headers
+):
+    """Between gunicorn's old 4 KB request line and nginx's 8 KB, gunicorn answered itself: an
+    English page without the site's headers."""
+    response, _ = proxy.request("GET", f"/?utm={'a' * 6000}")
+    assert (response.status, response.getheader("Location")) == (301, "/")
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
+        conn.sendall(
+            f"GET /?utm={'a' * 9000} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := conn.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 414")
+    page = answer.decode("utf-8")
+    assert "Слишком длинный адрес" in page and 'href="/"' in page
+    # Refused before its headers are read, the request cannot say it came over HTTPS: no HSTS.
+    assert_own_page_headers(raw_headers(answer), djangos_security_headers, https=False)
+
+
+@pytest.fixture
+def header_echo():
+    """An upstream that answers every request and notes the region header it was given."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("X-Geo-Region"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    nginx = Nginx([server.server_address[1]])
+    yield nginx, seen
+    nginx.stop()
+    server.shutdown()
+
+
+def test_a_client_cannot_name_its_own_region_through_nginx(header_echo):
+    """REGION_HEADER trusts the proxy that sets it: with it configured, a client's own
+    X-Geo-Region chose the prompt's region and split nginx's copies of every page by it."""
+    nginx, seen = header_echo
+    response, _ = nginx.request("GET", "/", headers={"X-Geo-Region": "RU-PER"})
+    assert response.status == 200
+    assert seen == [None]
+
+
+def test_nginx_lets_an_idle_connection_go_before_gunicorn_closes_it():
+    """A request nginx sent down a connection gunicorn was closing failed, and a POST (an
+    appeal) is not sent again: nginx's idle time per upstream connection is the shorter."""
+    upstream = (ROOT / "deploy" / "nginx" / "upstream.conf").read_text()
+    nginx_idle = int(re.search(r"keepalive_timeout (\d+)s;", upstream).group(1))
+    gunicorn = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
+    assert nginx_idle < int(re.search(r"^keepalive = (\d+)$", gunicorn, re.M).group(1))
+    assert "keepalive_timeout 4s;" in (ROOT / "tests" / "proxy.py").read_text()

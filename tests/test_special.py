@@ -305,12 +305,17 @@ def test_the_stylesheet_is_what_its_url_names_whatever_the_cookies_and_kept_for_
         "?v={v}&h={h}&h={h}",
         "?v={v}&h={h}&x=1",
         "?V={v}&h={h}",
+        # Each spelling would be another copy in a shared cache, kept for a year.
+        "?v={v}&h={h}&",
+        "?&v={v}&h={h}",
+        "?v={v_encoded}&h={h}",
     ],
 )
 def test_a_stylesheet_url_that_is_not_ours_is_not_found_and_echoes_nothing(query):
     v, h = query_values(stylesheet_url(LARGEST_WHITE_ON_BLACK))
     # With a valid cookie too: the stylesheet never falls back on it.
     url = "/special.css" + query.replace("{v}", v).replace("{h}", h)
+    url = url.replace("{v_encoded}", v.replace(":", "%3A"))
     response = get(url, LARGEST_WHITE_ON_BLACK)
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response["Content-Type"].startswith("text/html")
