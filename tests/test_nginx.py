@@ -548,6 +548,15 @@ def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy, django
         "Content-Type: multipart/form-data; boundary=x\r\nX-Forwarded-Proto: https\r\n"
         f"Content-Length: {30 * 1024 * 1024}\r\nConnection: close\r\n\r\n"
     )
+    answer = refused_at_once(proxy, head)
+    assert answer.startswith(b"HTTP/1.1 413")
+    page = answer.decode("utf-8")
+    assert "Слишком большой файл" in page and "больше 25 МБ" in page and "Вернитесь назад" in page
+    assert_own_page_headers(raw_headers(answer), djangos_security_headers)
+
+
+def refused_at_once(proxy, head: str) -> bytes:
+    """The whole answer to a request nginx refuses before reading it all."""
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
         conn.sendall(head.encode())
         # nginx answers and closes at once; the close may come as a reset, after the answer.
@@ -555,10 +564,7 @@ def test_a_registry_file_too_large_for_nginx_is_refused_in_russian(proxy, django
         with contextlib.suppress(ConnectionResetError):
             while chunk := conn.recv(65536):
                 answer += chunk
-    assert answer.startswith(b"HTTP/1.1 413")
-    page = answer.decode("utf-8")
-    assert "Слишком большой файл" in page and "больше 25 МБ" in page and "Вернитесь назад" in page
-    assert_own_page_headers(raw_headers(answer), djangos_security_headers)
+    return answer
 
 
 def assert_own_page_headers(headers, djangos: dict[str, str], *, https: bool = True) -> None:
@@ -671,15 +677,11 @@ def test_a_long_address_reaches_django_and_a_longer_one_gets_a_page_in_russian(
     English page without the site's headers."""
     response, _ = proxy.request("GET", f"/?utm={'a' * 6000}")
     assert (response.status, response.getheader("Location")) == (301, "/")
-    with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as conn:
-        conn.sendall(
-            f"GET /?utm={'a' * 9000} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
-            "Connection: close\r\n\r\n".encode()
-        )
-        answer = b""
-        with contextlib.suppress(ConnectionResetError):
-            while chunk := conn.recv(65536):
-                answer += chunk
+    answer = refused_at_once(
+        proxy,
+        f"GET /?utm={'a' * 9000} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+        "Connection: close\r\n\r\n",
+    )
     assert answer.startswith(b"HTTP/1.1 414")
     page = answer.decode("utf-8")
     assert "Слишком длинный адрес" in page and 'href="/"' in page
