@@ -507,6 +507,16 @@ def test_a_phone_only_appeal_queues_no_mail(client, regions):
     assert not OutboxMail.objects.exists()
 
 
+def test_a_phone_only_appeal_is_not_promised_an_answer_on_its_page(client, regions):
+    """Staff may answer by phone and close the appeal: its page then says it was closed without
+    an answer there, so the confirmation must not promise one."""
+    sent = client.get(submit(client, email="", phone="8 900 000-00-00")["Location"])
+    page = main_part(sent)
+    assert "Вам ответят по телефону." in page
+    assert "Ответ появится и на странице обращения" not in page
+    assert "Если ответ будет письменным, он появится и на странице обращения." in page
+
+
 def test_a_refused_csrf_token_gives_the_form_back_with_what_was_typed(regions):
     # The token's cookie expired or was cleared while the person typed (a phone's browser
     # clears cookies, a form left open for days): the generic «Форма устарела» page asked them
