@@ -50,7 +50,12 @@ def too_many(request, form: AppealForm, *, rate: str, by: str):
     return render(
         request,
         "appeals/form.html",
-        {"form": form, "limited": by, "retry": wait_words(rate)},
+        {
+            "form": form,
+            "limited": by,
+            "retry": wait_words(rate),
+            "choose_next": _back_to_form(_place_sent(form.data)),
+        },
         status=HTTPStatus.TOO_MANY_REQUESTS,
     )
 
@@ -73,6 +78,12 @@ def _back_to_form(initial: dict) -> str:
     The policy's region is left out: the one just chosen preselects it."""
     place = initial.get("place")
     return reverse("appeals:new") + (f"?{urlencode({'mesto': place})}" if place else "")
+
+
+def _place_sent(data) -> dict:
+    # Only one of the 89 codes goes into the link, as from the query string.
+    place = data.get("place", "")
+    return {"place": place} if place in subjects() else {}
 
 
 @sensitive_post_parameters()
@@ -106,7 +117,9 @@ def new(request):
     ):
         return too_many(request, form, rate=settings.APPEALS_RATE_PER_ADDRESS, by="connection")
     if not form.is_valid():
-        return render(request, "appeals/form.html", {"form": form}, status=HTTPStatus.OK)
+        # The choose link keeps where it happened, as on the first render.
+        context = {"form": form, "choose_next": _back_to_form(_place_sent(request.POST))}
+        return render(request, "appeals/form.html", context, status=HTTPStatus.OK)
     for contact in form.contact_keys():
         if is_ratelimited(
             request,
@@ -186,7 +199,10 @@ def _form_again(request, sent):
         initial=initial, started=sent.get("started", ""), regions=Region.objects.index().regions
     )
     return render(
-        request, "appeals/form.html", {"form": form, "refused": True}, status=HTTPStatus.FORBIDDEN
+        request,
+        "appeals/form.html",
+        {"form": form, "refused": True, "choose_next": _back_to_form(_place_sent(sent))},
+        status=HTTPStatus.FORBIDDEN,
     )
 
 

@@ -1,11 +1,11 @@
 from http import HTTPStatus
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_safe
@@ -59,7 +59,25 @@ def choose_region(request):
             status=HTTPStatus.BAD_REQUEST,
         )
     remember_region(request, region)
-    return redirect(safe_next(request))
+    return redirect(_landing(safe_next(request), region))
+
+
+# Pages about one named region, each with a «Выбрать свой регион» link that returns there.
+REGION_PAGES = frozenset({"regions:detail", "representatives:region"})
+
+
+def _landing(next_path: str, region: Region) -> str:
+    """Where a choice made from ``next_path`` leads: a page about one region becomes the same
+    page of the region just chosen (the visitor was looking at another region's page to find
+    their own); any other page is returned to as it was."""
+    try:
+        match = resolve(urlsplit(next_path).path)
+    except Resolver404:
+        return next_path
+    if match.view_name in REGION_PAGES and "slug" in match.kwargs:
+        # Built from the chosen region alone: nothing of next_path but which page it was.
+        return reverse(match.view_name, kwargs={"slug": region.slug})
+    return next_path
 
 
 @require_safe

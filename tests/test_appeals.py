@@ -91,6 +91,17 @@ def test_choosing_a_region_from_the_form_leads_back_to_it(client, regions):
     assert 'href="/regions/?next=/obrashchenie/">Выбрать свой регион' in plain
 
 
+def test_a_form_with_mistakes_keeps_where_choosing_a_region_leads(client, regions):
+    """After a mistake the form came back with «Выбрать свой регион» leading to the home page:
+    the place the person had chosen was lost with the choice."""
+    page = submit(client, name="").content.decode()
+    assert "Напишите, как к вам обращаться." in page
+    assert 'href="/regions/?next=/obrashchenie/%3Fmesto%3D70">Выбрать свой регион' in page
+    # A made-up place is not carried into the link.
+    page = submit(client, name="", place="00").content.decode()
+    assert 'href="/regions/?next=/obrashchenie/">Выбрать свой регион' in page
+
+
 def test_someone_whose_region_is_not_in_the_list_is_told_where_to_write(client, regions):
     """The menu and home send everyone refused care here, yet the policy's region lists only
     the company's 23: a policy of another insurer had no choice and no word on what to do."""

@@ -112,6 +112,45 @@ def test_choosing_a_region_from_a_page_without_the_prompt_comes_back_to_it(clien
     assert choose(client, "perm-krai", unescape(next_url))["Location"] == url
 
 
+@pytest.mark.parametrize(
+    ("url", "landing"),
+    [
+        ("/regions/moscow/representatives/", "/regions/perm-krai/representatives/"),
+        ("/regions/moscow/", "/regions/perm-krai/"),
+    ],
+)
+def test_choosing_ones_region_from_a_regions_page_shows_the_same_page_of_it(
+    client, regions, url, landing
+):
+    """«Выбрать свой регион» on Moscow's representatives led a Perm visitor, once they chose,
+    to the home page: they want Perm's representatives."""
+    link = re.search(
+        r'class="region-current"><a href="([^"]+)">Выбрать свой регион', client.get(url).text
+    )[1]
+    region_list = client.get(unescape(link)).text
+    form = next(f for f in re.findall(r"<form.*?</form>", region_list, re.S) if "perm-krai" in f)
+    next_url = re.search(r'name="next" value="([^"]*)"', form)[1]
+    assert choose(client, "perm-krai", unescape(next_url))["Location"] == landing
+    assert "Ваш регион: <strong>Пермский край</strong>" in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    "bad_next",
+    [
+        "//evil.example/regions/moscow/representatives/",
+        "https://evil.example/regions/moscow/representatives/",
+        "/\\evil.example/regions/moscow/",
+    ],
+)
+def test_a_regions_page_as_next_never_leaves_the_site(client, regions, bad_next):
+    assert choose(client, "perm-krai", bad_next)["Location"] == "/"
+
+
+def test_other_pages_as_next_are_returned_to_as_they_were(client, regions):
+    for next_url in ("/zashchita-prav/", "/obrashchenie/?mesto=70", "/regions/", "/nowhere/"):
+        assert choose(client, "perm-krai", next_url)["Location"] == next_url
+
+
 def test_missing_region_field_is_400(client, regions):
     response = client.post("/regions/choose/", {"next": "/"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
