@@ -60,6 +60,11 @@ def test_the_form_is_private_carries_a_csrf_token_and_is_linked(client, regions)
     assert f'href="{FORM}?region=tomsk-oblast"' in representatives
 
 
+def test_the_form_says_what_to_do_first_if_refused(client, regions):
+    lead = client.get(FORM).content.decode().split('<p class="lead">')[1].split("</p>")[0]
+    assert "сначала обратитесь к главному врачу и позвоните на горячую линию" in lead
+
+
 def test_the_form_is_prefilled_from_the_link(client, regions):
     page = client.get(FORM, {"region": "tomsk-oblast", "mesto": "70"}).content.decode()
     assert '<option value="tomsk-oblast" selected>' in page

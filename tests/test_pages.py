@@ -255,6 +255,22 @@ def test_favicon_is_served_from_the_site_root(client, regions):
     assert response["Content-Type"] == "image/x-icon"
 
 
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_the_footer_puts_the_quicker_steps_before_the_written_appeal(client, regions, url):
+    """The footer on every page sent anyone refused care to the written appeal first."""
+    page = client.get(url).content.decode()
+    footer = page.split('<footer class="site-footer">')[1].split("</footer>")[0]
+    refused = next(p for p in footer.split("<p>") if "отказали в медицинской помощи" in p)
+    assert_in_order(
+        refused,
+        [
+            "главному врачу",
+            'горячую линию <a href="tel:+78003336003">',
+            '<a href="/obrashchenie/">напишите обращение</a>',
+        ],
+    )
+
+
 def test_page_fits_the_size_budget(client, regions):
     for url in PUBLIC_PAGES:
         assert len(client.get(url).content) < 30 * 1024, url
@@ -276,11 +292,11 @@ def test_the_appeal_form_is_in_the_menu_and_on_home(client, regions):
         menu = page.split('<nav class="site-nav"')[1].split("</nav>")[0]
         assert '<a href="/obrashchenie/">Написать обращение</a>' in menu, url
     home = client.get("/").content.decode()
-    assert '<a href="/obrashchenie/">Вам отказали в помощи</a></h2>' in home
-    # The written complaint is the last step: the card also leads to the steps before it.
+    # The written complaint is the last step (legal.md): the card leads to the steps, in order,
+    # and offers the form as well, for whoever is unhappy with their treatment.
+    assert '<a href="/zashchita-prav/#refused-title">Вам отказали в помощи</a></h2>' in home
     card = home.split("Вам отказали в помощи</a></h2>")[1].split("</li>")[0]
-    assert "Сначала\xa0— главный врач и горячая линия" in card
-    assert '<a href="/zashchita-prav/#refused-title">что делать по порядку</a>' in card
+    assert_in_order(card, ["главный врач", "горячая линия", '<a href="/obrashchenie/">'])
     steps = client.get("/zashchita-prav/").content.decode()
     assert '<h2 id="refused-title">Если вам отказали в медицинской помощи</h2>' in steps
     # The journey is offered in the lead, not only in a card below the first screen.

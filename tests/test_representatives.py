@@ -11,7 +11,7 @@ from company.models import Company
 from regions.models import Region
 from representatives.hours import Interval, format_hours, group_days, parse_hours
 from representatives.models import Level, Representative
-from tests.support import clear_caches
+from tests.support import assert_in_order, clear_caches
 
 from .factories import WORKDAYS, make_representative
 
@@ -263,3 +263,19 @@ def test_the_hotline_with_an_extension_counts_as_listed(client, perm):
     html = section(page(client, "perm-krai"), 1)
     assert 'href="tel:+78003336003,2"' in html
     assert 'href="tel:+78003336003"' not in html
+
+
+def test_the_written_appeal_comes_after_the_head_doctor_and_the_hotline(client, regions):
+    """The page sent whoever was refused care straight to the written appeal (legal.md: the
+    head of the clinic first, then the insurer's hotline)."""
+    section = page(client, "tomsk-oblast").split('<h2 id="appeal-title">')[1]
+    section = section.split("</section>")[0]
+    assert_in_order(
+        section,
+        [
+            "отказали в медицинской помощи",
+            "главному врачу",
+            'горячую линию <a href="tel:+78003336003">',
+            '<a class="button" href="/obrashchenie/?region=tomsk-oblast">Написать обращение</a>',
+        ],
+    )
