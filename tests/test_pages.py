@@ -3,6 +3,7 @@ from http import HTTPStatus
 from xml.etree import ElementTree
 
 import pytest
+from django.test import Client
 
 from regions.models import Region
 from tests.support import assert_in_order, clear_caches
@@ -49,7 +50,8 @@ def test_each_page_has_its_own_title(client, regions):
 
 def test_home_leads_to_the_main_pages(client, regions):
     page = client.get("/").content.decode()
-    for href in ["/zashchita-prav/", "/regions/", "/files/", "/regions/moscow/representatives/"]:
+    # A newcomer has no region of their own yet: the choice, coming back here.
+    for href in ["/zashchita-prav/", "/regions/", "/files/", "/regions/?next=/"]:
         assert f'href="{href}"' in page
 
 
@@ -62,7 +64,8 @@ def test_rights_page_carries_the_seed_content(client, regions):
         "предъявление полиса ОМС не требуется",
         "Экстренная помощь оказывается бесплатно и безотлагательно.",
         "обратитесь к страховым представителям региона, в котором вам выдан полис ОМС",
-        "Ваш страховой представитель",
+        # «Ваш страховой представитель» once the visitor chose a region (tests below).
+        "Выбрать регион",
         "Правила обязательного медицинского страхования",
     ]:
         assert text in page, text
@@ -103,6 +106,61 @@ def test_rights_page_links_the_representatives_of_the_visitor_region(client, reg
     client.post("/regions/choose/", {"region": "perm-krai", "next": "/"})
     page = client.get("/zashchita-prav/").content.decode()
     assert 'href="/regions/perm-krai/representatives/">Ваш страховой представитель</a>' in page
+
+
+def who_helps(page: str) -> str:
+    """«Кто поможет: страховые представители» of the rights page."""
+    return page.split('<h2 id="representative-title">')[1].split("</section>")[0]
+
+
+def test_a_newcomer_is_offered_the_choice_not_the_default_regions_representatives(client, regions):
+    """A visitor from Perm who skipped «Ваш регион — Город Москва?» was sent by a big «Ваш
+    страховой представитель» button to Moscow's representatives."""
+    section = who_helps(client.get("/zashchita-prav/").content.decode())
+    assert "Ваш страховой представитель" not in section
+    assert "/regions/moscow/" not in section
+    assert '<a class="button" href="/regions/?next=/zashchita-prav/">Выбрать регион</a>' in section
+    home = client.get("/").content.decode()
+    assert "Ваш страховой представитель" not in home
+    assert "/regions/moscow/representatives/" not in home
+    assert '<h2 class="card__title"><a href="/regions/?next=/">Выбрать регион</a></h2>' in home
+
+
+def test_after_choosing_a_region_its_representatives_are_the_visitors(client, regions):
+    section = who_helps(client.get("/zashchita-prav/").content.decode())
+    link = re.search(r'href="([^"]+)">Выбрать регион</a>', section)[1]
+    listed = client.get(link).content.decode()
+    form = next(f for f in re.findall(r"<form.*?</form>", listed, re.S) if "perm-krai" in f)
+    next_path = re.search(r'name="next" value="([^"]*)"', form)[1]
+    chosen = client.post("/regions/choose/", {"region": "perm-krai", "next": next_path})
+    assert chosen["Location"] == "/zashchita-prav/"
+    section = who_helps(client.get(chosen["Location"]).content.decode())
+    assert (
+        '<a class="button" href="/regions/perm-krai/representatives/">'
+        "Ваш страховой представитель</a>"
+    ) in section
+    assert ">Выбрать регион<" not in section
+    home = client.get("/").content.decode()
+    assert (
+        '<h2 class="card__title"><a href="/regions/perm-krai/representatives/">'
+        "Ваш страховой представитель</a></h2>"
+    ) in home
+    # The page kept for the visitor who chose is not what the next newcomer gets.
+    newcomer = Client()
+    for url in ("/", "/zashchita-prav/"):
+        page = newcomer.get(url).content.decode()
+        assert "Ваш страховой представитель" not in page and "perm-krai" not in page, url
+        assert ">Выбрать регион</a>" in page, url
+
+
+def test_a_geo_suggested_region_is_not_presented_as_the_visitors_either(client, regions, settings):
+    # Suggested by the trusted header, still only asked about in the prompt.
+    settings.REGION_HEADER = "HTTP_X_GEO_REGION"
+    page = client.get("/zashchita-prav/", HTTP_X_GEO_REGION="RU-TOM").content.decode()
+    assert "Ваш регион\u00a0— Томская область?" in page
+    section = who_helps(page)
+    assert "Ваш страховой представитель" not in section
+    assert "/regions/tomsk-oblast/" not in section
 
 
 def test_rights_page_without_files_offers_the_hotline_not_a_blank(client, regions):

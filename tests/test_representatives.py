@@ -197,6 +197,8 @@ def test_sitemap_lastmod_follows_the_contacts(client, perm):
 
 def test_reachable_from_rights_page_region_list_and_sitemap(client, regions):
     url = reverse("representatives:region", args=["moscow"])
+    # From the rights page once the visitor said Moscow is their region (a newcomer is asked).
+    client.post("/regions/choose/", {"region": "moscow", "next": "/"})
     rights = client.get(reverse("rights")).content.decode()
     assert f'href="{url}">Ваш страховой представитель' in rights
     assert f'href="{url}"' in client.get(reverse("regions:list")).content.decode()

@@ -65,6 +65,33 @@ def test_rights_page_leads_to_the_representatives_of_the_chosen_region(site, js,
     )
 
 
+def test_a_newcomer_chooses_their_region_before_it_is_called_theirs(site, js, live_server):
+    page = site(js=js)
+    page.goto("/zashchita-prav/")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("link", name="Ваш страховой представитель")).to_have_count(0)
+
+    main.get_by_role("link", name="Выбрать регион", exact=True).click()
+    page.get_by_role("button", name="Пермский край").click()
+
+    expect(page).to_have_url(f"{live_server.url}/zashchita-prav/")
+    page.get_by_role("main").get_by_role("link", name="Ваш страховой представитель").click()
+    expect(page).to_have_url(f"{live_server.url}/regions/perm-krai/representatives/")
+
+
+def test_choosing_ones_region_from_anothers_representatives_shows_ones_own(site, js, live_server):
+    page = site(js=js)
+    page.goto("/regions/moscow/representatives/")
+
+    page.get_by_role("link", name="Выбрать свой регион").click()
+    page.get_by_role("button", name="Томская область").click()
+
+    expect(page).to_have_url(f"{live_server.url}/regions/tomsk-oblast/representatives/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Страховые представители Томской области"
+    )
+
+
 def test_a_registry_file_downloads_under_its_russian_name(site, js, tmp_path):
     RegistryFile.objects.create(
         title="Базовая программа ОМС на 2026 год",
