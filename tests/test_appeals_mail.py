@@ -42,6 +42,8 @@ def test_a_confirmation_is_sent_through_smtp(client, regions, smtp, settings):
     assert message["Subject"].strip() == f"Обращение {appeal.number} получено"
     body = message.get_content()
     assert f"{settings.SITE_URL}/obrashchenie/status/?t={token}" in body
+    # Staff may answer by phone and close the appeal: the page shows no answer then.
+    assert "а если ответ будет письменным, — и сам ответ" in body
     mail = OutboxMail.objects.get()
     assert mail.status == OutboxMail.Status.SENT and mail.sent_at and mail.attempts == 1
     # The link in the mail opens the status page.
