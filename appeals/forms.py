@@ -14,6 +14,7 @@ from regions.forms import LineBreaksField
 from regions.models import Region
 from regions.phones import parse_phone
 
+from .mail import ascii_domain
 from .models import TEXT_MAX_LENGTH, Appeal
 from .subjects import subject_choices
 
@@ -157,6 +158,32 @@ class AppealForm(forms.Form):
 
     def clean_region(self):
         return self.regions[self.cleaned_data["region"]]
+
+    def clean_email(self):
+        value = self.cleaned_data["email"]
+        if not value:
+            return ""
+        domain = value.rpartition("@")[2]
+        # Django's validator takes a server's address in brackets: a mail to it goes to
+        # whatever machine that is (our own relay's network included), never to a mailbox
+        # of a provider.
+        if domain.startswith("["):
+            raise forms.ValidationError(
+                "Проверьте адрес: после «@» должно быть название почтового сервиса, например"
+                " ivanova@example.ru, а не цифры в квадратных скобках.",
+                code="domain_literal",
+            )
+        # The validator counts a Cyrillic name by its letters; mail carries it IDNA-encoded,
+        # where it may outgrow DNS's limits, and the outbox could never send the confirmation.
+        try:
+            ascii_domain(value)
+        except UnicodeError:
+            raise forms.ValidationError(
+                "Проверьте часть адреса после «@»: на такой адрес письмо не отправить — она"
+                " слишком длинная или в ней есть лишние знаки. Скорее всего, в адресе опечатка.",
+                code="domain_not_sendable",
+            ) from None
+        return value
 
     def clean_phone(self):
         value = self.cleaned_data["phone"].strip()

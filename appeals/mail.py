@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
+from django.utils.encoding import punycode
 
 
 class NotConfiguredBackend(BaseEmailBackend):
@@ -15,3 +16,20 @@ NOT_CONFIGURED = f"{__name__}.{NotConfiguredBackend.__qualname__}"
 
 def configured() -> bool:
     return settings.EMAIL_BACKEND != NOT_CONFIGURED
+
+
+# The longest domain name DNS can carry (RFC 1035: 255 octets, counting the length bytes).
+MAX_DOMAIN_LENGTH = 253
+
+
+def ascii_domain(address: str) -> str:
+    """The address's domain as the SMTP backend writes it (IDNA, Django's punycode()).
+
+    UnicodeError if it cannot be written: a label empty or over 63 octets once encoded, a
+    character IDNA forbids, or the whole name over 253 octets (which the codec lets through
+    and every mail server refuses). No later attempt changes that.
+    """
+    encoded = punycode(address.rpartition("@")[2])
+    if len(encoded.rstrip(".")) > MAX_DOMAIN_LENGTH:
+        raise UnicodeError(f"domain name longer than {MAX_DOMAIN_LENGTH} octets once encoded")
+    return encoded

@@ -4,7 +4,8 @@
 (PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so two senders never take the same mail) and a
 conditional update (SQLite has no row locks: only one sender's update matches), sent, and
 marked sent in the same transaction. A failure is recorded with its error and the mail waits
-for its next attempt, later each time, up to OUTBOX_MAX_ATTEMPTS. Without EMAIL_URL nothing is
+for its next attempt, later each time, up to OUTBOX_MAX_ATTEMPTS; a mail whose address cannot be
+encoded (mail.ascii_domain) is given up at its first attempt. Without EMAIL_URL nothing is
 claimed: a mail that could not have been sent keeps its attempts for when a server is set.
 """
 
@@ -93,6 +94,14 @@ def send_due(*, limit: int = 100, now=None) -> Result:
                     skipped += 1
                     continue
                 try:
+                    mail_settings.ascii_domain(mail.to)
+                except UnicodeError as error:
+                    # Stored before the form refused such addresses: every attempt would fail
+                    # the same way, for a day of retries.
+                    _record_failure(mail, error, now=current, final=True)
+                    result.failed += 1
+                    continue
+                try:
                     EmailMessage(
                         mail.subject,
                         mail.body,
@@ -123,12 +132,22 @@ def send_due(*, limit: int = 100, now=None) -> Result:
     return result
 
 
-def _record_failure(mail: OutboxMail, error: Exception, *, now) -> None:
-    # The error names the server's answer, never the mail's text.
-    text = f"{type(error).__name__}: {error}"[:2000]
+UNSENDABLE_ADDRESS = "Адрес получателя нельзя записать для отправки, повторных попыток не будет."
+
+
+def _record_failure(mail: OutboxMail, error: Exception, *, now, final: bool = False) -> None:
+    """final: a failure no later attempt can change; the mail is given up at once."""
+    # The error names the server's answer (or the codec's), never the mail's text or address.
+    text = f"{type(error).__name__}: {error}"
+    if final:
+        text = f"{UNSENDABLE_ADDRESS} {text}"
+    text = text[:2000]
     OutboxFailure.objects.create(mail=mail, at=now, error=text)
     mail.last_error = text
-    if mail.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+    if final:
+        mail.status = OutboxMail.Status.FAILED
+        logger.error("Outbox: mail %s given up: its address cannot be encoded", mail.pk)
+    elif mail.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         mail.status = OutboxMail.Status.FAILED
         logger.error("Outbox: mail %s not sent after %s attempts", mail.pk, mail.attempts)
     else:

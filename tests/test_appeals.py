@@ -313,6 +313,36 @@ def test_invalid_values_are_refused_in_russian(client, regions, fields, message)
     assert not Appeal.objects.exists()
 
 
+# A Cyrillic label the validator counts as 34 letters; IDNA-encoded, as mail carries it, 47.
+LONG_LABEL = "обязательноемедицинскоестрахование"
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        # One label over 63 octets once encoded, though 63 letters as typed.
+        ("a@" + ".".join(["я" * 63] * 3) + ".рф", "слишком длинная"),
+        ("anna@" + "ж" * 63 + ".рф", "слишком длинная"),
+        # Every label fits, the whole name does not: 214 characters typed, 296 encoded.
+        ("a@" + ".".join([LONG_LABEL] * 6) + ".рф", "слишком длинная"),
+        # A machine's address instead of a mail service's name.
+        ("anna@[127.0.0.1]", "а не цифры в квадратных скобках"),
+    ],
+)
+def test_addresses_no_mail_can_be_sent_to_are_refused(client, regions, email, message):
+    # They were accepted; the confirmation then failed at every attempt of the outbox.
+    response = submit(client, email=email)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Исправьте" in page and message in page
+    assert "Проверьте" in page and "«@»" in page  # says where the mistake is
+    assert TEXT in page  # kept
+    assert not Appeal.objects.exists() and not OutboxMail.objects.exists()
+    # A Cyrillic domain that fits is taken as before.
+    assert submit(client, email="ivanova@пример.рф").status_code == 303
+    assert OutboxMail.objects.get().to == "ivanova@пример.рф"
+
+
 def test_line_breaks_count_as_one_character_as_in_the_browser(client, regions):
     """The browser counts a line break as one character for the field's maxlength and sends it
     as two (CR LF): a text the browser let through was refused as too long."""

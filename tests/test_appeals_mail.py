@@ -1,5 +1,6 @@
 """The outbox and its sender against a real SMTP server (aiosmtpd on 127.0.0.1)."""
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -100,6 +101,40 @@ def test_smtp_down_is_recorded_and_retried_later_each_time(regions, settings):
     assert OutboxFailure.objects.filter(mail=mail).count() == 3
     assert "ConnectionRefusedError" in mail.last_error
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@" + ".".join(["я" * 63] * 3) + ".рф",  # a label over 63 octets once encoded
+        "a@" + ".".join(["обязательноемедицинскоестрахование"] * 6) + ".рф",  # 296 octets
+    ],
+)
+def test_an_address_stored_before_the_form_refused_it_is_given_up_at_once(
+    regions, smtp, settings, caplog, address
+):
+    # The form let such addresses through; each mail to one failed in the IDNA codec and was
+    # tried again, OUTBOX_MAX_ATTEMPTS times over a day, and staff saw it «ждёт отправки».
+    appeal, _ = make_appeal(email=EMAIL)
+    OutboxMail.objects.filter(appeal=appeal).update(to=address)
+    make_appeal(email="drugoy.test@example.com")  # another, to an address that works
+    caplog.set_level(logging.INFO, logger="appeals.outbox")
+
+    result = send_due()
+
+    mail = OutboxMail.objects.get(appeal=appeal)
+    assert mail.status == OutboxMail.Status.FAILED and mail.attempts == 1
+    assert mail.last_error.startswith("Адрес получателя нельзя записать для отправки")
+    assert OutboxFailure.objects.filter(mail=mail).count() == 1
+    # Not claimed again, however much later the sender runs.
+    assert send_due(now=timezone.now() + timedelta(days=30)).failed == 0
+    mail.refresh_from_db()
+    assert mail.attempts == 1
+    # The other appeal's mail went as usual.
+    assert result.sent == 1 and [m["To"] for m in smtp.messages] == ["drugoy.test@example.com"]
+    (line,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"mail {mail.pk}" in line.getMessage()
+    assert address.partition("@")[2][:20] not in caplog.text
 
 
 def test_without_email_url_the_sender_says_so_and_the_mails_keep_their_attempts(
