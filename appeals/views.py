@@ -1,17 +1,21 @@
+import logging
 from http import HTTPStatus
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
 
+from company.models import Company
 from regions.models import Region
 from regions.same_origin import is_same_origin
 
@@ -19,6 +23,8 @@ from .forms import AppealForm
 from .models import Appeal
 from .services import AlreadyReceived, form_key, receive_appeal
 from .subjects import subjects
+
+logger = logging.getLogger(__name__)
 
 # What a person sends or is told about their appeal is never kept by any cache.
 private_page = cache_control(private=True, no_store=True)
@@ -58,6 +64,38 @@ def too_many(request, form: AppealForm, *, rate: str, by: str):
         },
         status=HTTPStatus.TOO_MANY_REQUESTS,
     )
+
+
+def not_received(request, form: AppealForm, error: DatabaseError):
+    """The database failed before the appeal was saved: the form again, with what the person
+    typed, saying that nothing was received. The generic 500 page said neither, and whoever
+    took it for a confirmation waited for an answer that never came."""
+    # The type and SQLSTATE only: a database's message can quote the row (PostgreSQL's
+    # «Failing row contains …»), and the row is the person's name, contacts and health.
+    cause = error.__cause__ or error
+    code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    logger.error(
+        "Appeal not received: the database failed (%s%s)",
+        type(cause).__name__,
+        f", SQLSTATE {code}" if code else "",
+    )
+    response = render(
+        request,
+        "appeals/form.html",
+        # The footer's company details come from the database too: this page must not fail
+        # on them and turn into the generic 500 after all.
+        {"form": form, "unavailable": True, "company": SimpleLazyObject(_company_or_blank)},
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
+def _company_or_blank() -> Company:
+    try:
+        return Company.objects.current()
+    except DatabaseError:
+        return Company()
 
 
 def _initial(request) -> dict:
@@ -104,7 +142,11 @@ def new(request):
     # The same filled-in form again («Отправить» pressed twice): the first one's page, before
     # the limits count it as another appeal.
     key = form_key(request.POST.get("started", ""), request.POST.get("text", ""))
-    if earlier := Appeal.objects.filter(form_key=key).first():
+    try:
+        earlier = Appeal.objects.filter(form_key=key).first()
+    except DatabaseError as error:  # with Redis, the request's first query: an outage shows here
+        return not_received(request, form, error)
+    if earlier:
         return _repeated(request, key, earlier)
     # Every POST from an address counts, valid or not: a robot guessing costs it the same.
     if is_ratelimited(
@@ -149,6 +191,11 @@ def new(request):
         )
     except AlreadyReceived as already:  # the two presses arrived together
         return _repeated(request, key, already.appeal)
+    except DatabaseError as error:
+        # receive_appeal's transaction is rolled back by then (or its connection dropped, when
+        # even the rollback failed), so nothing was kept. The one exception, a COMMIT whose
+        # answer was lost, is met by the form's key: the same form sent again finds it.
+        return not_received(request, form, error)
     # The token is shown once, on the next page; a second press that arrives after the first
     # one's answer was lost on a slow network must be able to show it again, for a while.
     cache.set(f"{SENT_TOKEN_PREFIX}{key}", received.token, SENT_TOKEN_TIMEOUT)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from django.core import signing
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
@@ -341,6 +341,79 @@ def test_addresses_no_mail_can_be_sent_to_are_refused(client, regions, email, me
     # A Cyrillic domain that fits is taken as before.
     assert submit(client, email="ivanova@пример.рф").status_code == 303
     assert OutboxMail.objects.get().to == "ivanova@пример.рф"
+
+
+class DatabaseGoesAway:
+    """From the first statement `fails_from(sql)` picks, the database answers every statement
+    with the error a PostgreSQL that went away gives; what stopping the shared server would
+    do to every other test, on this request's connection only. Savepoints still pass: here the
+    view's transaction runs inside the test's, and that one must roll back cleanly (in
+    production the outermost rollback fails and Django drops the connection)."""
+
+    def __init__(self, fails_from):
+        self.fails_from = fails_from
+        self.failed = []
+
+    def __call__(self, execute, sql, params, many, context):
+        savepoint = sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))
+        if not savepoint and (self.failed or self.fails_from(sql)):
+            self.failed.append(sql)
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.parametrize(
+    "fails_from",
+    [
+        # The view's first query, the look-up for the same form sent before.
+        pytest.param(lambda sql: '"appeals_appeal"' in sql, id="look-up"),
+        pytest.param(lambda sql: sql.startswith('INSERT INTO "appeals_appeal"'), id="save"),
+        # The appeal's row written already, in the transaction that must then undo it.
+        pytest.param(lambda sql: sql.startswith('INSERT INTO "appeals_outboxmail"'), id="mail"),
+    ],
+)
+def test_an_appeal_the_database_could_not_take_is_said_not_received_and_kept(
+    client,
+    regions,
+    settings,
+    fails_from,
+    json_log,  # noqa: F811
+):
+    # It got the generic 500 page («Попробуйте открыть страницу через несколько минут»): not a
+    # word that nothing was received, and a long text lost unless the browser kept it.
+    sent = form_data(phone=PHONE, place="54", topic="quality")
+    database = DatabaseGoesAway(fails_from)
+    with connection.execute_wrapper(database):
+        response = client.post(FORM, sent)
+    assert database.failed  # the simulated outage was met
+    assert response.status_code == 503
+    assert response["Cache-Control"] == "private, no-store"
+    page = response.content.decode().replace("\xa0", " ")
+    assert "<title>Ошибка: " in page
+    assert "Обращение не отправлено" in page and "Мы не получили ваше обращение" in page
+    assert "через несколько минут" in page and settings.HOTLINE_DISPLAY in page
+    assert "Исправьте" not in page and "На сайте произошла ошибка" not in page
+    # Every field comes back as it was typed, ready to send again.
+    assert f"{TEXT}</textarea>" in page
+    assert f'value="{NAME}"' in page and f'value="{EMAIL}"' in page
+    assert f'value="{PHONE}"' in page
+    assert '<option value="tomsk-oblast" selected>' in page
+    assert '<option value="54" selected>' in page
+    assert re.search(r'value="quality"[^>]* checked>', page)
+    assert re.search(r'name="consent"[^>]* checked>', page)
+    assert f'value="{sent["started"]}"' in page  # the same form: a second press is one appeal
+    # Nothing half-kept: the promise «не получили» holds, and the same form goes through once
+    # the database is back.
+    assert not Appeal.objects.exists() and not OutboxMail.objects.exists()
+    assert client.post(FORM, sent).status_code == 303
+    assert Appeal.objects.count() == 1
+    # Staff are told, without the person's data.
+    lines = json_log()
+    (failure,) = [line for line in lines if line["logger"] == "appeals.views"]
+    assert failure["level"] == "ERROR" and "OperationalError" in failure["message"]
+    logged = json.dumps(lines, ensure_ascii=False)
+    for private in (TEXT, NAME, EMAIL, PHONE, "900 000-00-00", "9000000000"):
+        assert private not in logged
 
 
 def test_line_breaks_count_as_one_character_as_in_the_browser(client, regions):
