@@ -257,7 +257,9 @@ CACHES["content"] = {
 SESSION_ENGINE = "regions.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 # How long the shared cache's copy of a session lives: the longest a change or a logout made by
-# an instance that could not reach Redis stays unseen by the others (regions/sessions.py).
+# an instance that could not reach Redis stays unseen by the others (regions/sessions.py). Also
+# how long it remembers that the database has no session under a key a client sent (a made-up
+# cookie costs no query meanwhile): a copy of the database's answer too, as long as it may lag.
 SESSION_COPY_TIMEOUT = env.int("SESSION_COPY_TIMEOUT", default=300)
 
 AUTH_PASSWORD_VALIDATORS = [

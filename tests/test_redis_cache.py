@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.core.cache import cache
 from django.db import connection
@@ -16,6 +17,7 @@ from django_redis.cache import RedisCache
 
 from regions.middleware import SESSION_KEY
 from regions.models import Region
+from regions.sessions import SessionStore
 from tests.support import DEAD_REDIS, TcpProxy, clear_caches, redis_caches
 
 pytestmark = pytest.mark.django_db
@@ -288,3 +290,85 @@ def test_redis_is_asked_again_after_the_pause(client, regions, stalled_redis, se
     time.sleep(0.6)
     cache.set("asked-again", "yes")
     assert cache.get("asked-again") == "yes"
+
+
+def made_up_session_key() -> str:
+    """A cookie value shaped like Django's keys that no session ever had."""
+    return uuid.uuid4().hex
+
+
+def get_with_session_cookie(key: str, url: str = "/zashchita-prav/"):
+    """A GET carrying ``key`` as the session cookie, as a flood sends it: a browser would drop
+    it once told to (the first answer deletes it), a script does not."""
+    flood = Client()
+    flood.cookies[settings.SESSION_COOKIE_NAME] = key
+    return flood.get(url)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", ["/", "/regions/", "/zashchita-prav/"])
+def test_a_made_up_session_cookie_costs_no_query_once_found_missing(
+    regions, shared_redis, django_assert_num_queries, url
+):
+    """nginx serves newcomers' pages only to requests without the session cookie, so any
+    invented ``sessionid`` reaches Django: asking the database for it on every request let a
+    one-header flood cost PostgreSQL a query per page."""
+    Client().get(url)  # the newcomer's page and the content version, kept
+    key = made_up_session_key()
+    get_with_session_cookie(key, url)  # the database is asked once
+
+    with django_assert_num_queries(0):
+        response = get_with_session_cookie(key, url)
+
+    assert response.status_code == 200
+    if url != "/regions/":
+        assert "Ваш регион\u00a0— город Москва?" in response.text
+    # As when the database said so: the browser is told to drop the cookie.
+    assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_saved_under_a_key_found_missing_is_shown_at_once(
+    regions, shared_redis, django_assert_num_queries
+):
+    """Django never saves a session under a key a client sent that the database lacked (it
+    makes a new random one), but should one be saved there, the remembered miss must not hide
+    it."""
+    key = made_up_session_key()
+    get_with_session_cookie(key)
+    with django_assert_num_queries(0):
+        assert "Ваш регион\u00a0— город Москва?" in get_with_session_cookie(key).text
+
+    saved = SessionStore(key)
+    saved.save(must_create=True)  # under this very key: created without reading it first
+    saved[SESSION_KEY] = "59"  # Пермский край
+    saved.save()
+
+    assert "Ваш регион: <strong>Пермский край</strong>" in get_with_session_cookie(key).text
+    # The save dropped the miss, not only covered it: once the copy is gone (its time up, or
+    # evicted), the session is read from the database again.
+    cache.delete(saved.cache_key)
+    assert "Ваш регион: <strong>Пермский край</strong>" in get_with_session_cookie(key).text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_visitor_with_a_made_up_cookie_chooses_a_region_in_a_new_session(
+    client, regions, shared_redis, django_assert_num_queries
+):
+    returning = Client(headers={"Sec-Fetch-Site": "same-origin"})  # a real session, unaffected
+    returning.post(reverse("regions:choose"), {"region": "saint-petersburg", "next": "/"})
+    key = made_up_session_key()
+    get_with_session_cookie(key)
+    with django_assert_num_queries(0):
+        get_with_session_cookie(key)
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = key
+    response = client.post(reverse("regions:choose"), {"region": "perm-krai", "next": "/"})
+
+    assert response.status_code == 302
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value not in {"", key}
+    assert "Ваш регион: <strong>Пермский край</strong>" in client.get("/zashchita-prav/").text
+    page = returning.get("/zashchita-prav/").text
+    assert "Ваш регион: <strong>Город Санкт-Петербург</strong>" in page
+    # The made-up key is still no one's session.
+    assert "Ваш регион\u00a0— город Москва?" in get_with_session_cookie(key).text
