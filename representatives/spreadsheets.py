@@ -7,14 +7,17 @@ are skipped; row numbers are counted as a spreadsheet program shows them, header
 A file that cannot be read as a table is refused as a whole with one message that says what is
 wrong and what to do: empty, too large, binary, an encoding other than UTF-8, UTF-16 (with its
 byte order mark) or Windows-1251, a cell or a row count over the limits below, no contacts,
-merged cells in an XLSX table (the cells of a merge but its first read as empty).
+merged cells in an XLSX table (the cells of a merge but its first read as empty), a damaged
+XLSX, or one that would unpack to far more than any table (a «zip bomb»).
 """
 
 import bisect
+import copy
 import csv
 import io
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -24,7 +27,10 @@ from typing import BinaryIO
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 
-# The parser openpyxl reads the same file with (defusedxml's when installed).
+# The parser openpyxl reads the same file with: without lxml and defusedxml (neither is in
+# the lock), xml.etree's expat. Expat (2.4 and later) refuses entity expansion past its input
+# amplification limit («billion laughs») and fetches no external entities; the size of what it
+# parses is bounded by _check_archive.
 from openpyxl.xml.functions import fromstring, iterparse
 
 from regions import spreadsheets
@@ -57,6 +63,18 @@ MAX_CELL_CHARS = 10_000
 # An XLSX sheet is read this wide, whatever it claims: openpyxl pads every row to the sheet's
 # last used column, so one stray cell in column XFD made 20,000 rows cost 2.8 GB.
 MAX_COLUMNS = 64
+# What an XLSX may unpack to, all its parts together. 50,000 rows (MAX_ROWS) of ordinary contacts
+# are 40 MB of sheet XML as openpyxl writes it (Excel's shared strings take less), and the whole
+# country has a few thousand. Without a bound a 10 MB upload of highly compressible XML (a «zip
+# bomb») unpacked to gigabytes: one of 1.5 MB took 3 GB of memory before its cell was refused.
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
+# Spreadsheet XML deflates about 12 times, a sheet with one long note repeated on every row
+# about 50; deflate's own limit, about 1,000, is what bombs are made of.
+MAX_PACKING_RATIO = 200
+# Parts smaller than this cost nothing whatever their ratio (printer settings, mostly zeros).
+RATIO_FROM_BYTES = 1024 * 1024
+UNPACK_CHUNK = 64 * 1024
+ENCRYPTED = 0x1  # a ZIP member's flag bit
 
 
 def _number(value: int) -> str:
@@ -68,6 +86,27 @@ LIMITS = (
     f"{_number(MAX_ROWS)}, ячейка — не длиннее {_number(MAX_CELL_CHARS)} знаков."
 )
 SAVE_AS = "Сохраните таблицу как «CSV UTF-8» или «Книга Excel (.xlsx)» и загрузите снова."
+RESAVE = (
+    "Откройте его в Excel или LibreOffice, сохраните заново как «Книга Excel (.xlsx)» и "
+    "загрузите снова."
+)
+NOT_XLSX = f"Не удалось прочитать файл XLSX: он повреждён или это не таблица XLSX. {SAVE_AS}"
+# What zipfile and zlib raise for a damaged archive: a bad directory or offset (BadZipFile,
+# ValueError or OSError from a seek), a bad CRC, corrupt deflate data, data cut short, a
+# feature zipfile lacks (NotImplementedError).
+ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    OSError,
+    NotImplementedError,
+)
+# What openpyxl and expat raise for damaged XML in an archive that is sound: ParseError (a
+# SyntaxError: truncated XML, expat's entity expansion limit), IndexError or KeyError (a
+# shared string or a style that is not there), ValueError (a number, a date or a cell
+# reference that is none).
+PARSE_ERRORS = (SyntaxError, LookupError, ValueError)
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 FORMULA = "f"  # openpyxl's data type of a formula cell
@@ -210,6 +249,7 @@ def read_csv(data: bytes) -> Table:
 
 
 def read_xlsx(source: Path | BinaryIO) -> Table:
+    _check_archive(source)
     try:
         # Formulas as written («=…»), not their last results: the import refuses them.
         workbook = load_workbook(source, read_only=True, data_only=False)
@@ -217,10 +257,7 @@ def read_xlsx(source: Path | BinaryIO) -> Table:
         raise SpreadsheetError(f"Не удалось прочитать файл XLSX: {error}") from error
     try:
         sheet = workbook.worksheets[0]
-        table = _table(
-            (number, [_xlsx_text(cell) for cell in cells])
-            for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), 1)
-        )
+        table = _table(_xlsx_rows(sheet))
     except NoContacts as error:
         if len(workbook.sheetnames) > 1:
             raise NoContacts(
@@ -230,8 +267,97 @@ def read_xlsx(source: Path | BinaryIO) -> Table:
         raise
     finally:
         workbook.close()
-    _refuse_merged_cells(table, _merged_ranges(source))
+    try:
+        ranges = _merged_ranges(source)
+    except PARSE_ERRORS as error:
+        raise SpreadsheetError(
+            f"Файл XLSX повреждён: его лист не читается до конца. {RESAVE}"
+        ) from error
+    _refuse_merged_cells(table, ranges)
     return table
+
+
+def _xlsx_rows(sheet) -> Iterator[tuple[int, list[str]]]:
+    """The sheet's numbered rows; a row openpyxl cannot parse is a damaged file, not a 500."""
+    rows = enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), 1)
+    number = 0
+    while True:
+        # Only openpyxl's parsing is guarded, not the checks of what it gives.
+        try:
+            number, cells = next(rows)
+        except StopIteration:
+            return
+        except PARSE_ERRORS as error:
+            # Expat parses the sheet some way ahead of the rows given: the damage is somewhere
+            # after the last row read, not necessarily in the next one.
+            where = f"после строки {number} " if number else ""
+            raise SpreadsheetError(
+                f"Файл XLSX повреждён: лист {where}не читается. {RESAVE}"
+            ) from error
+        yield number, [_xlsx_text(cell) for cell in cells]
+
+
+def _check_archive(source: Path | BinaryIO) -> None:
+    """Refuses, before openpyxl unpacks and parses it, an XLSX that is no sound ZIP archive or
+    that would unpack to far more than any table of contacts."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = archive.infolist()
+            # First what the archive declares, which costs nothing to read: a bomb that tells
+            # the truth is refused before anything is unpacked.
+            unpacked = sum(member.file_size for member in members)
+            if unpacked > MAX_XLSX_UNPACKED:
+                raise SpreadsheetError(
+                    f"Файл XLSX в распакованном виде занимает {_megabytes(unpacked)} МБ, а "
+                    f"таблица контактов — не больше {MAX_XLSX_UNPACKED // (1024 * 1024)} МБ. "
+                    f"Проверьте, что выбрали тот файл. {LIMITS}"
+                )
+            for member in members:
+                if (
+                    member.file_size > RATIO_FROM_BYTES
+                    and member.file_size > MAX_PACKING_RATIO * member.compress_size
+                ):
+                    ratio = member.file_size // max(member.compress_size, 1)
+                    raise SpreadsheetError(
+                        f"Файл XLSX не похож на таблицу: его часть «{member.filename}» сжата в "
+                        f"{_number(ratio)} раз, а таблицы сжимаются в десятки раз. Если это и "
+                        f"правда таблица контактов, {RESAVE[0].lower()}{RESAVE[1:]}"
+                    )
+            for member in members:
+                if not _unpacks_as_declared(archive, member):
+                    raise SpreadsheetError(NOT_XLSX)
+    except ARCHIVE_ERRORS as error:
+        raise SpreadsheetError(NOT_XLSX) from error
+
+
+def _unpacks_as_declared(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Whether the member unpacks to just the size the archive declares for it.
+
+    The declared size may lie. zipfile cuts a member's data at its declared size, but reading
+    a whole member at once (openpyxl's way with every part but the sheet and shared strings)
+    unpacks all the data first, up to 2 GB, and only then cuts it. So the member is unpacked
+    here once, a small piece at a time, allowed one byte past its declared size: if it gives
+    that byte, it holds more than it says. With the sizes true, MAX_XLSX_UNPACKED bounds
+    what openpyxl unpacks and parses after.
+    """
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # Excel and LibreOffice deflate; bzip2 and lzma are unpacked in pieces of no bound.
+        return False
+    if member.flag_bits & ENCRYPTED:
+        return False  # a password-protected workbook is no ZIP archive but an OLE2 file
+    allowed = copy.copy(member)
+    allowed.file_size = member.file_size + 1
+    unpacked = 0
+    with archive.open(allowed) as stream:
+        while chunk := stream.read(UNPACK_CHUNK):
+            unpacked += len(chunk)
+            if unpacked > member.file_size:
+                return False
+    return unpacked == member.file_size
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".replace(".", ",")
 
 
 def _merged_ranges(source: Path | BinaryIO) -> list[str]:

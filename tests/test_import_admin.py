@@ -24,6 +24,7 @@ from representatives.models import Representative
 from representatives.spreadsheets import COLUMNS
 
 from .factories import make_representative
+from .test_import_corpus import DAMAGED_MESSAGE, RESAVE, XLSX_CORPUS
 from .test_import_export import GOOD, HEADER, contact, perm_workbook, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +193,26 @@ def test_a_file_that_is_no_table_is_refused_in_words(client, staff, regions, fil
     assert 'role="alert"' in html and 'href="#id_file"' in html  # the error summary
     assert 'aria-invalid="true"' in html
     assert admin_import.SESSION_KEY not in client.session
+    assert not Representative.objects.exists()
+
+
+# A file that is no ZIP archive at all is refused before it is read (content_matches, above).
+ZIP_CORPUS = {name: case for name, case in XLSX_CORPUS.items() if "not a zip" not in name}
+
+
+@pytest.mark.parametrize(("content", "message"), ZIP_CORPUS.values(), ids=ZIP_CORPUS)
+def test_a_damaged_xlsx_or_a_zip_bomb_is_refused_in_words_not_with_a_500(
+    client, staff, regions, content, message
+):
+    response = upload(client, SimpleUploadedFile("contacts.xlsx", content()))
+    assert response.status_code == 200
+    html = text(response)
+    assert message in html
+    if message == DAMAGED_MESSAGE:
+        assert RESAVE in html
+    assert 'role="alert"' in html and 'aria-invalid="true"' in html
+    assert admin_import.SESSION_KEY not in client.session
+    assert stored_uploads() == []
     assert not Representative.objects.exists()
 
 
