@@ -60,7 +60,7 @@ def too_many(request, form: AppealForm, *, rate: str, by: str):
             "form": form,
             "limited": by,
             "retry": wait_words(rate),
-            "choose_next": _back_to_form(_place_sent(form.data)),
+            "choose_next": _back_to_form(form.data.get("place")),
         },
         status=HTTPStatus.TOO_MANY_REQUESTS,
     )
@@ -110,18 +110,13 @@ def _initial(request) -> dict:
     return initial
 
 
-def _back_to_form(initial: dict) -> str:
-    """Where choosing a region from this form leads: back to it, keeping where it happened.
+def _back_to_form(place: str | None) -> str:
+    """Where choosing a region from this form leads: back to it, keeping where it happened
+    (only one of the 89 codes, whoever sent it).
 
     The policy's region is left out: the one just chosen preselects it."""
-    place = initial.get("place")
-    return reverse("appeals:new") + (f"?{urlencode({'mesto': place})}" if place else "")
-
-
-def _place_sent(data) -> dict:
-    # Only one of the 89 codes goes into the link, as from the query string.
-    place = data.get("place", "")
-    return {"place": place} if place in subjects() else {}
+    kept = place in subjects()
+    return reverse("appeals:new") + (f"?{urlencode({'mesto': place})}" if kept else "")
 
 
 @sensitive_post_parameters()
@@ -133,7 +128,9 @@ def new(request):
         initial = _initial(request)
         form = AppealForm(initial=initial, regions=regions)
         return render(
-            request, "appeals/form.html", {"form": form, "choose_next": _back_to_form(initial)}
+            request,
+            "appeals/form.html",
+            {"form": form, "choose_next": _back_to_form(initial.get("place"))},
         )
 
     if _declared_too_long(request):
@@ -160,7 +157,7 @@ def new(request):
         return too_many(request, form, rate=settings.APPEALS_RATE_PER_ADDRESS, by="connection")
     if not form.is_valid():
         # The choose link keeps where it happened, as on the first render.
-        context = {"form": form, "choose_next": _back_to_form(_place_sent(request.POST))}
+        context = {"form": form, "choose_next": _back_to_form(form.data.get("place"))}
         return render(request, "appeals/form.html", context, status=HTTPStatus.OK)
     for contact in form.contact_keys():
         if is_ratelimited(
@@ -248,7 +245,7 @@ def _form_again(request, sent):
     return render(
         request,
         "appeals/form.html",
-        {"form": form, "refused": True, "choose_next": _back_to_form(_place_sent(sent))},
+        {"form": form, "refused": True, "choose_next": _back_to_form(sent.get("place"))},
         status=HTTPStatus.FORBIDDEN,
     )
 
