@@ -52,6 +52,7 @@ from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.http.request import HttpHeaders
+from django.middleware.gzip import GZipMiddleware
 from django.utils.cache import patch_vary_headers, set_response_etag
 from django.utils.html import escape
 from django.utils.http import quote_etag
@@ -270,6 +271,9 @@ def public_page(view):
     (``_one_address``). The response is marked ``public_page`` for CacheHeadersMiddleware, which
     makes it ``public`` for a newcomer and ``private`` for a visitor with a session or a special
     version's choice.
+
+    Text is compressed (gzip) for a client that asks, since the page holds nothing personal:
+    nginx asks for what its cache may keep, and keeps it compressed (deploy/nginx.conf).
     """
 
     @wraps(view)
@@ -311,9 +315,34 @@ def public_page(view):
             # The prompt may follow the trusted geo header: a shared cache keeps one per value.
             vary = HttpHeaders.parse_header_name(settings.REGION_HEADER)
             patch_vary_headers(response, [vary])
-        return mark_public(response)
+        return mark_public(compressed(request, response))
 
     return wrapped
+
+
+# What public_page compresses: text, as nginx's gzip_types (deploy/nginx.conf). An XLSX or a
+# PDF is compressed already; gzip would only cost time and bytes.
+COMPRESSED_TYPES = {
+    "text/html",
+    "text/css",
+    "text/csv",
+    "text/plain",
+    "application/json",
+    "application/xml",
+    "image/svg+xml",
+}
+# Django's own middleware as a response filter (process_response): the same Vary, weak ETag and
+# BREACH padding as GZipMiddleware in MIDDLEWARE, on what anyone may see only.
+_gzip = GZipMiddleware(lambda request: None)
+
+
+def compressed(request, response):
+    """Text the same for everyone, gzipped if the client asks: nginx asks for what its cache may
+    keep (deploy/nginx.conf), which then costs no compression per hit. Never for a response
+    that holds anything personal (a CSRF token, a name): BREACH guesses it from the size."""
+    if response.get("Content-Type", "").partition(";")[0] in COMPRESSED_TYPES:
+        return _gzip.process_response(request, response)
+    return response
 
 
 def _one_address(request, uses_next: bool) -> str | None:

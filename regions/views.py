@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from . import spreadsheets
-from .caching import NEXT_MARK, mark_public, public_page
+from .caching import NEXT_MARK, compressed, mark_public, public_page
 from .middleware import remember_region
 from .models import Region, RegistryFile
 from .redirects import safe_next
@@ -141,7 +141,7 @@ def download(request, pk):
     response["ETag"] = download.etag
     response["Last-Modified"] = download.last_modified_http
     # The same file for everyone: nginx keeps and serves it (deploy/nginx.conf).
-    return mark_public(response)
+    return mark_public(compressed(request, response))
 
 
 def _streamed(download) -> FileResponse:

@@ -4,8 +4,9 @@
 1. **Newcomers through nginx**: gunicorn of the site in its production configuration behind
    nginx with deploy/nginx.conf (the shipped file, tests/proxy.py), against a second nginx
    serving the very same bytes as static files. Every public page a newcomer reaches must
-   reach NGINX_TARGET of the static nginx. A reference row, nginx's floor, sends home's body
-   through the same configuration with only the three headers a cache hit needs: the gap
+   reach NGINX_TARGET of the static nginx. wrk sends a browser's Accept-Encoding to both: pages
+   travel compressed, as nginx keeps them. A reference row, nginx's floor, sends home's body,
+   compressed, through the same configuration with only the four headers a hit needs: the gap
    between it and the pages is what the headers every page carries cost each hit.
    nginx's own CPU per request (its workers' time) is shown for both sides too.
 2. **Rendered by Django**: a visitor with a chosen region (session cookie), straight to
@@ -27,6 +28,7 @@ benchmark adds a file row and removes it; SQLite in a temporary directory otherw
 BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_PORT (the site; the bare app takes the next port).
 """
 
+import gzip
 import http.client
 import json
 import os
@@ -43,6 +45,8 @@ from dataclasses import dataclass, field
 from html import unescape
 from http import HTTPStatus
 from pathlib import Path
+
+import brotli
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,6 +73,10 @@ RSS_LIMIT = 120 * 1024 * 1024
 RSS_GROWTH_LIMIT = 0.10
 
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+# What a newcomer's browser says it takes: nginx's cache keeps pages compressed, and sends them
+# as kept to such a browser (a client that takes no gzip gets them unpacked, at a cost).
+BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate, br"}
+UNPACK = {"gzip": gzip.decompress, "br": brotli.decompress}
 BENCH_FILE_TITLE = "Данные нагрузочного теста (benchmark), не публиковать"
 
 # Representatives pages of several regions: the biggest, a middle one and the last in order.
@@ -89,6 +97,9 @@ class Page:
     # The nginx that serves it to newcomers: the site's, or (nginx's floor) the bare app's.
     proxy_port: int = 0
     body: bytes = b""
+    # What nginx sends a newcomer's browser (compressed, with these headers): the static
+    # nginx's file.
+    served: bytes = b""
     headers: list = field(default_factory=list)
     # Per round: the two sides of each comparison and their ratios.
     proxied: list = field(default_factory=list)
@@ -340,7 +351,7 @@ def run_wrk_on_nginx(wrk: str, master: int, port: int, path: str) -> dict:
     """run_wrk, and what nginx's workers spent per request: wrk shares the cores, so this
     says what a hit costs nginx itself, apart from the load generator."""
     before = workers_cpu(master)
-    result = run_wrk(wrk, port, path, DURATION)
+    result = run_wrk(wrk, port, path, DURATION, BROWSER_HEADERS)
     result["cpu_us"] = (workers_cpu(master) - before) / max(result["requests"], 1) * 1e6
     return result
 
@@ -439,22 +450,25 @@ def static_location(number: int, page: Page) -> str:
 
 
 # nginx's own floor, as /healthz is Django's: home's body through the same deploy/nginx.conf
-# with only the three headers a hit needs, answered by the bare app. Against the pages, it
-# shows what the headers every page carries (security policies, ETag, Vary) cost each cache hit:
-# nginx parses them from the stored entry on every hit, where the static nginx sends them as
-# configured strings.
-NGINX_FLOOR_NAME = "(home, 3 headers: nginx's floor)"
-FLOOR_HEADERS = ("content-type", "content-length", "cache-control")
+# with only the four headers a compressed hit needs, answered by the bare app. Against the
+# pages, it shows what the headers every page carries (security policies, ETag, Vary) cost each
+# cache hit: nginx parses them from the stored entry on every hit, where the static nginx sends
+# them as configured strings.
+NGINX_FLOOR_NAME = "(home, 4 headers: nginx's floor)"
+FLOOR_HEADERS = ("content-type", "cache-control")
 NGINX_FLOOR_PATH = "/bench-nginx-floor"
 
 
 def add_nginx_floor(newcomer: Path, responses: Path, home: Page) -> None:
-    """The bare app's answer for the floor: home as a newcomer gets it, with three headers."""
+    """The bare app's answer for the floor: home as a newcomer gets it, compressed as Django
+    compresses it for nginx's cache, with four headers."""
     status, headers, body = json.loads(newcomer.read_text(encoding="utf-8"))[home.path]
+    packed = gzip.compress(body.encode("latin-1"), mtime=0)
     # Content-Length too: without it nginx would send the hit chunked.
     kept = [[n, v] for n, v in headers if n.lower() in FLOOR_HEADERS]
+    kept += [["Content-Encoding", "gzip"], ["Content-Length", str(len(packed))]]
     captured = json.loads(responses.read_text(encoding="utf-8"))
-    captured[NGINX_FLOOR_PATH] = [status, kept, body]
+    captured[NGINX_FLOOR_PATH] = [status, kept, packed.decode("latin-1")]
     responses.write_text(json.dumps(captured), encoding="utf-8")
 
 
@@ -467,7 +481,7 @@ def start_static_nginx(pages: list[Page]) -> tuple[subprocess.Popen, int, Path]:
     root.mkdir()
     root.chmod(0o755)
     for number, page in enumerate(pages):
-        (root / f"{number}.html").write_bytes(page.body)
+        (root / f"{number}.html").write_bytes(page.served)
     port = free_port()
     (workdir / "nginx.conf").write_text(
         STATIC_NGINX.format(
@@ -648,13 +662,18 @@ def main() -> int:
             # What nginx sends newcomers from its cache, and the static nginx serves as files:
             # the first request fills the cache, the second is answered from it.
             for page in nginx_pages:
-                fetch(page.proxy_port, page.path)
-                status, _, page.headers, page.body = fetch(page.proxy_port, page.path)
+                fetch(page.proxy_port, page.path, BROWSER_HEADERS)
+                status, _, page.headers, page.served = fetch(
+                    page.proxy_port, page.path, BROWSER_HEADERS
+                )
+                packed = dict((k.lower(), v) for k, v in page.headers).get("content-encoding")
+                page.body = UNPACK.get(packed, bytes)(page.served)
                 if status != HTTPStatus.OK:
                     misses.append(f"{page.name}: nginx answered {status}")
             static, static_port, static_dir = start_static_nginx(nginx_pages)
             for page in nginx_pages:
-                cache_status = dict(fetch(page.proxy_port, page.path)[2]).get("X-Cache-Status")
+                answer = fetch(page.proxy_port, page.path, BROWSER_HEADERS)
+                cache_status = dict(answer[2]).get("X-Cache-Status")
                 if cache_status != "HIT":
                     misses.append(f"{page.name}: nginx said {cache_status}, not HIT")
 

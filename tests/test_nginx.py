@@ -17,6 +17,7 @@ import sys
 import time
 from urllib.parse import urlencode
 
+import brotli
 import pytest
 
 from .proxy import ROOT, Nginx, free_port, nginx_available, require_nginx
@@ -162,6 +163,72 @@ def test_binary_downloads_are_not_compressed_again(proxy):
     response, body = raw_get(proxy, "/files/contacts.xlsx", {"Accept-Encoding": "gzip"})
     assert response.status == 200 and body.startswith(b"PK")  # the XLSX itself
     assert response.getheader("Content-Encoding") is None
+
+
+def copies_of(proxy, key: str) -> int:
+    """How many files nginx keeps for a cache key (each starts with a "KEY: ..." line)."""
+    line = f"\nKEY: {key}\n".encode()
+    files = (proxy.workdir / "cache").rglob("*")
+    return sum(1 for entry in files if entry.is_file() and line in entry.read_bytes()[:4096])
+
+
+# What browsers, tools and a made-up client send: each was one more copy of a file on disk.
+ACCEPT_ENCODINGS = [
+    "gzip, deflate, br",
+    "gzip, deflate, br, zstd",
+    "gzip, deflate",
+    "gzip",
+    "br",
+    "identity",
+    "deflate",
+    "made-up-1",
+    "made-up-2",
+]
+
+
+def unpacked(response, body: bytes) -> bytes:
+    encoding = response.getheader("Content-Encoding")
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding == "br":
+        return brotli.decompress(body)
+    assert encoding is None, encoding
+    return body
+
+
+def test_a_page_is_kept_once_and_each_client_gets_what_it_takes(proxy):
+    """One entry per page, compressed once by Django: a browser gets it as kept, a client that
+    takes no gzip gets it unpacked, and a made-up Accept-Encoding is no new copy on disk."""
+    path = page_of_its_own("encodings")
+    plain, page = raw_get(proxy, path, {"Accept-Encoding": "identity"})
+    assert plain.status == 200 and b"</html>" in page
+    for encoding in ACCEPT_ENCODINGS:
+        response, body = raw_get(proxy, path, {"Accept-Encoding": encoding})
+        assert status(response) == "HIT", encoding
+        assert unpacked(response, body) == page, encoding
+        takes_gzip = "gzip" in encoding
+        assert (response.getheader("Content-Encoding") == "gzip") == takes_gzip, encoding
+        assert "Accept-Encoding" in response.getheader("Vary", ""), encoding
+    assert copies_of(proxy, path) == 1
+
+
+def test_static_files_are_kept_in_two_forms_for_everyone(proxy):
+    """Brotli for browsers that take it, gzip for the others (unpacked for a client that takes
+    neither); the same copies for a visitor with a session."""
+    _, home = proxy.request("GET", "/")
+    stylesheet = re.search(r'<link rel="stylesheet" href="(/static/[^"]+\.css)"', home)[1]
+    _, plain = raw_get(proxy, stylesheet, {"Accept-Encoding": "identity"})
+    for encoding in ACCEPT_ENCODINGS:
+        response, body = raw_get(proxy, stylesheet, {"Accept-Encoding": encoding})
+        assert response.status == 200 and unpacked(response, body) == plain, encoding
+        expected = "br" if "br" in encoding else "gzip" if "gzip" in encoding else None
+        assert response.getheader("Content-Encoding") == expected, encoding
+    session, _ = raw_get(
+        proxy, stylesheet, {"Accept-Encoding": "gzip, br", "Cookie": "sessionid=abc"}
+    )
+    assert status(session) == "HIT"
+    assert copies_of(proxy, f"br{stylesheet}") == 1
+    assert copies_of(proxy, f"gzip{stylesheet}") == 1
 
 
 def test_head_is_answered_from_the_cache_too(proxy):
