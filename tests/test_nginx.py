@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import html
 import http.client
+import http.server
 import json
 import os
 import pathlib
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import urlencode
 
@@ -229,6 +231,39 @@ def test_static_files_are_kept_in_two_forms_for_everyone(proxy):
     assert status(session) == "HIT"
     assert copies_of(proxy, f"br{stylesheet}") == 1
     assert copies_of(proxy, f"gzip{stylesheet}") == 1
+
+
+class _NotHere(http.server.BaseHTTPRequestHandler):
+    """An instance of another release: it has none of this release's static files."""
+
+    def do_GET(self):
+        body = b"not found"
+        self.send_response(404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_stylesheet_is_found_during_a_rollout(web, proxy):
+    """Two releases behind nginx: a page from the new one links a stylesheet the old one
+    lacks, and whichever instance nginx asks, the citizen gets it (not an unstyled page)."""
+    other_release = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotHere)
+    thread = threading.Thread(target=other_release.serve_forever, daemon=True)
+    thread.start()
+    nginx = Nginx([other_release.server_address[1], web.port])
+    try:
+        _, home = proxy.request("GET", "/")  # the new release's page
+        stylesheet = re.search(r'<link rel="stylesheet" href="(/static/[^"]+\.css)"', home)[1]
+        # A query string per request: each is a new entry, so an instance is asked each time.
+        answers = [nginx.request("GET", f"{stylesheet}?n={n}")[0].status for n in range(6)]
+        assert answers == [200] * 6
+    finally:
+        nginx.stop()
+        other_release.shutdown()
+        other_release.server_close()
 
 
 def test_head_is_answered_from_the_cache_too(proxy):
