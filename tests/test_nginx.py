@@ -454,6 +454,27 @@ def test_a_deleted_file_is_gone_for_newcomers_once_its_copy_may_no_longer_be_kep
     assert "Иванов" not in page
 
 
+TABLE_FILE = """
+from django.core.files.base import ContentFile
+from regions.models import RegistryFile
+rows = "".join(f"Больница № {n};ул. Ленина, {n}\\n" for n in range(200))
+f = RegistryFile(title="Реестр для сжатия", kind=RegistryFile.Kind.MEDICAL_ORGS)
+f.file.save("reestr.csv", ContentFile(("Название;Адрес\\n" + rows).encode("utf-8-sig")))
+print(f.pk)
+"""
+
+
+def test_a_registry_table_is_kept_compressed_and_unpacked_for_who_needs_it(proxy, site_env):
+    path = create_file(site_env, TABLE_FILE)
+    plain, table = raw_get(proxy, path, {"Accept-Encoding": "identity"})
+    assert plain.status == 200 and "Больница № 199".encode() in table
+    packed, body = raw_get(proxy, path, {"Accept-Encoding": "gzip, deflate, br"})
+    assert status(packed) == "HIT"
+    assert packed.getheader("Content-Encoding") == "gzip"
+    assert gzip.decompress(body) == table and len(body) < len(table) / 3
+    assert packed.getheader("Content-Disposition") == plain.getheader("Content-Disposition")
+
+
 BIG_FILE = """
 from django.core.files.base import ContentFile
 from regions.models import RegistryFile
