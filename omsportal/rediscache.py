@@ -19,6 +19,12 @@ is one timestamp per server. The guard sits in redis-py's ``Connection``, passed
 with django-redis's ``CONNECTION_POOL_KWARGS`` (``connection_class``): every command and every
 connection goes through it, and its refusal is redis-py's own ``ConnectionError``, which
 django-redis already turns into a miss.
+
+Any redis-py error counts as a failure, not only a refused or timed-out connection: a
+redis:// CACHE_URL that reaches something else (nginx's port, a TLS-only Redis, a proxy that
+garbles) gets answers redis-py cannot parse (``InvalidResponse``), which django-redis does not
+count among the errors it ignores, so every page was a 500 while the health checks said 200.
+Such an error leaves the guard as a ``ConnectionError``, which django-redis turns into a miss.
 """
 
 import logging
@@ -32,7 +38,13 @@ logger = logging.getLogger(__name__)
 
 # When each server (host, port, db; or socket path, db) may be tried again; per process.
 _paused_until: dict[tuple, float] = {}
-FAILURES = (redis.ConnectionError, redis.TimeoutError)
+# Not error replies (ResponseError): a working Redis sends them, and redis-py expects some
+# (a server older than its CLIENT SETINFO refuses it on every connect); django-redis turns
+# the others into misses by itself.
+FAILURES = redis.RedisError
+ANSWERED = redis.ResponseError
+# What django-redis already turns into a miss; any other failure is raised as ConnectionError.
+IGNORED_BY_DJANGO_REDIS = (redis.ConnectionError, redis.TimeoutError)
 
 
 class PausedError(redis.ConnectionError):
@@ -52,18 +64,22 @@ class PauseAfterFailure:
             raise PausedError("Redis failed a moment ago; the cache is skipped for now")
         try:
             return call(*args, **kwargs)
-        except PausedError:
+        except (PausedError, ANSWERED):
             raise
-        except FAILURES:
+        except FAILURES as error:
             if server not in _paused_until or time.monotonic() >= _paused_until[server]:
-                # Once per pause, not per call; the address only, never a key or a value.
+                # Once per pause, not per call; the error's kind only (InvalidResponse: the
+                # URL names something that is not Redis), never a key, a value or a reply.
                 logger.warning(
-                    "Redis did not answer; the cache is skipped for %s s (pages come from "
-                    "the database meanwhile)",
+                    "Redis did not answer (%s); the cache is skipped for %s s (pages come "
+                    "from the database meanwhile)",
+                    type(error).__name__,
                     settings.CACHE_FAILURE_PAUSE,
                 )
             _paused_until[server] = time.monotonic() + settings.CACHE_FAILURE_PAUSE
-            raise
+            if isinstance(error, IGNORED_BY_DJANGO_REDIS):
+                raise
+            raise redis.ConnectionError(f"not a Redis reply ({type(error).__name__})") from error
 
     def connect(self):
         return self._guarded(super().connect)

@@ -115,6 +115,33 @@ class TcpProxy:
         self.listener.close()
 
 
+class GarbageServer:
+    """A TCP server that answers whatever it is sent with ``reply`` and closes: what a
+    redis:// CACHE_URL meets at another service's port (nginx, a TLS-only Redis)."""
+
+    def __init__(self, reply: bytes):
+        self.reply = reply
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.answered = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with client, contextlib.suppress(OSError):
+                client.settimeout(2)
+                if client.recv(65536):
+                    client.sendall(self.reply)
+                    self.answered += 1
+
+    def close(self):
+        self.listener.close()
+
+
 # Two connections racing on PostgreSQL's row locks: what two instances (or two members of
 # staff) saving at the same moment look like to each other. Tests marked transaction=True.
 

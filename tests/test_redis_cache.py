@@ -18,7 +18,7 @@ from django_redis.cache import RedisCache
 from regions.middleware import SESSION_KEY
 from regions.models import Region
 from regions.sessions import SessionStore
-from tests.support import DEAD_REDIS, TcpProxy, clear_caches, redis_caches
+from tests.support import DEAD_REDIS, GarbageServer, TcpProxy, clear_caches, redis_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,41 @@ def test_pages_render_while_redis_is_down(client, regions, dead_redis, url, text
     assert text in response.content.decode()
     # A refused connection costs nothing like a socket timeout per cache call.
     assert time.monotonic() - started < 2
+
+
+# What a redis:// CACHE_URL gets from a server that is not Redis: nginx's answer to a
+# request it cannot parse, a TLS alert, a line that is no reply at all.
+NOT_REDIS = {
+    "nginx": b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nConnection: close\r\n\r\n",
+    "tls": b"\x15\x03\x01\x00\x02\x02\x46",
+    "garbage": b"garbage\r\n",
+}
+
+
+@pytest.mark.parametrize("reply", NOT_REDIS.values(), ids=NOT_REDIS.keys())
+def test_pages_render_when_the_cache_url_is_not_a_redis(client, regions, settings, caplog, reply):
+    """Garbage in place of Redis replies is a broken cache like a stopped Redis: pages come
+    from the database, the failure is logged once per pause, and /readyz names the cache."""
+    server = GarbageServer(reply)
+    try:
+        settings.CACHES = redis_caches(f"redis://127.0.0.1:{server.port}/5")
+        settings.SESSION_ENGINE = "regions.sessions"
+        settings.CACHE_FAILURE_PAUSE = 60
+        home = client.get("/")
+        choice = client.post(reverse("regions:choose"), {"region": "perm-krai", "next": "/"})
+        chosen = client.get("/zashchita-prav/")
+        ready = client.get("/readyz")
+    finally:
+        server.close()
+    assert home.status_code == 200
+    assert "Ваш регион\u00a0— город Москва?" in home.text
+    assert choice.status_code == 302
+    assert "Ваш регион: <strong>Пермский край</strong>" in chosen.text
+    assert ready.content.decode() == "database: ok\ncache: unavailable\n"
+    assert server.answered >= 1
+    # The first garbage starts the pause; the other pages did not ask the server again.
+    [warning] = [r for r in caplog.records if r.name == "omsportal.rediscache"]
+    assert "skipped for 60" in warning.getMessage()
 
 
 def test_region_choice_works_while_redis_is_down(client, regions, dead_redis):
