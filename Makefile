@@ -75,7 +75,7 @@ lint: $(STAMP) ## ruff, migrations in step with models, the lock in step with py
 # Production settings as a deployment sets them: DEBUG off, a random key, a real host name,
 # PostgreSQL and Redis URLs (nothing connects to them during the check).
 PROD_CHECK_ENV := DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=oms.example.ru \
-	CSRF_TRUSTED_ORIGINS=https://oms.example.ru \
+	CSRF_TRUSTED_ORIGINS=https://oms.example.ru SITE_URL=https://oms.example.ru \
 	DATABASE_URL=postgres://omsportal@db.invalid:5432/omsportal CACHE_URL=redis://cache.invalid:6379/0
 
 .PHONY: check-deploy hadolint

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -53,6 +54,32 @@ def env_rate(name: str, default: str) -> str:
     return value.lower()
 
 
+def env_site_url(name: str, default: str) -> str:
+    """The site's own address, scheme and host (and port) only: links in mails, robots.txt and
+    on pages are made from it, so «oms.example.ru» or a path would print broken links."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises for a port that is no number)
+    except ValueError:
+        parts = parts._replace(scheme="")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ImproperlyConfigured(
+            f"{name} is the site's address as visitors open it, scheme and host only, such as "
+            f"https://oms.example.ru or http://localhost:8000; not {value!r}."
+        )
+    return value.rstrip("/")
+
+
 DEBUG = env.bool("DEBUG", default=False)
 
 # Keys as they are, not through django-environ: it reads a value starting with «$» as the name of
@@ -74,12 +101,14 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set (a comma-separated list of host names).")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
-# The site's own address, as printed on pages («Страница сайта: …»). Never taken from the
-# request: a page is the same whatever Host or port a client sends.
-SITE_URL = env.str(
+# The site's own address, as printed on pages («Страница сайта: …»), in mails and robots.txt.
+# Never taken from the request: a page is the same whatever Host or port a client sends. The
+# default is a guess, so `check --deploy` warns until it is set (omsportal/checks.py).
+SITE_URL_SET = bool(os.environ.get("SITE_URL", "").strip())
+SITE_URL = env_site_url(
     "SITE_URL",
     default="http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}",
-).rstrip("/")
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -100,6 +129,8 @@ INSTALLED_APPS = [
     "appeals",
     "legal",
     "company",
+    # The project's own system checks (omsportal/checks.py).
+    "omsportal.apps.OmsportalConfig",
     # Last, as its documentation asks: it watches every model's file fields.
     "django_cleanup.apps.CleanupConfig",
 ]

@@ -1,5 +1,6 @@
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from http import HTTPStatus
@@ -131,6 +132,13 @@ def test_a_region_header_named_as_sent_is_a_clear_start_up_error():
         ("APPEALS_RATE_PER_CONTACT", "5 per day", "APPEALS_RATE_PER_CONTACT is a rate"),
         # A window of zero minutes divided by zero on every request.
         ("REGION_CHOICE_RATE", "10/0m", "REGION_CHOICE_RATE is a rate"),
+        # Links in mails and robots.txt would have been «oms.example.ru/obrashchenie/…».
+        ("SITE_URL", "oms.example.ru", "SITE_URL is the site's address"),
+        ("SITE_URL", "localhost:8000", "not 'localhost:8000'"),
+        ("SITE_URL", "ftp://oms.example.ru", "such as https://oms.example.ru"),
+        ("SITE_URL", "https://oms.example.ru/portal?x=1", "scheme and host only"),
+        ("SITE_URL", "https://", "SITE_URL is the site's address"),
+        ("SITE_URL", "https://oms.example.ru:https", "SITE_URL is the site's address"),
     ],
 )
 def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value, message):
@@ -235,3 +243,52 @@ def test_the_proxy_header_marks_requests_secure(client, regions, settings):
     )
     assert response.status_code == HTTPStatus.FOUND  # not the redirect to HTTPS
     assert response.cookies["sessionid"]["secure"]
+
+
+def test_the_site_url_keeps_its_scheme_host_and_port():
+    site_url = settings_json(
+        "print(json.dumps(settings.SITE_URL))", SITE_URL=" http://localhost:8000/ "
+    )
+    assert site_url == "http://localhost:8000"
+
+
+# As `make check-deploy` sets production (nothing connects to the database or the cache).
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "oms.example.ru",
+    "CSRF_TRUSTED_ORIGINS": "https://oms.example.ru",
+    "DATABASE_URL": "postgres://omsportal@db.invalid:5432/omsportal",
+    "CACHE_URL": "redis://cache.invalid:6379/0",
+}
+
+
+def check_deploy(**env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **PRODUCTION, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_check_deploy_says_when_the_site_url_is_a_guess():
+    """Unset, the confirmation mail's status link was https://<first host>/…, wrong for a site
+    served over plain HTTP or on a port (the compose stack: http://localhost:8000)."""
+    result = check_deploy()
+    assert result.returncode != 0
+    assert "SITE_URL is not set: mails and pages link to https://oms.example.ru" in result.stderr
+    assert "omsportal.W001" in result.stderr
+
+
+def test_check_deploy_says_when_the_site_url_is_not_an_allowed_host():
+    result = check_deploy(SITE_URL="https://www.oms.example.ru")
+    assert result.returncode != 0
+    assert "SITE_URL's host www.oms.example.ru is not in ALLOWED_HOSTS" in result.stderr
+    assert "omsportal.W001" not in result.stderr
+
+
+def test_check_deploy_passes_with_the_site_url_set():
+    result = check_deploy(SITE_URL="https://oms.example.ru")
+    assert result.returncode == 0, result.stderr
