@@ -19,6 +19,18 @@ from .logs import log_request, request_id_from, request_id_var
 disallowed_host_logger = logging.getLogger("django.security.DisallowedHost")
 
 
+# Long enough for any real host name and port.
+REFUSED_HOST_SHOWN = 100
+
+
+def refused_host(request) -> str:
+    """The Host as sent, quoted, at most REFUSED_HOST_SHOWN characters, anything unprintable
+    escaped (repr): a log line no client can forge or flood."""
+    sent = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    shown = repr(sent[:REFUSED_HOST_SHOWN])
+    return shown + "…" if len(sent) > REFUSED_HOST_SHOWN else shown
+
+
 class HostMiddleware:
     """Health probes answered whatever the Host; any other unknown Host refused with a 400.
 
@@ -45,9 +57,12 @@ class HostMiddleware:
             probe = self.probes.get(request.path_info)
             if probe is not None:
                 return probe(request)
-            # A warning without a traceback, and without the header's value: it comes from
-            # whoever sent the request.
-            disallowed_host_logger.warning("Refused a request for a host not in ALLOWED_HOSTS")
+            # A warning without a traceback. It names the host: with ALLOWED_HOSTS wrong every
+            # page is this 400 while the probes say 200, and the name is what to add. The
+            # value is the client's, so it is cut short and its control characters escaped.
+            disallowed_host_logger.warning(
+                "Refused a request for a host not in ALLOWED_HOSTS: %s", refused_host(request)
+            )
             return self.bad_host_response()
         return self.get_response(request)
 

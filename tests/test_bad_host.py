@@ -44,7 +44,26 @@ def test_every_page_is_a_russian_400_for_an_unknown_host(client, regions, caplog
     refusals = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
     assert [r.levelno for r in refusals] == [logging.WARNING]
     assert refusals[0].exc_info is None
-    assert SCANNER not in refusals[0].getMessage()
+    # What the operator adds to ALLOWED_HOSTS if it is their own name.
+    assert refusals[0].getMessage() == (
+        f"Refused a request for a host not in ALLOWED_HOSTS: '{SCANNER}'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "logged"),
+    [
+        ("oms.example.ru:8443", "'oms.example.ru:8443'"),
+        ("evil\x1b[31m.test\r\nforged line", "'evil\\x1b[31m.test\\r\\nforged line'"),
+        ("a" * 5000, "'" + "a" * 100 + "'…"),
+    ],
+)
+def test_the_refused_host_is_named_short_and_escaped(client, caplog, host, logged):
+    """A wrong ALLOWED_HOSTS makes every page this 400 while the probes say 200: the warning
+    names the host to add, and no client can put a line break or megabytes into the log."""
+    assert client.get("/", HTTP_HOST=host).status_code == HTTPStatus.BAD_REQUEST
+    [refusal] = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
+    assert refusal.getMessage() == f"Refused a request for a host not in ALLOWED_HOSTS: {logged}"
 
 
 def test_a_form_post_for_an_unknown_host_is_a_400_and_changes_nothing(client, regions, caplog):
