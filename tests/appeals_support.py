@@ -61,16 +61,18 @@ def make_appeal(region_slug: str = "tomsk-oblast", **fields):
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1: records what it accepts; `refuse` makes it answer 451."""
+    """aiosmtpd on 127.0.0.1: records what it accepts; `refuse` makes it answer 451, to every
+    mail or (`refuse_to`) to those for these addresses."""
 
     def __init__(self):
         self.messages = []
         self.refuse = False
+        self.refuse_to: set[str] = set()
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
+        if self.refuse or self.refuse_to & set(envelope.rcpt_tos):
             return "451 4.3.0 Mailbox temporarily unavailable, try again later"
         self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"

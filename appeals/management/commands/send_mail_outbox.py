@@ -36,8 +36,18 @@ class Command(BaseCommand):
                     self.stderr.write(str(error))
                     said = str(error)
             else:
+                said_sent = f"Отправлено: {result.sent}, не удалось: {result.failed}"
+                # A single pass (cron) exits 1 when mails failed and none went: the server or
+                # its account is the likely cause, and cron alerts only on an exit status. One
+                # mail failing among others sent is its own matter (admin, the error log): it
+                # is retried, and cron is not woken every minute for it.
+                if loop is None and result.failed and not result.sent:
+                    raise CommandError(
+                        f"{said_sent}: почтовый сервер не принял ни одного письма"
+                        " (ошибки — в «Исходящих письмах» в админке)"
+                    )
                 if result.sent or result.failed or options["verbosity"] > 1:
-                    self.stdout.write(f"Отправлено: {result.sent}, не удалось: {result.failed}")
+                    self.stdout.write(said_sent)
             if loop is None:
                 return
             time.sleep(loop)
