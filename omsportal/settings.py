@@ -380,6 +380,14 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_CLIENT_IP_CALLABLE = "omsportal.security.client_ip"
 AXES_CLIENT_STR_CALLABLE = "omsportal.security.axes_client_str"
 AXES_VERBOSE = False
+# Each staff login's address and browser (axes_accesslog) is kept this many days, then deleted
+# by scripts/clear-sessions (purge_admin_logins); django-axes itself keeps them for ever.
+ADMIN_ACCESS_LOG_DAYS = env.int("ADMIN_ACCESS_LOG_DAYS", default=90)
+if ADMIN_ACCESS_LOG_DAYS < 1:
+    # 0 would delete the log of a login made a minute ago, a negative number all of it.
+    raise ImproperlyConfigured(
+        f"ADMIN_ACCESS_LOG_DAYS is a number of days from 1, not {ADMIN_ACCESS_LOG_DAYS}."
+    )
 # The visitor's address (omsportal/security.py): CLIENT_IP_HEADER, which nginx sets from its
 # own view of the peer (deploy/nginx.conf), is believed only from the addresses or networks in
 # TRUSTED_PROXIES (our nginx); from anywhere else, and with TRUSTED_PROXIES empty, REMOTE_ADDR.

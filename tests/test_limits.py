@@ -12,6 +12,7 @@
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -213,7 +214,19 @@ def test_expired_sessions_are_deleted_on_a_schedule():
     assert "python manage.py clearsessions" in script
     assert "python manage.py clear_import_uploads" in script
     assert "python manage.py purge_appeals" in script  # what the privacy page promises
+    assert "python manage.py purge_admin_logins" in script  # staff logins' addresses
     assert 'interval="${CLEARSESSIONS_INTERVAL:-86400}"' in script  # once a day
+
+
+def leave_an_upload_unapplied(env: dict) -> Path:
+    """A contact table uploaded in admin an hour ago and never applied; its folder."""
+    pending = Path(env["MEDIA_ROOT"]) / PENDING_DIR
+    pending.mkdir(parents=True)
+    left = pending / ("0" * 32)
+    left.write_bytes("Регион;Код контакта\n".encode())
+    hour_ago = time.time() - 3600
+    os.utime(left, (hour_ago, hour_ago))
+    return pending
 
 
 @pytest.mark.django_db(transaction=True)
@@ -232,12 +245,7 @@ def test_the_scheduled_command_deletes_expired_sessions_only(regions, editor, tm
     env = deployment_env(tmp_path, database_url(), CLEARSESSIONS_INTERVAL="0")
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     # And a contact table uploaded in admin an hour ago and never applied.
-    pending = Path(env["MEDIA_ROOT"]) / PENDING_DIR
-    pending.mkdir(parents=True)
-    left = pending / ("0" * 32)
-    left.write_bytes("Регион;Код контакта\n".encode())
-    hour_ago = time.time() - 3600
-    os.utime(left, (hour_ago, hour_ago))
+    pending = leave_an_upload_unapplied(env)
     # And two closed appeals: one long enough ago for its personal data to go, one not.
     old, _ = make_appeal()
     recent, _ = make_appeal(email="recent@example.com")
@@ -258,3 +266,42 @@ def test_the_scheduled_command_deletes_expired_sessions_only(regions, editor, tm
     assert (old.name, old.email, old.text) == ("", "", "")
     assert old.personal_data_removed_at is not None
     assert recent.email == "recent@example.com" and recent.personal_data_removed_at is None
+
+
+def test_every_clean_up_step_runs_though_one_fails_and_the_run_exits_1(tmp_path):
+    """With `set -e`, a failing clearsessions skipped the purge of appeals' personal data (the
+    privacy page's promise) and everything after it. Here the sessions table is gone."""
+    from tests.test_instances import deployment_env, manage
+
+    env = deployment_env(
+        tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", CLEARSESSIONS_INTERVAL="0"
+    )
+    manage(env, "migrate", "--noinput", "-v0")
+    pending = leave_an_upload_unapplied(env)
+    # As Django writes times into SQLite: UTC, no offset.
+    now = timezone.now().replace(tzinfo=None)
+    logins = [now - timedelta(days=settings.ADMIN_ACCESS_LOG_DAYS + 1), now - timedelta(days=1)]
+    with sqlite3.connect(tmp_path / "db.sqlite3") as database:
+        database.execute("DROP TABLE django_session")
+        database.executemany(
+            "INSERT INTO axes_accesslog (user_agent, ip_address, username, http_accept,"
+            " path_info, session_hash, attempt_time) VALUES ('Firefox', '203.0.113.7',"
+            " 'editor', '*/*', '/admin/login/', '', ?)",
+            [(str(at),) for at in logins],
+        )
+
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "clear-sessions")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "clear-sessions: failed: clearsessions" in result.stderr
+    assert list(pending.iterdir()) == []  # the steps after it ran
+    assert "Очищено обращений: 0" in result.stdout
+    with sqlite3.connect(tmp_path / "db.sqlite3") as database:
+        kept = database.execute("SELECT attempt_time FROM axes_accesslog").fetchall()
+    assert [at for (at,) in kept] == [str(logins[1])]
