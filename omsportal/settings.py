@@ -80,6 +80,28 @@ def env_site_url(name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+def env_url(name: str, default: str, *, schemes: dict, example: str) -> str:
+    """A service's URL, its scheme one django-environ knows. Left to django-environ, an empty
+    DATABASE_URL was «KeyError: 'ENGINE'» and an empty CACHE_URL «Invalid cache schema »,
+    neither naming the variable. The message never repeats the URL: it may hold a password."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    value = value.strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is set but empty: give a URL such as {example}, or unset it for the "
+            f"default {default}."
+        )
+    scheme = urlsplit(value).scheme if "://" in value else ""
+    if scheme not in schemes:
+        raise ImproperlyConfigured(
+            f"{name} is not a URL this site reads: it must start with one of "
+            f"{', '.join(sorted(s + '://' for s in schemes))}, e.g. {example}."
+        )
+    return value
+
+
 DEBUG = env.bool("DEBUG", default=False)
 
 # Keys as they are, not through django-environ: it reads a value starting with «$» as the name of
@@ -199,7 +221,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env_url(
+            "DATABASE_URL",
+            f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
+            schemes=env.DB_SCHEMES,
+            example="postgres://user:password@host:5432/omsportal",
+        )
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reuse connections between requests; the health check drops ones the server closed.
@@ -230,7 +259,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://omsportal")}
+CACHES = {
+    "default": env.cache_url_config(
+        env_url(
+            "CACHE_URL",
+            "locmemcache://omsportal",
+            schemes=env.CACHE_SCHEMES,
+            example="redis://127.0.0.1:6379/1",
+        )
+    )
+}
 # A local-memory cache is one per process: nothing a visitor's next request may meet on another
 # process (a session) can live there.
 SHARED_CACHE = CACHES["default"]["BACKEND"] not in {

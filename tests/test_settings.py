@@ -139,6 +139,12 @@ def test_a_region_header_named_as_sent_is_a_clear_start_up_error():
         ("SITE_URL", "https://oms.example.ru/portal?x=1", "scheme and host only"),
         ("SITE_URL", "https://", "SITE_URL is the site's address"),
         ("SITE_URL", "https://oms.example.ru:https", "SITE_URL is the site's address"),
+        # Were «KeyError: 'ENGINE'» and «Invalid cache schema », naming no variable.
+        ("DATABASE_URL", "", "DATABASE_URL is set but empty: give a URL such as postgres://"),
+        ("DATABASE_URL", " ", "DATABASE_URL is set but empty"),
+        ("CACHE_URL", "", "CACHE_URL is set but empty: give a URL such as redis://"),
+        ("DATABASE_URL", "db.internal:5432/omsportal", "DATABASE_URL is not a URL this site"),
+        ("CACHE_URL", "127.0.0.1:6379", "CACHE_URL is not a URL this site reads"),
     ],
 )
 def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value, message):
@@ -147,6 +153,14 @@ def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value,
     result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.test", **{name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_refused_database_url_is_not_repeated_with_its_password():
+    result = load_settings(
+        SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.test", DATABASE_URL="postgress://u:s3cr3t@db/oms"
+    )
+    assert "DATABASE_URL is not a URL this site reads" in result.stderr
+    assert "s3cr3t" not in result.stderr
 
 
 def test_a_rates_unit_is_read_whatever_its_case():
