@@ -8,6 +8,7 @@ written here.
 
 import http.client
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,16 @@ def nginx_available() -> bool:
     return Path(NGINX).exists()
 
 
+def upstream_conf(ports: list[int]) -> str:
+    """The shipped upstream.conf with these local ports for its servers, each with the
+    parameters of the shipped servers (max_fails, fail_timeout), so tests see what production
+    gets."""
+    shipped = (ROOT / "deploy" / "nginx" / "upstream.conf").read_text()
+    parameters = re.search(r"^ *server \S+?( [^;]*)?;$", shipped, re.M).group(1) or ""
+    servers = "".join(f"    server 127.0.0.1:{port}{parameters};\n" for port in ports)
+    return re.sub(r"(?:^ *server .*\n)+", lambda _: servers, shipped, count=1, flags=re.M)
+
+
 class Nginx:
     def __init__(self, upstreams: list[int], *, balancers: str | None = None):
         """``balancers``: nginx/balancers.conf's text instead of the shipped one."""
@@ -40,10 +51,7 @@ class Nginx:
         self.port = free_port()
         shutil.copy(ROOT / "deploy" / "nginx.conf", workdir / "nginx.conf")
         shutil.copytree(ROOT / "deploy" / "nginx", workdir / "nginx")
-        servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstreams)
-        (workdir / "nginx" / "upstream.conf").write_text(
-            f"upstream omsportal {{\n{servers}    keepalive 16;\n    keepalive_timeout 4s;\n}}\n"
-        )
+        (workdir / "nginx" / "upstream.conf").write_text(upstream_conf(upstreams))
         (workdir / "nginx" / "listen.conf").write_text(f"listen 127.0.0.1:{self.port};\n")
         if balancers is not None:
             (workdir / "nginx" / "balancers.conf").write_text(balancers)
