@@ -1,6 +1,9 @@
 """What the README's «Operations» section tells an operator to do, done here."""
 
 import json
+import re
+import shutil
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from company.models import Company
-from tests.factories import WORKDAYS, make_representative, registry_file
+from tests.factories import PDF_BYTES, WORKDAYS, make_representative, registry_file
 from tests.support import clear_caches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,6 +88,47 @@ def test_backup_and_restore_into_an_empty_database_loses_nothing(
 
     call_command("loaddata", backup, verbosity=0)
     assert snapshot() == before
+
+
+def readme_commands(*starts: str) -> list[str]:
+    """The README's shell lines that begin so, as an operator would copy them."""
+    readme = (ROOT / "README.md").read_text()
+    lines = [line.split("  #")[0].strip() for line in readme.splitlines()]
+    return [next(line for line in lines if line.startswith(start)) for start in starts]
+
+
+def test_the_uploads_backed_up_as_the_readme_says_are_restored_as_it_says(
+    client, regions, settings, tmp_path
+):
+    """The README gave `tar czf` for the uploads and no way back."""
+    settings.MEDIA_ROOT = tmp_path / "var" / "media"
+    item = registry_file(region=regions.by_slug["tomsk-oblast"])
+    backup, restore = readme_commands("tar czf media.tgz", "rm -rf var/media && tar xzf")
+    subprocess.run(backup, shell=True, cwd=tmp_path, check=True)  # noqa: S602 (the README's)
+    shutil.rmtree(settings.MEDIA_ROOT)
+    (settings.MEDIA_ROOT / "stray").mkdir(parents=True)  # what the volume held since
+
+    subprocess.run(restore, shell=True, cwd=tmp_path, check=True)  # noqa: S602
+    clear_caches()
+    response = client.get(f"/files/{item.pk}/")
+    assert response.status_code == 200
+    assert response.getvalue() == PDF_BYTES
+    assert sorted(p.name for p in settings.MEDIA_ROOT.iterdir()) == [Path(item.file.name).parts[0]]
+
+
+def test_the_readme_stops_the_instances_before_pg_restore():
+    """pg_restore --clean drops every table under the instances still serving."""
+    readme = (ROOT / "README.md").read_text()
+    restore = readme.index("pg_restore --clean")
+    stops = [m.start() for m in re.finditer(r"docker compose stop web web-2", readme)]
+    assert "with the web instances, the mailer and the clean-up stopped" in readme[:restore]
+    assert stops and all(stop < readme.index("pg_restore --clean", stop) for stop in stops)
+
+
+def test_the_compose_files_loaddata_warns_that_a_second_load_overwrites_staff_edits():
+    header = (ROOT / "docker-compose.yml").read_text().split("\n\n", 1)[0]
+    load = header.index("manage.py loaddata")
+    assert "puts the fixtures' values back over what\n#     staff have entered" in header[load:]
 
 
 @pytest.mark.django_db
