@@ -216,9 +216,16 @@ class RegistryFileAdmin(admin.ModelAdmin):
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter), "published_on")
     search_fields = ("title",)
     date_hierarchy = "published_on"
-    autocomplete_fields = ("region",)
+    # The region is a plain select, not autocomplete: autocomplete's select is filled by
+    # JavaScript, and without it a regional file was saved as one for all Russia. 23 regions fit.
     readonly_fields = ("human_size", "updated_at")
     list_select_related = ("region",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            # An empty choice is a file for all Russia: say so, not «---------».
+            kwargs["empty_label"] = "Вся Россия"
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="регион", ordering="region__order")
     def region_name(self, registry_file):

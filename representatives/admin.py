@@ -32,7 +32,9 @@ class ReceptionHoursFormSet(LabelledInlineFormSet):
 class ReceptionHoursInline(admin.TabularInline):
     model = ReceptionHours
     formset = ReceptionHoursFormSet
-    extra = 1
+    # Empty rows for staff without JavaScript («Добавить ещё» needs it): a day with a break is
+    # two intervals.
+    extra = 2
 
 
 # Multi-line fields (phones, address, notes) as the browser sends them, read as saved.
@@ -53,7 +55,8 @@ class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmi
     list_select_related = ("region",)
     search_fields = ("role", "person", "phones", "email", "address", "code", "region__name")
     formfield_overrides = LINE_BREAKS
-    autocomplete_fields = ("region",)
+    # The region is a plain select: autocomplete's is filled by JavaScript, and without it the
+    # select stayed empty and no contact could be added. 23 regions fit in a select.
     readonly_fields = ("created_at", "updated_at")
     inlines = (ReceptionHoursInline,)
     fieldsets = (
@@ -69,7 +72,8 @@ class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmi
 
 class RepresentativeInline(admin.StackedInline):
     model = Representative
-    extra = 0
+    # One empty row: «Добавить ещё» needs JavaScript, and without it no contact could be added here.
+    extra = 1
     show_change_link = True  # contacts are edited on their own page, with their hours
     formfield_overrides = LINE_BREAKS
     fields = (

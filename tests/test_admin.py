@@ -11,6 +11,7 @@ from representatives.models import Representative
 
 from .factories import (
     PDF_BYTES,
+    form_value,
     make_representative,
     management,
     region_form,
@@ -264,3 +265,42 @@ def test_bulk_delete_says_how_many_without_bending_the_noun(staff, regions):
         follow=True,
     )
     assert messages_shown(response) == ["Удалено записей: 1 (страховой представитель)."]
+
+
+def select_options(html: str, name: str) -> list[str]:
+    """The texts of a select's options, as a browser without JavaScript offers them."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no select {name}"
+    return [text.strip() for text in re.findall(r"<option[^>]*>([^<]*)</option>", select[1])]
+
+
+def test_registry_file_region_is_chosen_without_javascript(staff, regions, media_root):
+    """The region was an autocomplete select that JavaScript fills: without it the add page
+    offered only the empty choice, and a regional file was saved for all Russia; a file's page
+    offered only its own region, so the file could not be moved."""
+    added = select_options(staff.get("/admin/regions/registryfile/add/").content.decode(), "region")
+    assert added[0] == "Вся Россия"
+    assert len(added) == 1 + len(regions.regions) and "Томская область" in added
+    item = registry_file(region=regions.by_slug["perm-krai"])
+    url = f"/admin/regions/registryfile/{item.pk}/change/"
+    assert "Томская область" in select_options(staff.get(url).content.decode(), "region")
+    response = staff.post(
+        url,
+        {
+            "title": item.title,
+            "kind": item.kind,
+            "region": regions.by_slug["tomsk-oblast"].pk,
+            "published_on": form_value(item.published_on),
+        },
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert RegistryFile.objects.get().region.slug == "tomsk-oblast"
+
+
+def test_a_region_page_offers_an_empty_contact_row_without_javascript(staff, regions):
+    """«Добавить ещё» is admin JavaScript: with no empty row, no contact could be added here."""
+    region = regions.by_slug["perm-krai"]
+    url = f"/admin/regions/region/{region.pk}/change/"
+    page = staff.get(url).content.decode()
+    assert 'name="representatives-0-role"' in page
+    assert 'name="representatives-1-role"' not in page  # one row, not a wall of them

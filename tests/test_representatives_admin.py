@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -282,3 +284,32 @@ def test_a_contact_saved_without_a_channel_earlier_does_not_block_the_list(clien
     assert response.status_code == 302
     silent.refresh_from_db()
     assert (silent.order, silent.is_active) == (5, False)
+
+
+def test_a_representative_is_added_without_javascript(client, staff, regions, perm):
+    """The region was an autocomplete select that JavaScript fills: without it the select was
+    empty, the region required, and no representative could be added at all."""
+    html = client.get(reverse("admin:representatives_representative_add")).content.decode()
+    select = re.search(r'<select name="region"[^>]*>(.*?)</select>', html, re.S)[1]
+    assert select.count("<option") == 1 + len(regions.regions)
+    # Two empty rows of hours: a day with a break is two intervals, and «Добавить ещё» is
+    # JavaScript too.
+    assert 'name="hours-1-weekday"' in html and 'name="hours-2-weekday"' not in html
+    data = {
+        "region": perm.pk,
+        "level": "2",
+        "code": "perm-no-js",
+        "role": "Страховой представитель (без JavaScript)",
+        "phones": "8 (342) 200-00-02",
+        "order": "0",
+        "is_active": "on",
+        **management("hours", total=2),
+    }
+    for row, (opens, closes) in enumerate((("09:00", "13:00"), ("14:00", "18:00"))):
+        data |= {f"hours-{row}-weekday": "1", f"hours-{row}-opens": opens}
+        data |= {f"hours-{row}-closes": closes}
+    response = client.post(reverse("admin:representatives_representative_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    added = Representative.objects.get(role="Страховой представитель (без JavaScript)")
+    assert added.region == perm
+    assert added.hour_groups[0].times == "09:00–13:00, 14:00–18:00"

@@ -8,6 +8,11 @@ unknown Permissions-Policy feature) while staff log in, open pages and add an in
 import pytest
 from django.contrib.auth import get_user_model
 
+from regions.models import RegistryFile
+from representatives.models import Representative
+
+from ..factories import PDF_BYTES
+
 PASSWORD = "пароль-для-браузера-2026"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,3 +59,55 @@ def test_admin_works_under_the_strict_policy(live_server, regions, editor, chrom
     assert rows.count() == before + 1
     context.close()
     assert complaints == []
+
+
+def test_staff_without_javascript_choose_regions_and_add_rows(
+    live_server, regions, editor, chromium
+):
+    """Autocomplete selects are filled by JavaScript: without it a registry file went to all
+    Russia and no representative could be added (the region required, its select empty)."""
+    context = chromium.new_context(java_script_enabled=False, base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/admin/login/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+    page.goto("/admin/representatives/representative/add/")
+    page.select_option("select[name=region]", label="Пермский край")
+    page.select_option("select[name=level]", "2")
+    page.fill("input[name=code]", "perm-no-js")
+    page.fill("input[name=role]", "Страховой представитель (без JavaScript)")
+    page.fill("textarea[name=phones]", "8 (342) 200-00-03")
+    for row, (opens, closes) in enumerate((("09:00", "13:00"), ("14:00", "18:00"))):
+        page.select_option(f"select[name='hours-{row}-weekday']", "1")
+        page.fill(f"input[name='hours-{row}-opens']", opens)
+        page.fill(f"input[name='hours-{row}-closes']", closes)
+    page.click("input[name=_save]")
+    assert "Добавлено" in page.locator(".messagelist").inner_text()
+
+    tomsk = regions.by_slug["tomsk-oblast"]
+    page.goto(f"/admin/regions/region/{tomsk.pk}/change/")
+    page.select_option("select[name='representatives-0-level']", "3")
+    page.fill("input[name='representatives-0-code']", "tomsk-no-js")
+    page.fill("input[name='representatives-0-role']", "Добавлен на странице региона без JS")
+    page.fill("textarea[name='representatives-0-phones']", "8 (3822) 20-00-04")
+    page.click("input[name=_continue]")
+    assert "Изменения сохранены" in page.locator(".messagelist").inner_text()
+
+    page.goto("/admin/regions/registryfile/add/")
+    page.fill("input[name=title]", "Реестр МО Томской области")
+    page.select_option("select[name=region]", label="Томская область")
+    page.set_input_files(
+        "input[name=file]",
+        {"name": "reestr.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES},
+    )
+    page.click("input[name=_save]")
+    assert "Добавлено" in page.locator(".messagelist").inner_text()
+    context.close()
+
+    added = Representative.objects.get(code="perm-no-js")
+    assert added.region.slug == "perm-krai"
+    assert added.hour_groups[0].times == "09:00–13:00, 14:00–18:00"
+    assert Representative.objects.get(code="tomsk-no-js").region == tomsk
+    assert RegistryFile.objects.get().region == tomsk
