@@ -6,12 +6,14 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
-from regions.models import Region, RegistryFile
+from legal.models import LegalAct
+from regions.models import Region, RegistryFile, Subject
 from representatives.models import Representative
 
 from .factories import (
     PDF_BYTES,
     form_value,
+    make_company,
     make_representative,
     management,
     region_form,
@@ -304,3 +306,68 @@ def test_a_region_page_offers_an_empty_contact_row_without_javascript(staff, reg
     page = staff.get(url).content.decode()
     assert 'name="representatives-0-role"' in page
     assert 'name="representatives-1-role"' not in page  # one row, not a wall of them
+
+
+@pytest.fixture
+def content_editor(client, django_user_model):
+    """A staff member given the role «Редакторы содержания» as README says: not a superuser."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("redaktor", is_staff=True)
+    user.groups.add(Group.objects.get(name="Редакторы содержания"))
+    client.force_login(user)
+    return client
+
+
+def test_a_content_editor_keeps_the_content(content_editor, regions, media_root):
+    """The role the migrations create lets a staff member do the editors' work."""
+    perm = regions.by_slug["perm-krai"]
+    url = f"/admin/regions/region/{perm.pk}/change/"
+    response = content_editor.post(url, region_form(perm, hotline_phone="8 (342) 200-00-09"))
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    assert Region.objects.get(pk=perm.pk).hotline_phone == "8 (342) 200-00-09"
+    response = content_editor.post(
+        "/admin/regions/registryfile/add/",
+        {
+            "title": "Реестр МО",
+            "kind": "registry",
+            "region": perm.pk,
+            "file": upload("reestr.pdf", PDF_BYTES),
+            "published_on": "01.11.2026",
+        },
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    item = RegistryFile.objects.get()
+    response = content_editor.post(
+        f"/admin/regions/registryfile/{item.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == HTTPStatus.FOUND and not RegistryFile.objects.exists()
+    representative = make_representative(perm)
+    for page in (
+        "/admin/representatives/representative/add/",
+        f"/admin/representatives/representative/{representative.pk}/delete/",
+        "/admin/representatives/representative/import/",
+        "/admin/legal/legalact/add/",
+        f"/admin/company/company/{make_company().pk}/change/",
+    ):
+        assert content_editor.get(page).status_code == HTTPStatus.OK, page
+    index = content_editor.get("/admin/").content.decode()
+    assert "Пользователи" not in index and "Обращения граждан" not in index
+
+
+def test_a_content_editor_cannot_delete_regions_or_edit_reference_data(content_editor, regions):
+    perm = regions.by_slug["perm-krai"]
+    subject = Subject.objects.first()
+    act = LegalAct.objects.first()
+    refused = [
+        content_editor.get(f"/admin/regions/region/{perm.pk}/delete/"),
+        content_editor.post(f"/admin/regions/region/{perm.pk}/delete/", {"post": "yes"}),
+        content_editor.get("/admin/regions/region/add/"),
+        content_editor.post(f"/admin/regions/subject/{subject.pk}/change/", {"name": "Другое"}),
+        content_editor.get(f"/admin/legal/legalact/{act.pk}/delete/"),
+        content_editor.get("/admin/company/company/add/"),
+        content_editor.get("/admin/auth/user/"),
+    ]
+    assert [response.status_code for response in refused] == [HTTPStatus.FORBIDDEN] * 7
+    assert Region.objects.filter(pk=perm.pk).exists()
+    assert Subject.objects.get(pk=subject.pk).name == subject.name
