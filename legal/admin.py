@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 
-from regions.admin import LabelledInlineFormSet
+from regions.admin import LabelledInlineFormSet, SaysWhyKept
 from regions.checks import MarkCheckedAdmin, MarkCheckedForm
 from regions.forms import not_in_future
 
@@ -52,7 +52,7 @@ class LegalActForm(MarkCheckedForm):
 
 
 @admin.register(LegalAct)
-class LegalActAdmin(MarkCheckedAdmin):
+class LegalActAdmin(SaysWhyKept, MarkCheckedAdmin):
     form = LegalActForm
     list_display = ("name", "kind", "in_force_from", "has_link", "check_status", "checked_by")
     list_filter = ("kind",)
@@ -92,11 +92,19 @@ class LegalActAdmin(MarkCheckedAdmin):
         ),
     )
 
-    def has_delete_permission(self, request, obj=None):
+    kept_advice = (
+        "Если акт изменён или заменён, исправьте его реквизиты и положения на странице акта и "
+        "отметьте, что сверили их с официальным текстом."
+    )
+
+    def why_kept(self, objs) -> list[str]:
         # A cited act, deleted, vanished from the pages it is the basis of.
-        if obj is not None and obj.slug in cited():
-            return False
-        return super().has_delete_permission(request, obj)
+        in_use = cited()
+        return [
+            f"«{act.full_name}» нельзя удалить: на него ссылаются страницы сайта."
+            for act in objs
+            if act.slug in in_use
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         # Templates cite the act by this code ({% cite "326-fz" … %}): changed, its citations

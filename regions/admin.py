@@ -112,8 +112,37 @@ class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):
             )
 
 
+class SaysWhyKept:
+    """Admin for a model some of whose rows cannot be deleted, for a reason staff can act on:
+    the delete page, and «Удалить выбранные …» in the list, give ``why_kept``'s reasons, for
+    every staff member, and delete nothing.
+
+    Without it Django said the account lacked the right to delete something (a region's
+    appeals: nobody deletes them, appeals.admin.MembersOnly), and superusers went asking for
+    it; and ``has_delete_permission(obj)`` returning False instead made the delete page the
+    public site's bare 403, and the list's action name the model among the rights lacking.
+    """
+
+    delete_confirmation_template = "admin/kept/delete_confirmation.html"
+    delete_selected_confirmation_template = "admin/kept/delete_selected_confirmation.html"
+    # What to do instead, said after the reasons.
+    kept_advice = ""
+
+    def why_kept(self, objs) -> list[str]:
+        """One sentence per object that must stay; empty when all may go."""
+        return []
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        reasons = self.why_kept(objs)
+        if reasons:
+            # Nothing can be deleted anyway, so no rights are named.
+            return deleted, counts, set(), [*reasons, self.kept_advice]
+        return deleted, counts, perms_needed, protected
+
+
 @admin.register(Region)
-class RegionAdmin(LockedForSave, MarkCheckedAdmin):
+class RegionAdmin(SaysWhyKept, LockedForSave, MarkCheckedAdmin):
     form = RegionAdminForm
     list_display = (
         "name",
@@ -177,25 +206,19 @@ class RegionAdmin(LockedForSave, MarkCheckedAdmin):
     def get_inlines(self, request, obj):
         return [*super().get_inlines(request, obj), *_region_inlines]
 
-    def get_deleted_objects(self, objs, request):
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        if protected:
-            # What holds a region is its appeals (Appeal.region is PROTECT). Django asks each
-            # protected object's admin whether it may be deleted, and nobody deletes appeals
-            # (appeals.admin.MembersOnly): so the page said the account lacked the right to
-            # delete «обращение», and superusers went asking for it. Nothing can be deleted
-            # anyway, so no rights are named; nor are the appeals, whose numbers are for the
-            # group «Обращения» only.
-            # Not has_delete_permission(obj) returning False: the delete page would be a bare
-            # 403, and «Удалить выбранные регионы» in the list would name «регион» among the
-            # rights lacking. This hook serves both pages.
-            perms_needed = set()
-            held = Region.objects.filter(pk__in=[region.pk for region in objs])
-            protected = [
-                f"Регион «{region}» нельзя удалить: по нему есть обращения граждан."
-                for region in held.filter(appeals__isnull=False).distinct()
-            ] or protected  # held by something else: Django's list
-        return deleted, counts, perms_needed, protected
+    kept_advice = (
+        "Регионы — это субъекты РФ, в которых работает компания: удалять регион почти никогда "
+        "не нужно. Если в его данных ошибка, исправьте их на странице региона."
+    )
+
+    def why_kept(self, objs) -> list[str]:
+        # What holds a region is its appeals (Appeal.region is PROTECT); the appeals are not
+        # named, their numbers are for the group «Обращения» only.
+        held = Region.objects.filter(pk__in=[region.pk for region in objs], appeals__isnull=False)
+        return [
+            f"Регион «{region}» нельзя удалить: по нему есть обращения граждан."
+            for region in held.distinct()
+        ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(file_count=Count("registry_files"))

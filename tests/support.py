@@ -221,3 +221,16 @@ def settings_json(statements: str, **env) -> object:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def attempts_to_delete(client, changelist: str, pk: int) -> list:
+    """Every way admin deletes one object: its delete page asked and confirmed, and the list's
+    «Удалить выбранные …» asked and confirmed. The responses, in that order."""
+    delete = f"{changelist}{pk}/delete/"
+    bulk = {"action": "delete_selected", "_selected_action": [pk]}
+    return [
+        client.get(delete),
+        client.post(delete, {"post": "yes"}),
+        client.post(changelist, bulk),
+        client.post(changelist, bulk | {"post": "yes"}),
+    ]

@@ -17,7 +17,12 @@ from regions.models import Region
 
 from .appeals_support import EMAIL, NAME, TEXT, make_appeal
 from .factories import region_form
-from .support import InBackground, held_open, wait_until_a_query_waits_on_a_lock
+from .support import (
+    InBackground,
+    attempts_to_delete,
+    held_open,
+    wait_until_a_query_waits_on_a_lock,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("subjects")]
 
@@ -299,14 +304,7 @@ def test_a_region_with_appeals_cannot_be_deleted_and_staff_are_told_why(client, 
     for action in ("view", "change", "delete"):
         user.user_permissions.add(Permission.objects.get(codename=f"{action}_region"))
     client.force_login(user)
-    delete = f"/admin/regions/region/{region.pk}/delete/"
-    bulk = {"action": "delete_selected", "_selected_action": [region.pk]}
-    for response in (
-        client.get(delete),
-        client.post(delete, {"post": "yes"}),
-        client.post("/admin/regions/region/", bulk),
-        client.post("/admin/regions/region/", bulk | {"post": "yes"}),
-    ):
+    for response in attempts_to_delete(client, "/admin/regions/region/", region.pk):
         assert response.status_code == HTTPStatus.OK
         page = " ".join(strip_tags(response.content.decode()).split())
         assert "Регион «Томская область» нельзя удалить: по нему есть обращения граждан" in page

@@ -11,6 +11,7 @@ from legal.models import LegalAct, LegalProvision
 
 from .factories import management
 from .pages import LAYOUT_PAGES
+from .support import attempts_to_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -218,12 +219,26 @@ def test_what_the_pages_cite_cannot_be_deleted_in_admin(admin_client, client, re
     assert response.status_code == HTTPStatus.OK
     assert "цитируют страницы сайта: его нельзя удалить" in response.content.decode()
     assert law.provisions.filter(slug="st35").exists()
-    assert admin_client.get(f"/admin/legal/legalact/{law.pk}/delete/").status_code == 403
     # What no page cites can go.
     spare = LegalAct.objects.create(slug="spare-act", kind=law.kind, title="Акт (тест)")
     spare_delete = f"/admin/legal/legalact/{spare.pk}/delete/"
     assert admin_client.post(spare_delete, {"post": "yes"}).status_code == HTTPStatus.FOUND
     assert not LegalAct.objects.filter(slug="spare-act").exists()
+
+
+def test_a_cited_act_is_kept_in_plain_words_inside_admin(admin_client, regions):
+    """Deleting a cited act answered with the public site's 403 page, and «Удалить выбранные»
+    told even a superuser that the account lacked rights («Удаление выбранной нормативные
+    акты … не имеет прав»), not that pages cite the act."""
+    law = LegalAct.objects.get(slug="326-fz")
+    for response in attempts_to_delete(admin_client, "/admin/legal/legalact/", law.pk):
+        assert response.status_code == HTTPStatus.OK
+        page = text(response)
+        assert f"«{law.full_name}» нельзя удалить: на него ссылаются страницы сайта." in page
+        assert "Управление сайтом ОМС" in page  # admin's page, not the public site's
+        assert "не имеет прав" not in page and "защищенных" not in page
+        assert 'name="post"' not in response.content.decode()  # no «Да, я уверен»
+    assert LegalAct.objects.filter(pk=law.pk).exists()
 
 
 def test_an_acts_date_in_the_future_is_refused(admin_client, regions):
