@@ -225,7 +225,7 @@ def settings_json(statements: str, **env) -> object:
 
 def attempts_to_delete(client, changelist: str, pk: int) -> list:
     """Every way admin deletes one object: its delete page asked and confirmed, and the list's
-    «Удалить выбранные …» asked and confirmed. The responses, in that order."""
+    «Удалить выбранное: …» asked and confirmed. The responses, in that order."""
     delete = f"{changelist}{pk}/delete/"
     bulk = {"action": "delete_selected", "_selected_action": [pk]}
     return [

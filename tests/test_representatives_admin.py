@@ -1,9 +1,12 @@
+import html
+import json
 import re
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from regions.phones import phone_tel
 from representatives.models import Representative
@@ -113,7 +116,7 @@ def test_a_change_is_recorded_with_who_and_what_and_shown_in_history(client, sta
     ).content.decode()
     assert "editor" in history
     assert "Должность или роль" in history
-    assert "Добавлен часы приёма" in entry.get_change_message()
+    assert "Добавлено: часы приёма «" in entry.get_change_message()
 
 
 def test_adding_a_representative_from_the_region_page_is_recorded(client, staff, perm):
@@ -313,3 +316,39 @@ def test_a_representative_is_added_without_javascript(client, staff, regions, pe
     added = Representative.objects.get(role="Страховой представитель (без JavaScript)")
     assert added.region == perm
     assert added.hour_groups[0].times == "09:00–13:00, 14:00–18:00"
+
+
+def test_admin_names_representatives_without_bending_the_noun(client, staff, perm):
+    """Django's Russian put the model's name into sentences in the nominative: «Выберите
+    страховой представитель для изменения», «Добавить страховой представитель», «Вы уверены,
+    что хотите удалить страховой представитель …?», «Добавлен часы приёма …»."""
+    representative = make_representative(
+        perm, role="Представитель (тест)", hours=[(1, "09:00", "18:00")]
+    )
+    changelist = reverse("admin:representatives_representative_changelist")
+    listed = " ".join(strip_tags(client.get(changelist).content.decode()).split())
+    assert "Выберите для изменения: страховой представитель" in listed
+    assert "Добавить: страховой представитель" in listed
+    assert "Удалить выбранное: страховые представители" in listed
+    added = client.get(reverse("admin:representatives_representative_add")).content.decode()
+    assert "<h1>Добавить: страховой представитель</h1>" in added
+    inline = json.loads(html.unescape(re.search(r'data-inline-formset="([^"]*)"', added)[1]))
+    assert inline["options"]["addText"] == "Добавить ещё: Часы приёма"  # JavaScript's link
+    delete = reverse("admin:representatives_representative_delete", args=[representative.pk])
+    asked = " ".join(strip_tags(client.get(delete).content.decode()).split())
+    assert "Удалить запись (страховой представитель «Представитель (тест)»)?" in asked
+    url = reverse("admin:representatives_representative_change", args=[representative.pk])
+    data = representative_form(representative) | management("hours", total=2, initial=1)
+    data |= {
+        "hours-0-id": representative.hours.get().pk,
+        "hours-0-representative": representative.pk,
+    }
+    data |= {"hours-0-weekday": "1", "hours-0-opens": "09:00", "hours-0-closes": "17:00"}
+    data |= {"hours-1-weekday": "2", "hours-1-opens": "09:00", "hours-1-closes": "18:00"}
+    assert client.post(url, data).status_code == 302
+    history = reverse("admin:representatives_representative_history", args=[representative.pk])
+    told = " ".join(strip_tags(client.get(history).content.decode()).split())
+    assert "Изменено: Конец приёма (часы приёма «" in told
+    assert "Добавлено: часы приёма «" in told
+    for wrong in ("Выберите страховой", "Добавить страховой", "удалить страховой", "Добавлен "):
+        assert wrong not in listed + added + asked + told
