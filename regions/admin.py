@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 from .checks import MarkCheckedAdmin, MarkCheckedForm
 from .forms import LockedForSave, SavedMeanwhileCheck, not_in_future, opened_at_field
 from .models import Region, RegistryFile, Subject
+from .validators import registry_file_rules
 
 # Inlines other apps show on a region's page (representatives): regions knows none of them.
 _region_inlines: list[type[admin.options.InlineModelAdmin]] = []
@@ -53,6 +54,11 @@ HEALTH_SOURCE_FIELDS = ("health_source", "health_source_url", "health_source_dat
 
 
 class RegistryFileAdminForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # From the validator's own values, so the help cannot drift from what it checks.
+        self.fields["file"].help_text = registry_file_rules()
+
     def clean_published_on(self):
         # A future date was shown as «опубликован 1 января 2030» and listed first.
         return not_in_future(self.cleaned_data.get("published_on"), "Дата публикации")
@@ -114,7 +120,7 @@ class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):
 
 class SaysWhyKept:
     """Admin for a model some of whose rows cannot be deleted, for a reason staff can act on:
-    the delete page, and «Удалить выбранные …» in the list, give ``why_kept``'s reasons, for
+    the delete page, and «Удалить выбранное: …» in the list, give ``why_kept``'s reasons, for
     every staff member, and delete nothing.
 
     Without it Django said the account lacked the right to delete something (a region's

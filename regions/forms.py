@@ -18,7 +18,8 @@ class LineBreaksField(forms.CharField):
 def opened_at_field() -> forms.CharField:
     """The record's ``updated_at`` when its form was opened (declare it on the form as
     ``opened_at``, and list it in the admin's fields)."""
-    return forms.CharField(widget=forms.HiddenInput, required=False)
+    # Hidden, but admin still writes its label into the page (as «Opened at» without one).
+    return forms.CharField(label="Когда открыта страница", widget=forms.HiddenInput, required=False)
 
 
 class SavedMeanwhileCheck:

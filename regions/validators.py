@@ -103,6 +103,12 @@ def _sizes(size: int, limit: int) -> dict[str, str]:
     return shown
 
 
+def registry_file_rules() -> str:
+    """What validate_registry_file lets through, said to staff before they upload."""
+    limit = filesizeformat(settings.REGISTRY_MAX_UPLOAD_BYTES)
+    return f"Форматы: {', '.join(ALLOWED_EXTENSIONS)}. Размер — не больше {limit}."
+
+
 def validate_registry_file(file) -> None:
     extension = PurePosixPath(file.name or "").suffix.lower().lstrip(".")
     if extension not in ALLOWED_EXTENSIONS:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from legal.models import LegalAct
 from regions.models import Region, RegistryFile, Subject
@@ -371,3 +372,21 @@ def test_a_content_editor_cannot_delete_regions_or_edit_reference_data(content_e
     assert [response.status_code for response in refused] == [HTTPStatus.FORBIDDEN] * 7
     assert Region.objects.filter(pk=perm.pk).exists()
     assert Subject.objects.get(pk=subject.pk).name == subject.name
+
+
+def test_admin_pages_label_nothing_in_english_and_say_what_files_are_taken(staff, regions):
+    """The hidden «when the page was opened» field was labelled «Opened at:»; the file field
+    said nothing of the formats and the size limit until an upload was refused."""
+    perm = regions.by_slug["perm-krai"]
+    representative = make_representative(perm)
+    for url in (
+        f"/admin/regions/region/{perm.pk}/change/",
+        f"/admin/representatives/representative/{representative.pk}/change/",
+    ):
+        page = staff.get(url).content.decode()
+        assert "Opened at" not in page and "Когда открыта страница" in page, url
+    page = " ".join(
+        strip_tags(staff.get("/admin/regions/registryfile/add/").content.decode()).split()
+    )
+    assert "Форматы: pdf, xlsx, xls, docx, doc, ods, odt, csv, zip." in page
+    assert "Размер — не больше 20,0 МБ." in page  # split() took the no-break space

@@ -587,3 +587,10 @@ def test_appeals_held_by_someone_who_left_the_group_keep_their_holder_and_can_be
     response = member.post(change_url(other), answer_form(other, assignee=former.pk))
     assert response.status_code == HTTPStatus.OK
     assert Appeal.objects.get(pk=other.pk).assignee is None
+
+
+def test_an_appeals_page_labels_nothing_in_english(member, regions):
+    """The hidden «when the page was opened» field was labelled «Opened at:»."""
+    appeal, _ = make_appeal()
+    page = member.get(f"/admin/appeals/appeal/{appeal.pk}/change/").content.decode()
+    assert "Opened at" not in page and "Когда открыта страница" in page
