@@ -191,6 +191,7 @@ def test_a_file_that_is_no_table_is_refused_in_words(client, staff, regions, fil
     html = text(response)
     assert message in html
     assert 'role="alert"' in html and 'href="#id_file"' in html  # the error summary
+    assert html.count(message) == 1  # said once: the summary, not again by the field
     assert 'aria-invalid="true"' in html
     assert admin_import.SESSION_KEY not in client.session
     assert not Representative.objects.exists()
