@@ -102,16 +102,19 @@ ADDRESS = re.compile(r"(?<!\w)(г|ул|пр|пер|пл|наб|обл)\.[ \t\r\n
 SPACED_HYPHEN = re.compile(r"(?<=[\w»)])[ \t]+-[ \t]+(?=[\w«(])")
 BEFORE_DASH = re.compile(r"[ \t\r\n]+(?=[—–])")
 QUOTE = re.compile(r'"|&quot;|&#34;')
-OPENS_AFTER = frozenset(" \t\r\n\xa0([{«—–-/")
+# A quote closes what precedes it: a word or a number, a closing bracket or quote, or the
+# punctuation that ends one («"Да."», «"Мед "Пример""»). After anything else it opens: a space,
+# an opening bracket, and also «=» or «:» (a note's «href="x"» came out as «href=»x»»).
+CLOSES_AFTER = frozenset(')]}»"…%.,;!?')
 
 
 def _quotes(text: str, before: str) -> str:
-    """Straight quotes to «»: one opens after a space or a bracket (or at the start)."""
+    """Straight quotes to «»: one closes after a word or what ends one, else opens."""
 
     def replace(match: re.Match) -> str:
         start = match.start()
         previous = text[start - 1] if start else before
-        return "«" if previous in OPENS_AFTER else "»"
+        return "»" if previous.isalnum() or previous in CLOSES_AFTER else "«"
 
     return QUOTE.sub(replace, text)
 
