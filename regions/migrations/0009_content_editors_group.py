@@ -29,10 +29,12 @@ RIGHTS = {
 def create_group(apps, schema_editor):
     # Django creates permissions after all migrations have run (post_migrate): on a new
     # database they do not exist yet, so they are created here first.
+    # A migration's app configs have no models module, and create_permissions skips those.
     for app_config in apps.get_app_configs():
+        kept = getattr(app_config, "models_module", None)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = kept
     Permission = apps.get_model("auth", "Permission")
     group, _ = apps.get_model("auth", "Group").objects.get_or_create(name=GROUP_NAME)
     for (app_label, model), actions in RIGHTS.items():
