@@ -5,10 +5,10 @@ database gets it without being edited. Only text between tags changes: tags, att
 (links, tel: targets, form values) and comments pass untouched, and nothing inside script,
 style, pre, code or textarea changes.
 
-- phone numbers: non-breaking spaces inside, and the number in ``<span class="nowrap">`` so
-  that its hyphens do not break it either (site.css: an inline block, which wraps inside only
-  when the number is wider than the line, as with text at 200 % on a 320 px screen). Screen
-  readers and the tel: link see the number unchanged;
+- phone numbers: the number in ``<span class="nowrap">`` (site.css: an inline block, which
+  wraps inside only when the number is wider than the line, as with text at 200 % on a 320 px
+  screen, and then at its spaces), or non-breaking spaces inside where no markup may go
+  (titles, options). Screen readers and the tel: link see the number unchanged;
 - a non-breaking space after «№» and abbreviations («ст. 16», «г. Томск»), before «г.» and
   «гг.», between a number and its unit or month, and before a dash; a spaced hyphen between
   words becomes a dash;
@@ -119,13 +119,24 @@ def _quotes(text: str, before: str) -> str:
     return QUOTE.sub(replace, text)
 
 
-def _phone(match: re.Match, *, markup: bool) -> str:
-    number = match.group().replace(" ", NBSP)
-    return f"{NOWRAP_OPEN}{number}</span>" if markup else number
+def _phone(match: re.Match, *, markup: bool, boxed: bool) -> str:
+    if not markup and not boxed:
+        return match.group().replace(" ", NBSP)
+    # The box keeps the number whole within a line; plain spaces inside it are where a number
+    # wider than the line (large text, zoom) wraps. Browsers also break after a hyphen
+    # («333-|60-03»), so a group with hyphens is a box of its own.
+    number = match.group().replace(NBSP, " ")
+    if boxed or " " not in number:
+        return number if boxed else f"{NOWRAP_OPEN}{number}</span>"
+    groups = (
+        f"{NOWRAP_OPEN}{group}</span>" if "-" in group else group for group in number.split(" ")
+    )
+    return f"{NOWRAP_OPEN}{' '.join(groups)}</span>"
 
 
-def typeset_text(text: str, *, before: str = " ", markup: bool = True) -> str:
-    """One run of text between tags; ``before`` is the visible character preceding it."""
+def typeset_text(text: str, *, before: str = " ", markup: bool = True, boxed: bool = False) -> str:
+    """One run of text between tags; ``before`` is the visible character preceding it;
+    ``boxed``: the run is already inside a number's box (the filter applied twice)."""
     text = text.replace("...", "…")
     text = _quotes(text, before)
     text = NUMERO.sub("№" + NBSP, text)
@@ -134,7 +145,7 @@ def typeset_text(text: str, *, before: str = " ", markup: bool = True) -> str:
     text = NUMBER_UNIT.sub(r"\1" + NBSP, text)
     text = SPACED_HYPHEN.sub(NBSP + "— ", text)
     text = BEFORE_DASH.sub(NBSP, text)
-    return PHONE.sub(lambda match: _phone(match, markup=markup), text)
+    return PHONE.sub(lambda match: _phone(match, markup=markup, boxed=boxed), text)
 
 
 @register.filter(is_safe=True)
@@ -161,7 +172,8 @@ def typograph(html: str) -> SafeString:
         elif token.startswith("<") or untouched:
             out.append(token)
         else:
+            boxed = after_nowrap and not no_markup
             markup = not no_markup and not after_nowrap
-            out.append(typeset_text(token, before=before, markup=markup))
+            out.append(typeset_text(token, before=before, markup=markup, boxed=boxed))
             before = token[-1]
     return mark_safe("".join(out))  # noqa: S308 - tags pass through as given; text is re-joined

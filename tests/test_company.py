@@ -51,7 +51,7 @@ def test_a_filled_record_appears_in_every_footer_and_title(client, regions, url)
     assert "ИНН 0000000000, ОГРН 0000000000000" in part
     assert "Почтовый адрес: 000000, г. Образцов, ул. Тестовая, д. 1" in part
     assert '<a href="mailto:info@example.test">info@example.test</a>' in part
-    assert "333-60-03</span></a>. Часы работы: круглосуточно." in part
+    assert "333-60-03</span></span></a>. Часы работы: круглосуточно." in part
     assert 'href="https://company.example.test/raskrytie/">Раскрытие информации' in part
     assert title(client, url).endswith(" — Пример-Мед")
 

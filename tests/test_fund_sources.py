@@ -2,6 +2,7 @@
 mark a fund checked against its own site."""
 
 import datetime
+import re
 from http import HTTPStatus
 
 import pytest
@@ -18,6 +19,11 @@ SOURCE_URL = (
     "https://github.com/infoculture/finguide/blob/d87540a90eb23c17e56ab1f3e8364615df0efa52/"
     "_dev/rf_finance_sources_table_full.md"
 )
+
+
+def unboxed(html: str) -> str:
+    """The text without the boxes the typograph puts phone numbers and their groups in."""
+    return re.sub(r'</?span(?: class="nowrap")?>', "", html)
 
 
 def fund_card(client, region: Region) -> str:
@@ -123,7 +129,7 @@ def test_a_phone_typed_in_is_not_credited_to_the_compilation(admin_client, clien
     official |= {"tfoms_source_date": timezone.localdate().strftime("%d.%m.%Y")}
     assert admin_client.post(url, region_form(tomsk, **official)).status_code == HTTPStatus.FOUND
     card = fund_card(client, tomsk)
-    assert "8 (3822) 12-34-56" in card and "источник: Официальный сайт фонда" in card
+    assert "8 (3822) 12-34-56" in unboxed(card) and "источник: Официальный сайт фонда" in card
     # Or checked on the fund's own site today.
     checked = {"tfoms_address": "г. Томск (тест)", "mark_checked": "on"}
     assert admin_client.post(url, region_form(tomsk, **checked)).status_code == HTTPStatus.FOUND
@@ -212,7 +218,7 @@ def test_health_contacts_need_a_source_and_citizens_see_it(admin_client, client,
     assert admin_client.post(url, region_form(tomsk, **sourced)).status_code == HTTPStatus.FOUND
     for page_url in (tomsk.get_absolute_url(), "/v-drugom-regione/perm-krai/tomsk-oblast/"):
         card = health_card(client, page_url)
-        assert "8 (3822) 00-00-00" in card
+        assert "8 (3822) 00-00-00" in unboxed(card)
         assert (
             'По данным на 02.03.2026, источник: <a href="https://health.example.test/contacts/"'
             ' rel="noopener">Сайт департамента (тест)</a>.'

@@ -133,3 +133,53 @@ def test_a_refused_appeal_shows_what_to_fix_on_the_first_screen_of_a_phone(site,
     page.wait_for_load_state()
     summary = page.locator(".error-summary h2").bounding_box()
     assert summary is not None and summary["y"] + summary["height"] <= 640, summary
+
+
+# Every visible phone number: its size, and the size of the text around it (its parent's).
+PHONE_SIZES = """() => [...document.querySelectorAll('a[href^="tel:"]')]
+    .filter(a => a.getClientRects().length)
+    .map(a => [a.textContent.trim(), parseFloat(getComputedStyle(a).fontSize),
+               parseFloat(getComputedStyle(a.parentElement).fontSize)])"""
+
+
+@pytest.mark.parametrize("path", ["/", "/regions/tomsk-oblast/representatives/"])
+def test_phone_numbers_grow_with_zoom_like_the_text_around_them(site, content, path):
+    """Sized by the viewport, at 200 % zoom on a 360 px phone the hotline number grew from 21.6
+    to 25.2 device px while the text around it doubled to 36.8."""
+    page = site(viewport=PHONE, is_mobile=True, has_touch=True)
+    page.goto(path)
+    body = page.locator("body").evaluate("b => parseFloat(getComputedStyle(b).fontSize)")
+    unzoomed = page.evaluate(PHONE_SIZES)
+    assert page.locator(".hotline a[href^='tel:']").count() == 1
+    # A 360 px phone at 200 % zoom lays out 180 CSS px wide: CSS sizes must stay, every CSS
+    # pixel now two device pixels, as for the body's text.
+    page.set_viewport_size({"width": 180, "height": 320})
+    zoomed = page.evaluate(PHONE_SIZES)
+    assert zoomed == unzoomed
+    assert [phone for phone in zoomed if phone[1] < phone[2]] == []
+    hotline = page.locator(".hotline a[href^='tel:']")
+    assert hotline.evaluate("a => parseFloat(getComputedStyle(a).fontSize)") >= body
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate(OVERFLOWING)
+    # A number too wide for the line wraps at a space, never inside a group of digits.
+    assert page.evaluate(SPLIT_DIGITS) == []
+
+
+# Numbers split inside a group of digits: a line of the number that neither ends with a space
+# nor is followed by a line starting with one.
+SPLIT_DIGITS = """() => [...document.querySelectorAll(".nowrap:not(.nowrap .nowrap)")]
+    .filter(el => el.getClientRects().length)
+    .filter(el => {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        const range = document.createRange();
+        let lines = [], top = null;
+        for (let text; (text = walker.nextNode());) {
+            for (let i = 0; i < text.length; i++) {
+                range.setStart(text, i); range.setEnd(text, i + 1);
+                const y = Math.round(range.getBoundingClientRect().top);
+                if (y !== top) { lines.push(""); top = y; }
+                lines[lines.length - 1] += text.data[i];
+            }
+        }
+        return lines.slice(1).some((line, i) => !/\\s$/.test(lines[i]) && !/^\\s/.test(line));
+    })
+    .map(el => el.textContent)"""
