@@ -113,8 +113,8 @@ class Appeal(models.Model):
         "персональные данные удалены", null=True, blank=True
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    # One appeal per filled-in form: «Отправить» pressed twice (a slow network, no JavaScript)
-    # finds the first (appeals.services.form_key).
+    # One appeal per content: «Отправить» pressed twice (a slow network, no JavaScript), or
+    # Back and again, finds the first (appeals.services.form_key).
     # NULL, not "", where there is none: unique, as Django's docs advise for optional keys.
     form_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 

@@ -1,13 +1,13 @@
 """Writes: an appeal received, an answer given, personal data removed. Each in one transaction."""
 
-import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.views.decorators.debug import sensitive_variables
 
 from regions.models import Region
@@ -30,10 +30,32 @@ class AlreadyReceived(Exception):
         self.appeal = appeal
 
 
-def form_key(started: str, text: str) -> str:
-    """One filled-in form: its signed opening stamp (unique per page) and its text. Going
-    back and writing another appeal in the same page makes another key."""
-    return hashlib.sha256(f"{started}\0{text}".encode()).hexdigest()
+# How long the same appeal sent again is taken for the first one sent again: its answer lost
+# on a bad network, nginx's 503 page saying «go back and send it again», Back then «Отправить».
+REPEAT_WINDOW = timedelta(days=1)
+
+
+def form_key(fields: Mapping[str, str]) -> str:
+    """One appeal, by all its person typed or chose (``fields``: the form's raw values), so
+    that the same appeal sent again is known by its content.
+
+    Not by the form's opening stamp, as it was: the form's page is ``no-store``, so Back
+    fetches it anew with a fresh stamp while the browser restores what was typed, and the same
+    appeal was stored twice. Keyed with SECRET_KEY, so the column tells nothing of the contacts
+    or the text to anyone who reads it; cleared with the appeal's personal data.
+    """
+    value = "\0".join(str(fields.get(name, "")).strip() for name in TYPED_FIELDS)
+    return salted_hmac("appeals.form_key", value, algorithm="sha256").hexdigest()
+
+
+# What the form sends that the person typed or chose; the rest (token, stamp, trap) is ours.
+TYPED_FIELDS = ("region", "place", "topic", "text", "name", "email", "phone")
+
+
+def earlier_appeal(key: str, *, now=None) -> Appeal | None:
+    """The appeal the same content made within REPEAT_WINDOW, if any."""
+    since = (now or timezone.now()) - REPEAT_WINDOW
+    return Appeal.objects.filter(form_key=key, created_at__gte=since).first()
 
 
 @sensitive_variables("name", "email", "phone", "text")
@@ -53,8 +75,8 @@ def receive_appeal(
     """Saves the appeal and queues its mails, all or nothing.
 
     `status_url(token)` and `admin_url(appeal)` make the absolute links the mails carry.
-    `key` (form_key()): AlreadyReceived if an appeal was made from the same form (the view
-    looks for one first; the unique key settles two sent at the same moment).
+    `key` (form_key()): AlreadyReceived if the same appeal was made within REPEAT_WINDOW (the
+    view looks for one first; the unique key settles two sent at the same moment).
     """
     token, token_hash = new_token()
     now = timezone.now()
@@ -75,6 +97,11 @@ def receive_appeal(
     appeal.full_clean(exclude=["number", "form_key"])
     try:
         with transaction.atomic():
+            if key:
+                # The same appeal sent again after the window is a new one: the key moves to it.
+                Appeal.objects.filter(form_key=key, created_at__lt=now - REPEAT_WINDOW).update(
+                    form_key=None
+                )
             appeal.save()
             appeal.number = f"О-{timezone.localdate(now).year}-{appeal.pk:06d}"
             Appeal.objects.filter(pk=appeal.pk).update(number=appeal.number)

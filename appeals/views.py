@@ -21,7 +21,7 @@ from regions.same_origin import is_same_origin
 
 from .forms import AppealForm
 from .models import Appeal
-from .services import AlreadyReceived, form_key, receive_appeal
+from .services import TYPED_FIELDS, AlreadyReceived, earlier_appeal, form_key, receive_appeal
 from .subjects import subjects
 
 logger = logging.getLogger(__name__)
@@ -136,11 +136,11 @@ def new(request):
     if _declared_too_long(request):
         return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     form = AppealForm(request.POST, regions=regions)
-    # The same filled-in form again («Отправить» pressed twice): the first one's page, before
-    # the limits count it as another appeal.
-    key = form_key(request.POST.get("started", ""), request.POST.get("text", ""))
+    # The same appeal again («Отправить» pressed twice, or Back and again after an answer lost
+    # on the way): the first one's page, before the limits count it as another appeal.
+    key = form_key(request.POST)
     try:
-        earlier = Appeal.objects.filter(form_key=key).first()
+        earlier = earlier_appeal(key)
     except DatabaseError as error:  # with Redis, the request's first query: an outage shows here
         return not_received(request, form, error)
     if earlier:
@@ -202,10 +202,6 @@ def new(request):
 def _declared_too_long(request) -> bool:
     """A body larger than a whole appeal, by its Content-Length: refused before it is read."""
     return int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEALS_MAX_BODY_BYTES
-
-
-# What the form sends that the person typed or chose; the rest (token, stamp, trap) is ours.
-TYPED_FIELDS = ("region", "place", "topic", "text", "name", "email", "phone")
 
 
 @sensitive_post_parameters()

@@ -4,17 +4,19 @@ import hashlib
 import json
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import signing
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
 from appeals.forms import STARTED_SALT, AppealForm
 from appeals.models import Appeal, OutboxMail
-from appeals.services import AlreadyReceived, form_key
+from appeals.services import REPEAT_WINDOW, AlreadyReceived, form_key
 from appeals.views import wait_words
 from company.models import Company
 from regions.models import Region
@@ -185,6 +187,38 @@ def test_pressing_send_twice_makes_one_appeal_and_shows_it_again(client, regions
     assert Appeal.objects.count() == 2
 
 
+def test_the_same_appeal_sent_again_from_a_form_opened_anew_is_the_first_one(client, regions):
+    """nginx's 503 page, for an answer lost on the way, says to go back and send again. The form
+    is no-store: Back fetches it anew with a fresh stamp, the browser restores what was typed,
+    and the appeal was stored twice, each with its own number."""
+    first = client.post(FORM, form_data())
+    number = Appeal.objects.get().number
+    again = client.post(FORM, form_data())  # form_data(): a fresh stamp each time
+    assert Appeal.objects.count() == 1
+    assert again.status_code == 303 and again["Location"] == first["Location"]
+    assert number in client.get(again["Location"]).text
+    # Another instance, or the first page's link no longer kept: told the number all the same.
+    clear_caches()
+    told = client.post(FORM, form_data())
+    assert "Это обращение уже отправлено" in told.text and number in told.text
+    assert Appeal.objects.count() == 1
+    # The same words from someone else, or about another region, are another appeal.
+    assert client.post(FORM, form_data(email="drugoy.test@example.com")).status_code == 303
+    assert client.post(FORM, form_data(region="perm-krai")).status_code == 303
+    assert Appeal.objects.count() == 3
+
+
+def test_the_same_appeal_sent_again_a_day_later_is_a_new_one(client, regions):
+    client.post(FORM, form_data())
+    Appeal.objects.update(created_at=timezone.now() - REPEAT_WINDOW - timedelta(minutes=1))
+    clear_caches()
+    assert client.post(FORM, form_data()).status_code == 303
+    assert Appeal.objects.count() == 2
+    # The key moved to the new one: the next press finds that one.
+    client.post(FORM, form_data())
+    assert Appeal.objects.count() == 2
+
+
 def test_a_form_opened_before_the_stamp_had_a_nonce_is_still_taken(client, regions):
     opened_before_the_release = signing.dumps(time.time() - 60, salt=STARTED_SALT)
     assert submit(client, started=opened_before_the_release).status_code == 303
@@ -232,7 +266,7 @@ def test_two_presses_at_the_same_moment_make_one_appeal(regions):
     waits on the unique key, then is told about the first."""
     if connection.vendor != "postgresql":
         pytest.skip("needs two connections writing at once: run with DATABASE_URL=postgres://…")
-    key = form_key(started(), TEXT)
+    key = form_key(form_data())
     with held_open(lambda: make_appeal(key=key)):
         second = InBackground(lambda: make_appeal(key=key))
         wait_until_a_query_waits_on_a_lock()
@@ -488,9 +522,11 @@ def test_behind_our_proxy_the_limit_counts_the_client_address(client, regions, s
 
 def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
     settings.APPEALS_RATE_PER_CONTACT = "2/d"
+    # Other appeals each time: the same one sent again is not another.
     for n in range(2):
         address = f"192.0.2.{n + 1}"
-        assert client.post(FORM, form_data(), REMOTE_ADDR=address).status_code == 303
+        sent = form_data(text=f"{TEXT} ({n})")
+        assert client.post(FORM, sent, REMOTE_ADDR=address).status_code == 303
     again = client.post(
         FORM, form_data(email="ZAYAVITEL.test@example.com"), REMOTE_ADDR="192.0.2.9"
     )
@@ -500,8 +536,7 @@ def test_too_many_appeals_with_one_contact_get_a_429(client, regions, settings):
     assert "С этой электронной почтой или этим телефоном" in told
     assert "Попробуйте через сутки." in told
     for n, expected in ((11, 303), (12, 303), (13, 429)):
-        # A new form each time: the same form sent again is the same appeal.
-        phone_only = form_data(email="", phone="8 900 000-00-00")
+        phone_only = form_data(email="", phone="8 900 000-00-00", text=f"{TEXT} ({n})")
         assert client.post(FORM, phone_only, REMOTE_ADDR=f"192.0.2.{n}").status_code == expected
     assert Appeal.objects.count() == 4
 
@@ -688,7 +723,7 @@ def test_the_form_given_back_after_a_csrf_refusal_can_be_sent_at_once(regions):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
     again = client.post(FORM, form_data(started=opened, csrfmiddlewaretoken=token))
     assert again.status_code == 303
-    assert Appeal.objects.get().form_key == form_key(opened, TEXT)
+    assert Appeal.objects.get().form_key == form_key(form_data())
 
 
 def test_a_stale_stamp_is_not_given_back_after_a_csrf_refusal(regions):
