@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from company.models import Company
+from regions.caching import assume_last_read_version
 from regions.models import Region
 from regions.same_origin import is_same_origin
 
@@ -98,6 +99,10 @@ def _company_or_blank() -> Company:
         return Company()
 
 
+def _regions() -> list[Region]:
+    return Region.objects.index().regions
+
+
 def _initial(request) -> dict:
     index = Region.objects.index()
     initial = {}
@@ -123,8 +128,8 @@ def _back_to_form(place: str | None) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 @private_page
 def new(request):
-    regions = Region.objects.index().regions
     if request.method != "POST":
+        regions = Region.objects.index().regions
         initial = _initial(request)
         form = AppealForm(initial=initial, regions=regions)
         return render(
@@ -135,6 +140,15 @@ def new(request):
 
     if _declared_too_long(request):
         return render(request, "413.html", status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    try:
+        # With the database already away when the request came, its first query is here: the
+        # content version (Redis's copy of it lives CONTENT_VERSION_TIMEOUT seconds), then the
+        # index. The form back with what was typed, as for a failure further on.
+        regions = _regions()
+    except DatabaseError as error:
+        if not assume_last_read_version():
+            raise
+        return not_received(request, AppealForm(request.POST, regions=_regions()), error)
     form = AppealForm(request.POST, regions=regions)
     # The same appeal again («Отправить» pressed twice, or Back and again after an answer lost
     # on the way): the first one's page, before the limits count it as another appeal.

@@ -103,13 +103,33 @@ def _current_version() -> int:
     return number
 
 
+# The version this process read last: what a request may fall back on while the database is away.
+_last_read: int | None = None
+
+
 def content_version() -> int:
+    global _last_read  # one number per process, replaced whole
     scope = _scoped_version.get()
     if scope is None:
-        return _current_version()
+        _last_read = _current_version()
+        return _last_read
     if "number" not in scope:
-        scope["number"] = _current_version()
+        scope["number"] = _last_read = _current_version()
     return scope["number"]
+
+
+def assume_last_read_version() -> bool:
+    """For the rest of this request, content as of the version this process read last, without
+    asking the database: for a page that must still say something while it is away (the appeal
+    form given back with what was typed). False if this process never read one.
+
+    Everything built under that version is still in this process's memory (the region index,
+    the subjects); what changed since is not seen, which is better than the 500 page."""
+    scope = _scoped_version.get()
+    if scope is None or _last_read is None:
+        return False
+    scope["number"] = _last_read
+    return True
 
 
 def offer_version(number: int | None) -> None:
