@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 HTML_LIMIT, CSS_LIMIT, JS_LIMIT = 30 * 1024, 20 * 1024, 10 * 1024
 HTML_PAGES = ["/", "/zashchita-prav/", "/regions/", f"/regions/{REGION}/"]
 HTML_PAGES += [f"/regions/{REGION}/representatives/", "/files/", "/regions/moscow/"]
+HTML_PAGES += ["/obrashchenie/"]
 
 
 @pytest.fixture
@@ -38,3 +39,12 @@ def test_page_weight(client, published, url):
     ):
         total = sum(Path(finders.find(path)).stat().st_size for path in linked(text, pattern))
         assert total <= limit, pattern
+
+
+def test_the_appeal_form_costs_no_stylesheet_of_its_own(client, regions):
+    # Its own appeals.css was one more request before the form could paint, on the slow links
+    # of the people most likely to need it.
+    html = client.get("/obrashchenie/").text
+    stylesheets = re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', html)
+    assert stylesheets == ["/static/css/site.css"]
+    assert Path(finders.find("css/site.css")).stat().st_size <= CSS_LIMIT

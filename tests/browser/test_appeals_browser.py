@@ -130,6 +130,6 @@ def test_the_appeal_pages_are_valid_html(subjects, tmp_path, settings):
     for name, response in rendered.items():
         assert response.status_code in {200, 413, 429}, name
         (tmp_path / f"{name}.html").write_bytes(response.content)
-    css = Path(__file__).resolve().parents[2] / "static" / "appeals" / "appeals.css"
+    css = Path(__file__).resolve().parents[2] / "static" / "css" / "site.css"
     errors = nu_errors(command, [*sorted(tmp_path.glob("*.html")), css])
     assert errors == [], "\n".join(errors)
