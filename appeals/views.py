@@ -129,7 +129,7 @@ def _back_to_form(place: str | None) -> str:
 @private_page
 def new(request):
     if request.method != "POST":
-        regions = Region.objects.index().regions
+        regions = _regions()
         initial = _initial(request)
         form = AppealForm(initial=initial, regions=regions)
         return render(

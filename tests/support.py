@@ -47,6 +47,16 @@ def redis_caches(location: str) -> dict:
     }
 
 
+def accepted(listener: socket.socket):
+    """Each connection made to ``listener``, until it is closed."""
+    while True:
+        try:
+            client, _ = listener.accept()
+        except OSError:
+            return
+        yield client
+
+
 class TcpProxy:
     """A TCP forwarder that a test can cut and restore: a network outage, Redis untouched.
 
@@ -67,11 +77,7 @@ class TcpProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
+        for client in accepted(self.listener):
             if not self.open:
                 client.close()
                 continue
@@ -127,11 +133,7 @@ class GarbageServer:
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
+        for client in accepted(self.listener):
             with client, contextlib.suppress(OSError):
                 client.settimeout(2)
                 if client.recv(65536):
