@@ -27,6 +27,18 @@ def assert_in_order(text: str, pieces: list[str]) -> None:
     assert positions == sorted(positions)
 
 
+# legal.md's steps for whoever is refused care, as the short form on every page gives them
+# (templates/includes/_refused_steps.html): the written appeal comes after these.
+REFUSED_STEPS = [
+    "отказали в медицинской помощи",
+    "к главному врачу",
+    "на горячую линию страховой компании, которая выдала полис",
+    # The typography filter binds the dash to the word before it.
+    '(наша\u00a0— <a href="tel:+78003336003">',
+    "в ТФОМС региона, где вы сейчас",
+]
+
+
 def clear_caches() -> None:
     """Forget what the site keeps between requests: the default cache (sessions, and with
     Redis the content version's copy) and this process's content cache (pages, data)."""

@@ -21,7 +21,9 @@ from appeals.views import wait_words
 from company.models import Company
 from regions.models import Region
 from tests.support import (
+    REFUSED_STEPS,
     InBackground,
+    assert_in_order,
     clear_caches,
     held_open,
     wait_until_a_query_waits_on_a_lock,
@@ -64,7 +66,7 @@ def test_the_form_is_private_carries_a_csrf_token_and_is_linked(client, regions)
 
 def test_the_form_says_what_to_do_first_if_refused(client, regions):
     lead = client.get(FORM).content.decode().split('<p class="lead">')[1].split("</p>")[0]
-    assert "сначала обратитесь к главному врачу и позвоните на горячую линию" in lead
+    assert_in_order(lead, REFUSED_STEPS)
 
 
 def test_the_form_is_prefilled_from_the_link(client, regions):

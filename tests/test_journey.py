@@ -192,12 +192,13 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
     assert "направление" not in page
     # The law as staff keep it in admin, not as a copy in the template.
     assert "Основание: п. 1 ч. 1 ст. 16, ч. 1 ст. 45 Федерального закона от 29.11.2010" in page
-    assert "только в программе ОМС города Москвы, в Томской области не действует" in page
+    extra = "только в территориальной программе ОМС города Москвы, в Томской области не положена"
+    assert extra in page
 
 
 def test_reception_hours_are_given_in_both_local_times(client, moscow_representatives, subjects):
     page = text(client.get(TOMSK))
-    assert "В Томской области время на 4 часа больше, чем в городе Москве" in page
+    assert "В Томской области на 4 часа позже, чем в городе Москве" in page
     assert "МСК+4 (UTC+7) и МСК (UTC+3)" in page
     assert (
         "Понедельник — пятница: 09:00–18:00 по времени города Москвы — "
@@ -212,7 +213,7 @@ def test_no_time_difference_without_hours_to_explain(client, subjects):
     page = text(client.get(TOMSK))
     assert "8 (800) 333-60-03" in page
     assert "Часы приёма" not in page
-    assert "время на 4 часа больше" not in page
+    assert "на 4 часа позже" not in page
 
 
 def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
@@ -223,11 +224,11 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     assert "Куда обратиться в Краснодарском крае" in page
     # No fund contacts for a place the company does not serve: no guess, the hotline instead.
     assert (
-        "ТФОМС Краснодарского края (территориальный фонд ОМС). Его контактов на нашем сайте "
+        "ТФОМС Краснодарского края — территориальный фонд ОМС. Его контактов на нашем сайте "
         "пока нет: подскажем их по горячей линии 8 (800) 333-60-03"
     ) in page
     assert "В ТФОМС Краснодарского края: его телефон подскажем по горячей линии" in page
-    assert "В Краснодарском крае время на 2 часа меньше, чем в Пермском крае" in page
+    assert "В Краснодарском крае на 2 часа раньше, чем в Пермском крае" in page
     assert "09:00–18:00 по времени Пермского края — 07:00–16:00 по времени Краснодарского" in page
     assert "страховые представители Пермского края" in page
 
@@ -247,8 +248,22 @@ def test_a_short_fund_name_is_explained(client, subjects):
     Region.objects.filter(slug="tomsk-oblast").update(tfoms_name="ТФОМС Томской области")
     clear_caches()  # update() sends no signal
     page = text(client.get(TOMSK))
-    assert "ТФОМС Томской области (территориальный фонд ОМС)." in page
+    assert "ТФОМС Томской области — территориальный фонд ОМС." in page
     assert "ТФОМС Томской области: ТФОМС Томской области" not in page
+
+
+def test_a_fund_whose_place_ends_in_brackets_gets_no_second_pair(client, subjects):
+    """«ТФОМС Республики Саха (Якутия) (территориальный фонд ОМС)» read as a slip."""
+    page = text(client.get("/v-drugom-regione/other-region/sakha-yakutia/"))
+    assert "ТФОМС Республики Саха (Якутия) — территориальный фонд ОМС." in page
+    assert ") (" not in page
+
+
+def test_the_funds_site_ends_its_sentence(client, subjects):
+    # «Сайт: https://… По данным на …»: the next sentence ran on after the link.
+    page = client.get(TOMSK).content.decode()
+    site = page.split("Сайт: ", 1)[1]
+    assert site.split("</a>", 1)[1].startswith(". ")
 
 
 def refused_section(response) -> str:
@@ -327,7 +342,7 @@ def test_a_policy_of_another_insurer_says_the_site_cannot_know_the_insurer(clien
         "Если ваш полис выдан в Республике Северная Осетия — Алания — вся помощь, которая "
         "входит в территориальную программу ОМС Республики Северная Осетия — Алания"
     ) in page
-    assert "не действует" not in page and "в регионе, где выдан полис" not in page
+    assert "не положена" not in page and "в регионе, где выдан полис" not in page
 
 
 def test_at_home_the_page_is_the_in_region_version(client, tomsk_tfoms):
@@ -341,7 +356,7 @@ def test_at_home_the_page_is_the_in_region_version(client, tomsk_tfoms):
     assert "PDF" in page
     assert "Понедельник — пятница: 09:00–18:00" in page
     assert "по времени" not in page
-    assert "не действует" not in page
+    assert "не положена" not in page
 
 
 def test_the_registry_shown_is_the_places_not_the_policys(client, subjects, media_root):

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from regions.models import Region
-from tests.support import assert_in_order, clear_caches
+from tests.support import REFUSED_STEPS, assert_in_order, clear_caches
 
 from .factories import registry_file
 
@@ -319,14 +319,8 @@ def test_the_footer_puts_the_quicker_steps_before_the_written_appeal(client, reg
     page = client.get(url).content.decode()
     footer = page.split('<footer class="site-footer">')[1].split("</footer>")[0]
     refused = next(p for p in footer.split("<p>") if "отказали в медицинской помощи" in p)
-    assert_in_order(
-        refused,
-        [
-            "главному врачу",
-            'горячую линию <a href="tel:+78003336003">',
-            '<a href="/obrashchenie/">напишите обращение</a>',
-        ],
-    )
+    # All four of legal.md's steps: it named the head doctor and the hotline, not the fund.
+    assert_in_order(refused, [*REFUSED_STEPS, '<a href="/obrashchenie/">напишите обращение</a>'])
 
 
 def test_page_fits_the_size_budget(client, regions):
@@ -354,7 +348,15 @@ def test_the_appeal_form_is_in_the_menu_and_on_home(client, regions):
     # and offers the form as well, for whoever is unhappy with their treatment.
     assert '<a href="/zashchita-prav/#refused-title">Вам отказали в помощи</a></h2>' in home
     card = home.split("Вам отказали в помощи</a></h2>")[1].split("</li>")[0]
-    assert_in_order(card, ["главный врач", "горячая линия", '<a href="/obrashchenie/">'])
+    assert_in_order(
+        card,
+        [
+            "главный врач",
+            "горячая линия страховой компании",
+            "ТФОМС региона, где вы сейчас",
+            '<a href="/obrashchenie/">',
+        ],
+    )
     steps = client.get("/zashchita-prav/").content.decode()
     assert '<h2 id="refused-title">Если вам отказали в медицинской помощи</h2>' in steps
     # The journey is offered in the lead, not only in a card below the first screen.

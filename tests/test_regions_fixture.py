@@ -86,6 +86,11 @@ def test_fixture_invents_no_contacts(regions):
         assert region.checked_on is None  # nobody has checked them against the fund's site
 
 
+# The compilation's slips of spelling, corrected in the fixture (fixtures/README.md): the fund's
+# own name is «…Пермского края», and a citizen reads the capital as a mistake of ours.
+SPELLING = {"ТФОМС Пермского Края": "ТФОМС Пермского края"}
+
+
 @pytest.mark.skipif(not (SHARED / "data" / "tfoms.csv").exists(), reason="no shared data")
 def test_fixture_carries_each_fund_with_its_source_and_date(regions):
     with open(SHARED / "data" / "tfoms.csv", encoding="utf-8") as handle:
@@ -93,7 +98,8 @@ def test_fixture_carries_each_fund_with_its_source_and_date(regions):
     assert len(rows) == 23
     for row in rows:
         region = Region.objects.get(code=row["subject_code"])
-        assert (region.tfoms_name, region.tfoms_site) == (row["tfoms_name"], row["tfoms_site"])
+        name = SPELLING.get(row["tfoms_name"], row["tfoms_name"])
+        assert (region.tfoms_name, region.tfoms_site) == (name, row["tfoms_site"])
         assert region.tfoms_source_url == row["source"]
         assert region.tfoms_source_date.isoformat() == row["source_date"]
         assert "сторонняя" in region.tfoms_source

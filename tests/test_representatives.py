@@ -11,7 +11,7 @@ from company.models import Company
 from regions.models import Region
 from representatives.hours import Interval, format_hours, group_days, parse_hours
 from representatives.models import Level, Representative
-from tests.support import assert_in_order, clear_caches
+from tests.support import REFUSED_STEPS, assert_in_order, clear_caches
 
 from .factories import WORKDAYS, make_representative
 
@@ -277,9 +277,7 @@ def test_the_written_appeal_comes_after_the_head_doctor_and_the_hotline(client, 
     assert_in_order(
         section,
         [
-            "отказали в медицинской помощи",
-            "главному врачу",
-            'горячую линию <a href="tel:+78003336003">',
+            *REFUSED_STEPS,
             '<a class="button" href="/obrashchenie/?region=tomsk-oblast">Написать обращение</a>',
         ],
     )
