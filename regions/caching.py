@@ -318,13 +318,16 @@ def public_page(view):
                 # With the headers the view set (type, attachment name, its own cache rules).
                 stored = (response.content, dict(response.items()))
                 caches[CONTENT_CACHE].set(key, (version, stored), settings.CONTENT_TIMEOUT)
-        uses_next = NEXT_MARK.encode() in response.content
+        # The return path the page was asked for, if it is one; "" for none or one refused.
+        next_path = (
+            safe_next(request, fallback="") if NEXT_MARK.encode() in response.content else None
+        )
         if request.META.get("QUERY_STRING") and response.status_code == HTTPStatus.OK:
-            address = _one_address(request, uses_next)
+            address = _one_address(request, next_path)
             if address is not None:
                 return HttpResponsePermanentRedirect(address)
-        if uses_next:
-            next_path = escape(safe_next(request))
+        if next_path is not None:
+            next_path = escape(next_path or "/")
             response.content = response.content.replace(NEXT_MARK.encode(), next_path.encode())
             if response.has_header("ETag"):
                 # The stored page and the next path make the bytes, so their hashes together
@@ -365,18 +368,19 @@ def compressed(request, response):
     return response
 
 
-def _one_address(request, uses_next: bool) -> str | None:
+def _one_address(request, next_path: str | None) -> str | None:
     """The page's one address, if the query string is not exactly what the page reads, as the
     site writes it; None if it is.
 
     A shared cache keys by path and query: each made-up query (tracking tags, made-up values,
     a stray ``&``, ``next`` spelt another way) was another copy of the same page on nginx's
     disk, pushing out the pages newcomers ask for. The one address is a redirect away, and
-    only the region list's ``next`` (``NEXT_MARK``) is kept.
+    only the region list's ``next`` (``NEXT_MARK``) is kept, when it is a path of this site:
+    one the page would refuse (``//elsewhere``) is dropped, as the page drops it.
     """
     query = ""
-    if uses_next and request.GET.get("next"):
-        query = urlencode({"next": request.GET["next"]}, safe="/")
+    if next_path:
+        query = urlencode({"next": next_path}, safe="/")
     if request.META["QUERY_STRING"] == query:
         return None
     path = "/" + request.path.lstrip("/")  # never "//host": the redirect stays on this site

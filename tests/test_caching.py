@@ -234,6 +234,16 @@ def test_next_is_escaped_where_it_is_put_back(client, regions):
     assert 'value="/&quot;&gt;&lt;script&gt;' in page
 
 
+@pytest.mark.parametrize("refused", ["//evil.example", "https://evil.example/", "javascript:x"])
+def test_a_return_path_the_page_refuses_is_not_another_copy_of_it(client, regions, refused):
+    """Each ``?next=//…`` was answered 200 and public, one more copy on nginx's disk of a page
+    that returns to the home page anyway: it is sent to the list's one address."""
+    moved = client.get("/regions/", {"next": refused})
+    assert moved.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert moved["Location"] == "/regions/"
+    assert 'name="next" value="/"' in client.get("/regions/").text
+
+
 class FormFields(HTMLParser):
     """The values a browser would submit from the admin change form, unchanged."""
 
