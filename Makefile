@@ -27,7 +27,7 @@ $(STAMP): requirements-dev.txt
 
 install: $(STAMP) ## Create .venv and install the project with its test tools
 
-run: $(STAMP) ## Serve the site on http://127.0.0.1:8000 (SQLite; the fixtures into an empty database)
+run: $(STAMP) ## Serve the site on http://127.0.0.1:8000, or RUN_PORT (SQLite; the fixtures into an empty database)
 	@mkdir -p var/static var/media
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	@# Local edits made in admin stay: the fixtures go only into a database without regions.
@@ -85,5 +85,5 @@ check-deploy: $(STAMP) ## manage.py check --deploy with production settings; war
 
 hadolint: $(STAMP) ## Lint the Dockerfile (no Docker engine needed)
 	$(BIN)/hadolint Dockerfile
-bench: $(STAMP) ## Load the site and a bare WSGI app with wrk; ratios, sizes, memory (BENCH_QUICK=1: smoke run)
+bench: $(STAMP) ## wrk on nginx's cache against static files, and on Django against /healthz; sizes, memory (BENCH_QUICK=1: smoke)
 	$(BIN)/python scripts/bench.py

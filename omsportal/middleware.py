@@ -1,4 +1,5 @@
-"""The site's middleware: the request log, Permissions-Policy and cache headers."""
+"""The site's middleware: the Host check, the request log, Permissions-Policy, cache headers and
+the idle end of staff sessions."""
 
 import logging
 import time
@@ -10,7 +11,7 @@ from django.http import HttpResponse
 from django.template import loader
 from django.utils.cache import cc_delim_re
 
-from regions.caching import page_variants
+from regions.caching import is_newcomer
 
 from .context_processors import hotline
 from .logs import log_request, request_id_from, request_id_var
@@ -131,6 +132,8 @@ class CacheHeadersMiddleware:
       impaired people (the page then links its stylesheet), or anything that sets a cookie:
       ``private``.
     - Error pages and answers to anything but GET/HEAD: never stored.
+    - A response whose view set Cache-Control itself (robots.txt, static files, downloads'
+      own rules) keeps it.
     Above SessionMiddleware, to see the cookies it sets; below ConditionalGetMiddleware, so a
     304 carries the same Cache-Control.
     """
@@ -147,11 +150,7 @@ class CacheHeadersMiddleware:
         if request.method not in ("GET", "HEAD") or response.status_code >= 400:
             response["Cache-Control"] = "no-store"
         elif getattr(response, "public_page", False):
-            if (
-                response.cookies
-                or settings.SESSION_COOKIE_NAME in request.COOKIES
-                or any(page_variants(request))
-            ):
+            if response.cookies or not is_newcomer(request):
                 response["Cache-Control"] = "private, max-age=0"
             else:
                 response["Cache-Control"] = (
@@ -166,8 +165,9 @@ class CacheHeadersMiddleware:
         """A newcomer's page is the same whatever other cookies they carry (a form's csrftoken,
         a special version's cookie that is not ours), and a cache must bypass it for the session
         and special cookies anyway (README, «Caching»). SessionMiddleware's
-        ``Vary: Cookie`` made nginx keep a copy per Cookie header: none shared with a visitor
-        who had once opened the appeal form, and a new entry for every made-up cookie."""
+        ``Vary: Cookie`` made a cache that honours Vary (a CDN; nginx before it ignored Vary)
+        keep a copy per Cookie header: none shared with a visitor who had once opened the
+        appeal form, and a new entry for every made-up cookie."""
         kept = [
             name
             for name in cc_delim_re.split(response.get("Vary", ""))

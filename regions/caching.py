@@ -10,7 +10,7 @@ process and instance, and a page rendered from old rows during a transaction nev
 The values themselves live in each process's memory (the ``content`` cache, local memory):
 only the version decides whether one may be shown, and the version is shared, so nothing kept
 per process decides what a visitor sees. The current number is read once per request
-(``content_scope``, opened by RegionMiddleware):
+(``content_scope``, opened by RegionMiddleware), and again after the request writes:
 
 - With a per-process default cache (the embedded default), from the database.
 - With a shared cache (Redis), from a copy in it, so that a cached page costs no database
@@ -142,7 +142,8 @@ def offer_version(number: int | None) -> None:
 
 @contextmanager
 def content_scope():
-    """Read the content version at most once inside this block (one request)."""
+    """Read the content version once inside this block (one request), and once more after each
+    write it makes (``bump_content_version``)."""
     token = _scoped_version.set({})
     try:
         yield
@@ -292,8 +293,9 @@ def public_page(view):
     makes it ``public`` for a newcomer and ``private`` for a visitor with a session or a special
     version's choice.
 
-    Text is compressed (gzip) for a client that asks, since the page holds nothing personal:
-    nginx asks for what its cache may keep, and keeps it compressed (deploy/nginx.conf).
+    A newcomer's page is compressed (gzip) for a client that asks, since it holds nothing
+    personal: nginx asks for what its cache may keep, and keeps it compressed
+    (deploy/nginx.conf). A visitor's own page is compressed by nginx as it is sent.
     """
 
     @wraps(view)
@@ -335,12 +337,24 @@ def public_page(view):
                 both = f"{response['ETag']} {next_path}".encode()
                 response["ETag"] = quote_etag(hashlib.md5(both, usedforsecurity=False).hexdigest())
         if settings.REGION_HEADER:
-            # The prompt may follow the trusted geo header: a shared cache keeps one per value.
+            # The prompt may follow the trusted geo header: a cache that honours Vary keeps one
+            # per value; nginx ignores Vary, and needs the header in its key
+            # (deploy/nginx/proxy-headers.conf).
             vary = HttpHeaders.parse_header_name(settings.REGION_HEADER)
             patch_vary_headers(response, [vary])
-        return mark_public(compressed(request, response))
+        if is_newcomer(request):
+            response = compressed(request, response)
+        return mark_public(response)
 
     return wrapped
+
+
+def is_newcomer(request) -> bool:
+    """Neither a session nor a choice of PUBLIC_PAGE_VARIES_BY: a public page for this request
+    is the one every newcomer gets, which a shared cache may keep (CacheHeadersMiddleware) and
+    Django compresses. nginx tells the same by the cookies alone; where the two read a cookie
+    differently (``sessionid=; sessionid=…``), Django's word decides."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and not any(page_variants(request))
 
 
 # What public_page compresses: text, as nginx's gzip_types (deploy/nginx.conf). An XLSX or a

@@ -365,6 +365,23 @@ def test_deleting_a_file_drops_it_from_the_cache(client, registry_file):
     assert client.get(url).status_code == 404
 
 
+def test_only_a_newcomers_page_is_compressed_by_django(client, visitor):
+    """nginx asks for gzip only for what it may keep, and reads the session cookie its own way:
+    with ``sessionid=; sessionid=…`` it took the first, empty value and asked, and Django, which
+    takes the last, compressed a page showing the visitor's region. A visitor's page is
+    compressed by nginx as it is sent; Django's workers compress only the newcomers' one."""
+    gzip = {"Accept-Encoding": "gzip"}
+    newcomer = client.get("/", headers=gzip)
+    assert newcomer["Content-Encoding"] == "gzip"
+    assert newcomer["Cache-Control"].startswith("public")
+    own = visitor.get("/", headers=gzip)
+    assert not own.has_header("Content-Encoding")
+    assert "Пермский край" in own.text and own["Cache-Control"].startswith("private")
+    session = visitor.cookies["sessionid"].value
+    both = Client().get("/", headers={**gzip, "Cookie": f"sessionid=; sessionid={session}"})
+    assert "Пермский край" in both.text and not both.has_header("Content-Encoding")
+
+
 @pytest.fixture
 def collected_static(settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"

@@ -182,9 +182,19 @@ def test_pages_carry_no_per_visitor_token_and_set_no_cookie(regions):
         {"Origin": "https://evil.example"},
         {"Origin": "null"},
         {"Referer": "https://evil.example/page"},
+        # As a browser reads it, evil.example's; urlsplit() alone found testserver.
+        {"Referer": "http://evil.example\\@testserver/"},
         {},
     ],
-    ids=["fetch-cross-site", "fetch-same-site", "origin", "null-origin", "referer", "nothing"],
+    ids=[
+        "fetch-cross-site",
+        "fetch-same-site",
+        "origin",
+        "null-origin",
+        "referer",
+        "referer-backslash",
+        "nothing",
+    ],
 )
 def test_cross_site_choice_is_a_403_in_russian_and_changes_nothing(regions, headers):
     client = Client(enforce_csrf_checks=True, headers=headers)
