@@ -16,8 +16,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.core import is_ratelimited
 
 from company.models import Company
-from regions.caching import assume_last_read_version
-from regions.models import Region
+from regions.caching import assume_version_of
+from regions.models import INDEX, Region
 from regions.same_origin import is_same_origin
 
 from .forms import AppealForm
@@ -146,7 +146,7 @@ def new(request):
         # index. The form back with what was typed, as for a failure further on.
         regions = _regions()
     except DatabaseError as error:
-        if not assume_last_read_version():
+        if not assume_version_of(*INDEX):
             raise
         return not_received(request, AppealForm(request.POST, regions=_regions()), error)
     form = AppealForm(request.POST, regions=regions)

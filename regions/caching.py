@@ -103,32 +103,29 @@ def _current_version() -> int:
     return number
 
 
-# The version this process read last: what a request may fall back on while the database is away.
-_last_read: int | None = None
-
-
 def content_version() -> int:
-    global _last_read  # one number per process, replaced whole
     scope = _scoped_version.get()
     if scope is None:
-        _last_read = _current_version()
-        return _last_read
+        return _current_version()
     if "number" not in scope:
-        scope["number"] = _last_read = _current_version()
+        scope["number"] = _current_version()
     return scope["number"]
 
 
-def assume_last_read_version() -> bool:
-    """For the rest of this request, content as of the version this process read last, without
-    asking the database: for a page that must still say something while it is away (the appeal
-    form given back with what was typed). False if this process never read one.
+def assume_version_of(*parts: object) -> bool:
+    """For the rest of this request, content as of the version ``cached_content(*parts)`` was
+    last built under, without asking the database: for a page that must still say something
+    while it is away (the appeal form given back with what was typed). False if this process
+    holds no such value.
 
-    Everything built under that version is still in this process's memory (the region index,
-    the subjects); what changed since is not seen, which is better than the 500 page."""
+    What was built under that version with it is in this process's memory too (pages show the
+    region index with the footer's company record and the subjects); what changed since is not
+    seen, which is better than the 500 page."""
     scope = _scoped_version.get()
-    if scope is None or _last_read is None:
+    stored = caches[CONTENT_CACHE].get(_content_key(parts))
+    if scope is None or stored is None:
         return False
-    scope["number"] = _last_read
+    scope["number"] = stored[0]
     return True
 
 
@@ -238,13 +235,17 @@ def _get(key: str) -> tuple[int, object]:
     return version, _MISSING
 
 
+def _content_key(parts: tuple) -> str:
+    return ":".join(["content", *map(str, parts)])
+
+
 def cached_content(*parts: object, build: Callable[[], T], keep_none: bool = True) -> T:
     """``build()`` once per content version: e.g. a region's files keyed by the region.
 
     ``keep_none=False`` for look-ups by what a visitor sends (an id): made-up ids that find
     nothing must not fill the cache.
     """
-    key = ":".join(["content", *map(str, parts)])
+    key = _content_key(parts)
     version, value = _get(key)
     if value is _MISSING:
         value = build()

@@ -84,10 +84,15 @@ class ContentVersion(models.Model):
         return str(self.number)
 
 
+# The cached_content() parts of the region index: a page that must answer while the database is
+# away takes the version it was built under (regions.caching.assume_version_of).
+INDEX = ("regions:index",)
+
+
 class RegionQuerySet(models.QuerySet):
     def index(self) -> RegionIndex:
         """The cached index of all regions; a change to any watched model drops it."""
-        return cached_content("regions:index", build=lambda: RegionIndex.build(list(self.all())))
+        return cached_content(*INDEX, build=lambda: RegionIndex.build(list(self.all())))
 
 
 class ByCodeManager(models.Manager):
