@@ -68,7 +68,8 @@ VERSION_KEY = "content-version"
 # The per-process cache (settings.CACHES); what it holds is used only under the version it was
 # built with.
 CONTENT_CACHE = "content"
-# The version read during the current request; None outside a request.
+# The version read during the current request: {"number": n} once read, {} before that and
+# after a write (bump_content_version), None outside a request (content_scope).
 _scoped_version: ContextVar[dict | None] = ContextVar("content_version", default=None)
 # Inside content_writes(): the changes noted, for one raise of the version at its end.
 _pending_writes: ContextVar[list | None] = ContextVar("content_writes", default=None)
