@@ -7,7 +7,7 @@ from regions.checks import MarkCheckedAdmin, MarkCheckedForm
 from regions.forms import not_in_future
 
 from .citations import cited
-from .models import LegalAct, LegalProvision
+from .models import EXPIRED_ADVICE, LegalAct, LegalProvision
 
 
 class LegalProvisionForm(forms.ModelForm):
@@ -50,11 +50,27 @@ class LegalActForm(MarkCheckedForm):
         # Published under «Проверено» as an act of 15.12.2030.
         return not_in_future(self.cleaned_data.get("signed_on"), "Дата акта")
 
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("in_force_from"), cleaned.get("in_force_until")
+        if start and end and end < start:
+            # A slip of the year: the pages would call the act out of date the day it is entered.
+            self.add_error("in_force_until", "«Действует по» не может быть раньше «действует с».")
+        return cleaned
+
 
 @admin.register(LegalAct)
 class LegalActAdmin(SaysWhyKept, MarkCheckedAdmin):
     form = LegalActForm
-    list_display = ("name", "kind", "in_force_from", "has_link", "check_status", "checked_by")
+    list_display = (
+        "name",
+        "kind",
+        "in_force_from",
+        "in_force_until",
+        "has_link",
+        "check_status",
+        "checked_by",
+    )
     list_filter = ("kind",)
     list_select_related = ("checked_by",)
     search_fields = ("title", "document", "number", "slug")
@@ -74,6 +90,7 @@ class LegalActAdmin(SaysWhyKept, MarkCheckedAdmin):
         "document_genitive",
         "url",
         "in_force_from",
+        "in_force_until",
     )
     fieldsets = (
         (None, {"fields": ("kind", "signed_on", "number", "title")}),
@@ -81,7 +98,7 @@ class LegalActAdmin(SaysWhyKept, MarkCheckedAdmin):
             "Если акт утверждает документ",
             {"fields": ("document", "document_genitive")},
         ),
-        (None, {"fields": ("url", "in_force_from", "slug", "order")}),
+        (None, {"fields": ("url", "in_force_from", "in_force_until", "slug", "order")}),
         (
             "Проверка",
             {
@@ -115,6 +132,13 @@ class LegalActAdmin(SaysWhyKept, MarkCheckedAdmin):
     @admin.display(description="акт")
     def name(self, act):
         return act.full_name
+
+    @admin.display(description="проверено", ordering="checked_on")
+    def check_status(self, act):
+        # A check of an act past its term no longer counts (the pages drop «Проверено»).
+        if act.expired:
+            return f"в силе по {act.in_force_until:%d.%m.%Y}: {EXPIRED_ADVICE}"
+        return super().check_status(act)
 
     @admin.display(description="ссылка", boolean=True)
     def has_link(self, act):

@@ -2,10 +2,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from regions.caching import cached_content
 from regions.checks import checked_by_field, checked_on_field
+
+# Staff's one task for an act past its term: admin's list and start page say it.
+EXPIRED_ADVICE = "срок действия истёк — внесите действующий акт"
 
 
 @dataclass(frozen=True)
@@ -24,12 +28,18 @@ class LegalActQuerySet(models.QuerySet):
         )
 
     def checked_on(self, *slugs: str) -> datetime.date | None:
-        """The oldest check of these acts; None if one of them is unchecked or missing."""
+        """The oldest check of these acts; None if one of them is unchecked, missing or past
+        its term (a check of last year's programme says nothing of this year's)."""
         index = self.index()
         acts = [index.get(slug) for slug in slugs]
-        if not acts or any(act is None or act.checked_on is None for act in acts):
+        if not acts or any(act is None or act.checked_on is None or act.expired for act in acts):
             return None
         return min(act.checked_on for act in acts)
+
+    def expired(self, *slugs: str) -> list["LegalAct"]:
+        """Those of these acts past their term, in the order given."""
+        index = self.index()
+        return [index[slug] for slug in slugs if slug in index and index[slug].expired]
 
 
 class LegalActManager(models.Manager.from_queryset(LegalActQuerySet)):
@@ -83,6 +93,15 @@ class LegalAct(models.Model):
         "Пока её нет, сайт называет акт полностью, чтобы его можно было найти.",
     )
     in_force_from = models.DateField("действует с", null=True, blank=True)
+    in_force_until = models.DateField(
+        "действует по",
+        null=True,
+        blank=True,
+        help_text="Только для актов на срок, например программы госгарантий на год: последний "
+        "день, когда акт действует. На следующий день сайт предупредит читателей, что ссылка "
+        "может быть устаревшей, а здесь появится просьба внести действующий акт. "
+        "Для бессрочных актов оставьте пустым.",
+    )
     checked_on = checked_on_field("проверено")
     checked_by = checked_by_field("кто проверил")
     order = models.PositiveSmallIntegerField("порядок", default=0)
@@ -100,6 +119,11 @@ class LegalAct(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    @property
+    def expired(self) -> bool:
+        """Past its term: read on each use, since a term ends by the clock, not by an edit."""
+        return self.in_force_until is not None and self.in_force_until < timezone.localdate()
 
     @property
     def kind_forms(self) -> KindForms:

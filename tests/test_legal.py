@@ -4,8 +4,12 @@ import datetime
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
 from django.template import Context, Template
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from legal.models import LegalAct, LegalProvision
 
@@ -16,7 +20,7 @@ from .support import attempts_to_delete
 pytestmark = pytest.mark.django_db
 
 RIGHTS = "/zashchita-prav/"
-CITED_ON_RIGHTS = ("326-fz", "oms-rules", "state-guarantees-2026")
+CITED_ON_RIGHTS = ("326-fz", "oms-rules", "state-guarantees")
 
 
 def text(response) -> str:
@@ -44,9 +48,12 @@ def test_fixture_holds_what_legal_md_verifies_and_nothing_more(regions):
     rules = LegalAct.objects.get(slug="oms-rules")
     assert rules.in_force_from == datetime.date(2025, 9, 9)
     assert (rules.signed_on, rules.number) == (None, "")  # not found: left for staff
-    programme = LegalAct.objects.get(slug="state-guarantees-2026")
+    programme = LegalAct.objects.get(slug="state-guarantees")
     assert "на 2026 год и на плановый период 2027 и 2028 годов" in programme.document
     assert programme.number == ""
+    # «на 2026 год»: a new programme is approved each December.
+    assert programme.in_force_until == datetime.date(2026, 12, 31)
+    assert not LegalAct.objects.exclude(slug="state-guarantees").exclude(in_force_until=None)
     # No link until someone has opened it and seen the act; nobody has checked anything yet.
     assert not LegalAct.objects.exclude(url="").exists()
     assert not LegalAct.objects.filter(checked_on__isnull=False).exists()
@@ -107,7 +114,7 @@ def test_journey_answers_say_whether_the_law_they_cite_was_checked(client, subje
 def test_checked_date_is_the_oldest_check_of_the_cited_acts(client, regions):
     check("326-fz", on=datetime.date(2026, 11, 20))
     check("oms-rules", on=datetime.date(2026, 10, 1))
-    check("state-guarantees-2026", on=datetime.date(2026, 11, 25))
+    check("state-guarantees", on=datetime.date(2026, 11, 25))
     page = text(client.get(RIGHTS))
     assert "Проверено 1 октября 2026 г." in page
     assert "Текст соответствует законодательству" not in page
@@ -115,10 +122,68 @@ def test_checked_date_is_the_oldest_check_of_the_cited_acts(client, regions):
 
 def test_a_cited_act_deleted_in_admin_takes_the_checked_date_away(client, regions):
     check(*CITED_ON_RIGHTS, on=datetime.date(2026, 11, 20))
-    LegalAct.objects.get(slug="state-guarantees-2026").delete()
+    LegalAct.objects.get(slug="state-guarantees").delete()
     response = client.get(RIGHTS)
     assert response.status_code == HTTPStatus.OK
     assert "Проверено" not in text(response)
+
+
+# Acts made for a term (the yearly programme)
+
+
+def end_term(slug: str, on: datetime.date) -> LegalAct:
+    act = LegalAct.objects.get(slug=slug)
+    act.in_force_until = on
+    act.save()
+    return act
+
+
+def yesterday() -> datetime.date:
+    return timezone.localdate() - datetime.timedelta(days=1)
+
+
+def tomorrow() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=1)
+
+
+def test_a_programme_past_its_term_is_not_cited_as_checked_and_current(client, regions):
+    """On 1 January the year's programme is no longer in force: the page went on saying its
+    references were checked, with last year's programme as the basis."""
+    check(*CITED_ON_RIGHTS, on=timezone.localdate())
+    ended = yesterday()
+    end_term("state-guarantees", ended)
+    assert LegalAct.objects.checked_on(*CITED_ON_RIGHTS) is None
+    response = client.get(RIGHTS)
+    page = text(response)
+    assert "Проверено" not in page
+    until = f"{ended.day} {date_format(ended, 'E Y')} г."
+    current_on = page.split('<p class="current-on">')[1].split("</p>")[0]
+    assert "Ссылки на законодательство на этой странице могут быть устаревшими." in current_on
+    assert (
+        "Программа государственных гарантий бесплатного оказания гражданам медицинской помощи "
+        "на 2026 год и на плановый период 2027 и 2028 годов, утв. постановлением Правительства "
+        f"Российской Федерации: срок действия — по {until}, действующий документ на сайт ещё "
+        "не внесён."
+    ) in current_on
+    assert f'href="tel:{settings.HOTLINE_TEL}"' in current_on
+    # Where it is cited, too.
+    programme = page.split('id="programme-title"')[1].split("</section>")[0]
+    assert (
+        "2028 годов, утв. постановлением Правительства Российской Федерации (срок действия "
+        f"истёк: в силе по {until})."
+    ) in programme
+    # Nothing said of its successor, which the site does not hold.
+    assert "на 2027 год и" not in page
+
+
+def test_a_term_ending_tomorrow_changes_nothing_on_the_page(client, regions):
+    check(*CITED_ON_RIGHTS, on=timezone.localdate())
+    before = client.get(RIGHTS).content
+    end_term("state-guarantees", tomorrow())
+    assert LegalAct.objects.checked_on(*CITED_ON_RIGHTS) == timezone.localdate()
+    page = client.get(RIGHTS).content
+    assert page == before
+    assert "Проверено" in text(client.get(RIGHTS))
 
 
 def test_cite_tag_names_provisions_in_order_given_and_skips_unknown_ones(regions):
@@ -153,6 +218,7 @@ def act_form(act: LegalAct, **changes) -> dict:
         "document_genitive": act.document_genitive,
         "url": act.url,
         "in_force_from": act.in_force_from.strftime("%d.%m.%Y") if act.in_force_from else "",
+        "in_force_until": act.in_force_until.strftime("%d.%m.%Y") if act.in_force_until else "",
         "slug": act.slug,
         "order": act.order,
     } | management("provisions", total=len(provisions), initial=len(provisions))
@@ -315,8 +381,119 @@ def test_admin_index_says_nothing_once_every_reference_is_fresh(admin_client, re
     assert "нужна проверка" not in admin_client.get("/admin/").content.decode()
 
 
+def test_admin_asks_for_the_act_in_force_once_a_term_is_over(admin_client, regions):
+    check(*CITED_ON_RIGHTS, on=timezone.localdate())
+    programme = end_term("state-guarantees", yesterday())
+    listing = text(admin_client.get("/admin/legal/legalact/"))
+    assert (
+        f"в силе по {yesterday():%d.%m.%Y}: срок действия истёк — внесите действующий акт"
+    ) in listing
+    page = text(admin_client.get("/admin/"))
+    notice = page.split("Ссылки на законы: нужна проверка")[1].split("</div>")[0]
+    assert "Срок действия истёк — внесите действующий акт." in notice
+    assert f"{programme.full_name}</a> — в силе по {yesterday():%d.%m.%Y}" in notice
+    # Once: it wants replacing, whatever its check.
+    assert notice.count("Программа государственных гарантий") == 1
+    assert "326-ФЗ" not in notice
+
+
+def test_admin_says_nothing_of_a_term_not_over_yet(admin_client, regions):
+    check(*CITED_ON_RIGHTS, on=timezone.localdate())
+    end_term("state-guarantees", tomorrow())
+    listing = text(admin_client.get("/admin/legal/legalact/"))
+    assert date_format(tomorrow(), "DATE_FORMAT") in listing  # the «действует по» column
+    assert "срок действия истёк" not in listing
+    assert "нужна проверка" not in admin_client.get("/admin/").content.decode()
+
+
+def test_a_term_ending_before_it_starts_is_refused(admin_client, regions):
+    rules = LegalAct.objects.get(slug="oms-rules")
+    response = admin_client.post(change_url(rules), act_form(rules, in_force_until="31.12.2024"))
+    assert response.status_code == HTTPStatus.OK
+    assert "«Действует по» не может быть раньше «действует с»." in response.content.decode()
+    rules.refresh_from_db()
+    assert rules.in_force_until is None
+
+
+def test_a_change_of_the_term_takes_the_check_away(admin_client, admin_user, regions):
+    programme = LegalAct.objects.get(slug="state-guarantees")
+    check("state-guarantees", on=timezone.localdate(), user=admin_user)
+    form = act_form(programme, in_force_until="31.12.2027")
+    assert admin_client.post(change_url(programme), form).status_code == HTTPStatus.FOUND
+    programme.refresh_from_db()
+    assert (programme.in_force_until, programme.checked_on) == (datetime.date(2027, 12, 31), None)
+
+
 @pytest.mark.parametrize(
     "url", ["/admin/legal/legalact/", "/admin/legal/legalact/add/", "/admin/legal/legalact/1/"]
 )
 def test_legal_admin_pages_load(admin_client, regions, url):
     assert admin_client.get(url, follow=True).status_code == HTTPStatus.OK
+
+
+# The programme's code without its year (legal/migrations/0002)
+
+BEFORE_TERMS = ("legal", "0001_initial")
+TERMS = ("legal", "0002_in_force_until_and_state_guarantees")
+
+
+def migrate(target: tuple[str, str]) -> None:
+    from django.db.migrations.executor import MigrationExecutor
+
+    MigrationExecutor(connection).migrate([target])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_databases_loaded_from_the_old_fixture_cite_the_programme_by_its_new_code(regions):
+    from regions.models import ContentVersion
+
+    programme = LegalAct.objects.get(slug="state-guarantees").pk
+    # Back to the old schema: the row goes back to the year's code the old pages cite.
+    migrate(BEFORE_TERMS)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM legal_legalact WHERE slug = %s", ["state-guarantees-2026"])
+        assert cursor.fetchall() == [(programme,)]
+    version = ContentVersion.objects.get().number
+    migrate(TERMS)
+    act = LegalAct.objects.get(pk=programme)
+    assert (act.slug, act.in_force_until) == ("state-guarantees", datetime.date(2026, 12, 31))
+    assert not LegalAct.objects.filter(slug="state-guarantees-2026").exists()
+    # No instance keeps a page built under the old code.
+    assert ContentVersion.objects.get().number > version
+    # The shipped fixtures, loaded again, find the row by its code: no second programme.
+    fixtures = sorted((settings.BASE_DIR / "fixtures").glob("*.json"))
+    call_command("loaddata", *fixtures, verbosity=0)
+    assert sorted(LegalAct.objects.values_list("slug", flat=True)) == [
+        "326-fz",
+        "oms-rules",
+        "state-guarantees",
+    ]
+    assert LegalAct.objects.get(slug="state-guarantees").pk == programme
+    assert LegalProvision.objects.filter(act__slug="326-fz").count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rename_leaves_a_database_without_the_programme_alone(db):
+    migrate(BEFORE_TERMS)
+    migrate(TERMS)
+    assert not LegalAct.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rename_leaves_a_programme_staff_made_under_the_new_code_alone(regions):
+    from django.db.migrations.executor import MigrationExecutor
+
+    migrate(BEFORE_TERMS)
+    old_state = MigrationExecutor(connection).loader.project_state(BEFORE_TERMS)
+    theirs = old_state.apps.get_model("legal", "LegalAct").objects.create(
+        slug="state-guarantees", kind="government-decree", document="Программа (тест)"
+    )
+    migrate(TERMS)
+    # No clash of codes: the year's row stays as it was, the pages cite theirs.
+    assert LegalAct.objects.get(slug="state-guarantees-2026").in_force_until is None
+    assert LegalAct.objects.get(slug="state-guarantees").pk == theirs.pk
+    migrate(BEFORE_TERMS)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT slug FROM legal_legalact WHERE slug LIKE %s", ["state-%"])
+        assert sorted(cursor.fetchall()) == [("state-guarantees",), ("state-guarantees-2026",)]
+    migrate(TERMS)

@@ -4,11 +4,12 @@ import datetime
 import logging
 
 from django import template
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from regions.checks import check_is_due
 
-from ..models import LegalAct
+from ..models import EXPIRED_ADVICE, LegalAct
 
 register = template.Library()
 logger = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ def cite(act_slug: str, *provision_slugs: str) -> str:
     name = act.full_name_genitive if provisions else act.full_name
     if act.url:
         name = format_html('<a href="{}">{}</a>', act.url, name)
+    if act.expired:
+        # The page names the act as its basis still: said where it is cited, too.
+        until = date_format(act.in_force_until, "j E Y")
+        name = format_html("{} (срок действия истёк: в силе по {} г.)", name, until)
     if provisions:
         return format_html("{} {}", ", ".join(provisions), name)
     return format_html("{}", name)
@@ -38,10 +43,29 @@ def legal_checked_on(*act_slugs: str) -> datetime.date | None:
     return LegalAct.objects.checked_on(*act_slugs)
 
 
+@register.inclusion_tag("legal/_current_on.html", takes_context=True)
+def legal_current_on(context, *act_slugs: str) -> dict:
+    """The line atop a page citing these acts: when they were checked, that they are not yet, or
+    that one of them is past its term and its successor not on the site yet.
+
+    A term ends at midnight, not by an edit, so nothing raises the content version: pages cached
+    before it keep citing the act as current for up to CONTENT_TIMEOUT, and nginx's copies of
+    newcomers' pages for up to PUBLIC_PAGE_MAX_AGE + PUBLIC_PAGE_STALE more."""
+    return {
+        "checked_on": LegalAct.objects.checked_on(*act_slugs),
+        "expired": LegalAct.objects.expired(*act_slugs),
+        "hotline": context.get("hotline"),
+    }
+
+
 @register.inclusion_tag("legal/_review_notice.html")
 def legal_review_notice() -> dict:
     acts = list(LegalAct.objects.order_by("order", "slug"))
+    # An act past its term wants replacing, not checking: listed once, for that.
+    current = [act for act in acts if not act.expired]
     return {
-        "unchecked": [act for act in acts if act.checked_on is None],
-        "stale": [act for act in acts if act.checked_on and check_is_due(act.checked_on)],
+        "expired": [act for act in acts if act.expired],
+        "expired_advice": EXPIRED_ADVICE,
+        "unchecked": [act for act in current if act.checked_on is None],
+        "stale": [act for act in current if act.checked_on and check_is_due(act.checked_on)],
     }
