@@ -43,10 +43,10 @@ def legal_checked_on(*act_slugs: str) -> datetime.date | None:
     return LegalAct.objects.checked_on(*act_slugs)
 
 
-@register.inclusion_tag("legal/_current_on.html", takes_context=True)
-def legal_current_on(context, *act_slugs: str) -> dict:
+@register.inclusion_tag("legal/_current_on.html")
+def legal_current_on(*act_slugs: str) -> dict:
     """The line atop a page citing these acts: when they were checked, that they are not yet, or
-    that one of them is past its term and its successor not on the site yet.
+    that one of them is past its term (marked where it is cited).
 
     A term ends at midnight, not by an edit, so nothing raises the content version: pages cached
     before it keep citing the act as current for up to CONTENT_TIMEOUT, and nginx's copies of
@@ -54,7 +54,6 @@ def legal_current_on(context, *act_slugs: str) -> dict:
     return {
         "checked_on": LegalAct.objects.checked_on(*act_slugs),
         "expired": LegalAct.objects.expired(*act_slugs),
-        "hotline": context.get("hotline"),
     }
 
 
