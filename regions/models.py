@@ -18,7 +18,7 @@ from .caching import cached_content
 from .checks import checked_by_field, checked_on_field
 from .phones import phone_tel, validate_phone
 from .validators import validate_not_formula, validate_registry_file
-from .zones import utc_label
+from .zones import zone_label
 
 
 def validate_time_zone(value: str) -> None:
@@ -294,9 +294,10 @@ class Region(models.Model):
         return any((self.health_name, self.health_phone, self.health_site, self.health_address))
 
     @property
-    def utc_offset_label(self) -> str:
-        """«UTC+5» for the region's time now, for «время местное» notes."""
-        return utc_label(self.time_zone)
+    def zone_label(self) -> str:
+        """«МСК+2 (UTC+5)» for «время местное» notes: the journey's answer names zones so too, and
+        people far from home count from Moscow time."""
+        return zone_label(self.time_zone)
 
 
 def site_label(url: str) -> str:

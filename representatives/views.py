@@ -21,6 +21,6 @@ def region_representatives(request, slug):
             "level2": levels[Level.ACCOMPANIMENT],
             "level3": levels[Level.EXPERT],
             "hotline_listed": hotline_listed(levels),
-            "utc_offset": region.utc_offset_label,
+            "zone": region.zone_label,
         },
     )

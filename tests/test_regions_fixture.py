@@ -112,7 +112,7 @@ def test_only_one_default_region(regions):
         Region.objects.filter(code="70").update(is_default=True)
 
 
-def test_utc_offset_labels(regions):
-    assert regions.by_slug["perm-krai"].utc_offset_label == "UTC+5"
-    assert regions.by_slug["tomsk-oblast"].utc_offset_label == "UTC+7"
-    assert regions.by_slug["moscow"].utc_offset_label == "UTC+3"
+def test_zone_labels(regions):
+    assert regions.by_slug["perm-krai"].zone_label == "МСК+2 (UTC+5)"
+    assert regions.by_slug["tomsk-oblast"].zone_label == "МСК+4 (UTC+7)"
+    assert regions.by_slug["moscow"].zone_label == "МСК (UTC+3)"

@@ -124,12 +124,14 @@ def test_a_phone_with_an_extension_dials_the_extension_too(client, perm):
     assert "доб. 305" in html  # shown as written, for a phone that cannot dial it
 
 
-@pytest.mark.parametrize(("slug", "label"), [("perm-krai", "UTC+5"), ("tomsk-oblast", "UTC+7")])
+@pytest.mark.parametrize(
+    ("slug", "label"), [("perm-krai", "МСК+2 (UTC+5)"), ("tomsk-oblast", "МСК+4 (UTC+7)")]
+)
 def test_reception_hours_are_in_local_time_with_the_offset_named(client, regions, slug, label):
     hours = [*WORKDAYS, (6, "10:00", "14:00")]
     make_representative(regions.by_slug[slug], hours=hours)
     html = section(page(client, slug), 2)
-    assert f"время местное, {label}" in html
+    assert f"время местное\xa0— {label}" in html
     assert "Понедельник\xa0— пятница: 09:00–18:00" in html
     assert "Суббота: 10:00–14:00" in html
 
