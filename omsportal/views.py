@@ -2,16 +2,20 @@ import logging
 import threading
 import time
 import uuid
+from functools import lru_cache
 from http import HTTPStatus
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
+from django.db.migrations.loader import MigrationLoader
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import escape
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
@@ -88,8 +92,9 @@ def healthz(request):
 
 @require_safe
 def readyz(request):
-    """200 when this instance can serve pages: the database answers. The body says whether
-    the cache does too.
+    """200 when this instance can serve pages: the database answers, its schema has every
+    migration this release ships, and the static files' manifest names the stylesheet. The
+    body says whether the cache answers too.
 
     Without Redis an instance still serves every page (django-redis with IGNORE_EXCEPTIONS),
     only from the database. A shared Redis that fails fails for every instance: were that "not
@@ -97,16 +102,22 @@ def readyz(request):
     and a warning line are how an outage shows (django-redis logs nothing per call); what an
     instance cut off alone writes meanwhile reaches the others within SESSION_COPY_TIMEOUT and
     CONTENT_VERSION_TIMEOUT.
+
+    A database that answers is not enough: an instance started before ``migrate`` (or on the
+    wrong database), or from an image whose ``collectstatic`` did not run, answered "ok" here
+    while every page was the 500 page.
     """
     checks = _readiness()
-    ready = checks["database"]
-    body = "".join(f"{name}: {'ok' if ok else 'unavailable'}\n" for name, ok in checks.items())
+    ready = all(checks[name] == OK for name in ("database", "schema", "static"))
+    body = "".join(f"{name}: {state}\n" for name, state in checks.items())
     status = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE
     response = HttpResponse(body, content_type="text/plain; charset=utf-8", status=status)
     response["Cache-Control"] = "no-store"
     return response
 
 
+OK = "ok"
+UNAVAILABLE = "unavailable"
 # /readyz answers anyone (nginx passes it, and it is left out of the request log), and on
 # PostgreSQL each probe opens a connection of its own, a new server process: a flood of probes
 # was a flood of connections. So a process runs one probe at a time; a request that waited for
@@ -116,7 +127,7 @@ READYZ_KEY = "readyz:answer"
 _probing = threading.Lock()
 
 
-def _readiness() -> dict[str, bool]:
+def _readiness() -> dict[str, str]:
     asked = time.monotonic()
     # The content cache is this process's memory: the answer is this instance's.
     kept = caches[CONTENT_CACHE]
@@ -124,27 +135,73 @@ def _readiness() -> dict[str, bool]:
         if stored := kept.get(READYZ_KEY):
             at, checks = stored
             # A failure is asked again at once: the balancer must see the database come back.
-            if at >= asked or (checks["database"] and asked - at < READYZ_REUSE_SECONDS):
+            if at >= asked or (checks["database"] == OK and asked - at < READYZ_REUSE_SECONDS):
                 return checks
-        checks = {"database": _database_answers(), "cache": _cache_answers()}
+        applied = _applied_migrations()
+        checks = {
+            "database": UNAVAILABLE if applied is None else OK,
+            "schema": UNAVAILABLE if applied is None else _schema_state(applied),
+            "static": _static_state(),
+            "cache": OK if _cache_answers() else UNAVAILABLE,
+        }
         kept.set(READYZ_KEY, (time.monotonic(), checks), timeout=60)
         return checks
+
+
+@lru_cache(maxsize=1)
+def _shipped_migrations() -> frozenset[tuple[str, str]]:
+    """The last migration of each app in this release: the schema is current when they are
+    applied, since each depends on those before it. Read from disk once per process."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
+
+
+def _schema_state(applied: set[tuple[str, str]]) -> str:
+    missing = sorted(_shipped_migrations() - applied)
+    if not missing:
+        return OK
+    # Names only: the operator sees which migrate step did not run.
+    return "not migrated (" + ", ".join(".".join(name) for name in missing) + ")"
+
+
+# The stylesheet every page links: with a manifest storage, a release whose collectstatic did
+# not run (or a STATIC_ROOT pointing elsewhere) fails every page on it, the error page included.
+READYZ_STATIC_FILE = "css/site.css"
+
+
+def _static_state() -> str:
+    try:
+        static(READYZ_STATIC_FILE)
+    except ValueError:
+        logger.warning("Readiness: %s is not in the static files' manifest", READYZ_STATIC_FILE)
+        return "missing (run collectstatic)"
+    return OK
 
 
 # A load balancer waits a few seconds for a probe: the answer must come well before that,
 # whatever the database does. 2 seconds is libpq's shortest connect timeout.
 READYZ_DATABASE_SECONDS = 2
+MIGRATIONS_QUERY = "SELECT app, name FROM django_migrations"
 
 
-def _database_answers() -> bool:
+def _applied_migrations() -> set[tuple[str, str]] | None:
+    """The migrations the database has applied (none before the first ``migrate``), or None
+    when it does not answer."""
     if connection.vendor != "postgresql":
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
-                return cursor.fetchone() == (1,)
+                answered = cursor.fetchone() == (1,)
         except DatabaseError:
             logger.exception("Readiness: the database does not answer")
-            return False
+            return None
+        if not answered:
+            return None
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(MIGRATIONS_QUERY)
+                return set(cursor.fetchall())
+        except DatabaseError:  # no such table: never migrated
+            return set()
     # A connection of its own, opened and closed here: the connections kept for pages may be
     # stuck on a hung server, and the probe must neither wait behind them nor leave one behind.
     params = connection.get_connection_params() | {"connect_timeout": READYZ_DATABASE_SECONDS}
@@ -152,7 +209,12 @@ def _database_answers() -> bool:
     try:
         raw = connection.get_new_connection(params)
         with watchdog.deadline(READYZ_DATABASE_SECONDS, lambda: raw):
-            return raw.execute("SELECT 1").fetchone() == (1,)
+            if raw.execute("SELECT 1").fetchone() != (1,):
+                return None
+            try:
+                return set(raw.execute(MIGRATIONS_QUERY).fetchall())
+            except connection.Database.errors.UndefinedTable:  # never migrated
+                return set()
     except connection.Database.Error as error:
         # A warning: the balancer acts on the 503; no traceback of a known condition. With
         # libpq's reason (server down, wrong password, no such database, too many clients), on
@@ -162,7 +224,7 @@ def _database_answers() -> bool:
         logger.warning(
             "Readiness: the database does not answer: %s: %s", type(error).__name__, reason
         )
-        return False
+        return None
     finally:
         if raw is not None:
             raw.close()
@@ -212,5 +274,25 @@ def server_error(request):
     # No request context: whatever broke the page (database, session) must not break this one.
     # The special version's choice comes from a cookie alone, read without either: a visitor
     # who chose it gets this page in it too, as every other page.
-    html = loader.get_template("500.html").render({**hotline(None), **special_stylesheet(request)})
+    try:
+        html = loader.get_template("500.html").render(
+            {**hotline(None), **special_stylesheet(request)}
+        )
+    except Exception:
+        # What broke the page may break its layout too (static files not collected, a template
+        # missing from the image): gunicorn's own page would say it in English, with no hotline.
+        logger.exception("The 500 page could not be rendered; a plain one was sent")
+        html = PLAIN_SERVER_ERROR.format(
+            display=escape(settings.HOTLINE_DISPLAY), tel=escape(settings.HOTLINE_TEL)
+        )
     return HttpResponseServerError(html)
+
+
+PLAIN_SERVER_ERROR = (
+    '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width,initial-scale=1">'
+    "<title>Ошибка на сайте</title></head><body><h1>На сайте произошла ошибка</h1>"
+    "<p>Попробуйте открыть страницу через несколько минут.</p>"
+    '<p>Если вопрос срочный, позвоните на единую «горячую линию» <a href="tel:{tel}">{display}</a>.'
+    "</p></body></html>"
+)

@@ -74,3 +74,13 @@ def redis_server() -> str:
         )
     redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     return url.rstrip("/")
+
+
+@pytest.fixture
+def uncollected_static(settings, tmp_path):
+    """The production storage over a STATIC_ROOT that collectstatic never filled."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }

@@ -52,6 +52,18 @@ def test_500_is_russian_in_the_site_layout(regions, settings):
     assert "boom" not in page
 
 
+def test_500_is_russian_when_its_own_layout_fails(regions, settings, uncollected_static):
+    """A release whose collectstatic did not run: every page fails, the 500 page's stylesheet
+    link too, and gunicorn answered with its own English «Internal Server Error»."""
+    settings.ROOT_URLCONF = __name__
+    response = Client(raise_request_exception=False).get("/broken/")
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    page = response.content.decode()
+    assert "На сайте произошла ошибка" in page
+    assert 'href="tel:+78003336003">8 (800) 333-60-03</a>' in page
+    assert '<html lang="ru">' in page
+
+
 def test_500_keeps_the_version_for_visually_impaired_people(regions, settings):
     """Every page linked the special stylesheet, the 500 one too; since pages link it only for
     a visitor who chose it, through the request's context, the 500 page (rendered without

@@ -6,8 +6,10 @@ from http import HTTPStatus
 
 import pytest
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.test import Client
 
-from tests.support import DEAD_REDIS, redis_caches
+from tests.support import DEAD_REDIS, clear_caches, redis_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def test_probes_over_plain_http_are_not_redirected(client, settings, url):
 def test_readyz_when_database_and_cache_answer(client):
     response = client.get("/readyz")
     assert response.status_code == HTTPStatus.OK
-    assert response.content.decode() == "database: ok\ncache: ok\n"
+    assert response.content.decode() == "database: ok\nschema: ok\nstatic: ok\ncache: ok\n"
     assert response["Cache-Control"] == "no-store"
     assert not response.cookies
 
@@ -49,7 +51,7 @@ def test_readyz_stays_200_and_says_so_when_redis_is_not_there(client, settings, 
     settings.CACHES = redis_caches(DEAD_REDIS)
     response = client.get("/readyz")
     assert response.status_code == HTTPStatus.OK
-    assert response.content.decode() == "database: ok\ncache: unavailable\n"
+    assert response.content.decode().endswith("cache: unavailable\n")
     # The outage shows in the log, as a warning: django-redis itself logs nothing per call.
     assert any(
         r.name == "omsportal.views" and r.levelname == "WARNING" and "cache" in r.getMessage()
@@ -96,6 +98,33 @@ def test_a_flood_of_readiness_probes_costs_the_database_one(client, django_asser
     # opened a connection of its own, a new server process, which no query count sees.
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL probes on a connection of its own: counted on SQLite")
-    with django_assert_num_queries(1):
+    # One probe: "SELECT 1", then the applied migrations.
+    with django_assert_num_queries(2):
         for _ in range(20):
             assert client.get("/readyz").status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_fails_on_a_database_without_this_releases_migrations():
+    """An instance of a new release started before ``migrate`` (or on the wrong database): the
+    database answers, and every page that reads a new column is the 500 page. It answered 200."""
+    last = max(
+        MigrationRecorder.Migration.objects.filter(app="regions").values_list("name", flat=True)
+    )
+    MigrationRecorder.Migration.objects.filter(app="regions", name=last).delete()
+    try:
+        response = Client().get("/readyz")
+    finally:
+        MigrationRecorder.Migration.objects.create(app="regions", name=last)
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert f"schema: not migrated (regions.{last})\n" in response.text
+    assert "database: ok\n" in response.text
+    clear_caches()
+    assert Client().get("/readyz").status_code == HTTPStatus.OK
+
+
+def test_readyz_fails_when_static_files_were_not_collected(client, uncollected_static, caplog):
+    response = client.get("/readyz")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "static: missing (run collectstatic)\n" in response.text
+    assert any("manifest" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")

@@ -68,9 +68,18 @@ class Instance:
                 capture_output=True,
             )
             if check.returncode == 0:
-                return
+                break
             time.sleep(0.3)
-        raise AssertionError(f"not healthy in 30 s:\n{self.log_path.read_text()}")
+        else:
+            raise AssertionError(f"not healthy in 30 s:\n{self.log_path.read_text()}")
+        # Then the README's deploy step before the next instance: ready to serve pages.
+        ready = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "healthcheck.py"), "/readyz"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        assert ready.returncode == 0, ready.stderr
 
     def stop(self) -> int | None:
         if self.process.poll() is None:

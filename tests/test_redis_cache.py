@@ -84,7 +84,7 @@ def test_pages_render_when_the_cache_url_is_not_a_redis(client, regions, setting
     assert "Ваш регион\u00a0— город Москва?" in home.text
     assert choice.status_code == 302
     assert "Ваш регион: <strong>Пермский край</strong>" in chosen.text
-    assert ready.content.decode() == "database: ok\ncache: unavailable\n"
+    assert ready.content.decode() == "database: ok\nschema: ok\nstatic: ok\ncache: unavailable\n"
     assert server.answered >= 1
     # The first garbage starts the pause; the other pages did not ask the server again.
     [warning] = [r for r in caplog.records if r.name == "omsportal.rediscache"]
@@ -272,7 +272,7 @@ def test_readyz_waits_for_a_hung_redis_once(client, settings, redis_server):
     finally:
         proxy.close()
     assert response.status_code == 200
-    assert response.content.decode() == "database: ok\ncache: unavailable\n"
+    assert response.content.decode() == "database: ok\nschema: ok\nstatic: ok\ncache: unavailable\n"
     assert waited < 1.2  # three calls would be 1.5 s
 
 
