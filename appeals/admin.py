@@ -6,6 +6,7 @@ a deliberate step that admin's own log records.
 """
 
 import datetime
+import re
 from functools import wraps
 from http import HTTPStatus
 
@@ -27,7 +28,9 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from regions.forms import LockedForSave, SavedMeanwhileCheck, opened_at_field
+from regions.phones import parse_phone
 
+from .forms import stored_phone
 from .models import GROUP_NAME, AccessLog, Appeal, OutboxFailure, OutboxMail
 from .services import answer_given, status_changed
 
@@ -195,6 +198,27 @@ def log_access(request, action: str, *appeal_ids: int) -> None:
     )
 
 
+# An appeal's number, «О-2026-000002», as staff may type it: a Latin O or a small one, no letter,
+# no leading zeros.
+APPEAL_NUMBER = re.compile(r"(?:[OoОо]\s*-?\s*)?(\d{4})\s*-\s*(\d{1,6})")
+
+
+def searched_number(query: str) -> str | None:
+    if match := APPEAL_NUMBER.fullmatch(query.strip()):
+        return f"О-{match[1]}-{int(match[2]):06d}"
+    return None
+
+
+def searched_phone(query: str) -> str | None:
+    """The phone as appeals store it, if the query is one (ten digits or more)."""
+    if sum(character.isdigit() for character in query) < 10:
+        return None
+    try:
+        return stored_phone(parse_phone(query.strip()))
+    except ValidationError:
+        return None
+
+
 @admin.register(Appeal)
 class AppealAdmin(MembersOnly, LockedForSave, SimpleHistoryAdmin):
     form = AppealAdminForm
@@ -218,13 +242,22 @@ class AppealAdmin(MembersOnly, LockedForSave, SimpleHistoryAdmin):
         # each appeal it shows is logged as found, as opening it would be.
         query = request.GET.get("q", "").strip()
         changelist = getattr(response, "context_data", {}).get("cl")
-        if query and changelist is not None and not query.startswith("О-"):
+        if query and changelist is not None and searched_number(query) is None:
             log_access(
                 request,
                 AccessLog.Action.SEARCH,
                 *(appeal.pk for appeal in changelist.result_list),
             )
         return response
+
+    def get_search_results(self, request, queryset, search_term):
+        # Staff type what a caller says: «о-2026-2», «2026-000002», «8 (912) 345-67-89».
+        if number := searched_number(search_term):
+            return queryset.filter(number=number), False
+        if phone := searched_phone(search_term):
+            # startswith: the same number with an extension («… доб. 12») is that person's too.
+            return queryset.filter(phone__startswith=phone), False
+        return super().get_search_results(request, queryset, search_term)
 
     fieldsets = (
         (

@@ -195,7 +195,7 @@ class AppealForm(forms.Form):
             raise forms.ValidationError(
                 "Проверьте номер телефона: например, 8 912 345-67-89.", code="invalid_phone"
             ) from None
-        formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        formatted = stored_phone(number)
         # Formatting adds spaces and « доб. »: a long extension could outgrow the model's field.
         if len(formatted) > Appeal._meta.get_field("phone").max_length:
             raise forms.ValidationError(
@@ -240,3 +240,9 @@ class AppealForm(forms.Form):
             # The number without its extension: «доб. 1», «доб. 2» … reach the same phone.
             keys.append(f"phone:{parse_phone(phone).national_number}")
         return [salted_hmac("appeals.contact", key).hexdigest() for key in keys]
+
+
+def stored_phone(number: phonenumbers.PhoneNumber) -> str:
+    """A phone as appeals keep it, «+7 912 345-67-89»: one form whatever the person typed, so
+    that staff find it however a caller says it (AppealAdmin.get_search_results)."""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

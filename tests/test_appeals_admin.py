@@ -225,6 +225,31 @@ def test_a_search_by_a_persons_details_logs_what_it_found(member, regions):
     assert AccessLog.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "query", ["8 (912) 345-67-89", "89123456789", "+79123456789", "912 345 67 89"]
+)
+def test_an_appeal_is_found_by_its_phone_however_a_caller_says_it(member, regions, query):
+    appeal, _ = make_appeal(phone="+7 912 345-67-89")
+    other, _ = make_appeal(phone="+7 912 345-67-80")
+    page = member.get(LIST, {"q": query}).content.decode()
+    assert appeal.number in page and other.number not in page
+
+
+def test_an_appeal_is_found_by_its_number_however_staff_type_it(member, regions):
+    appeal, _ = make_appeal()
+    other, _ = make_appeal()
+    year, serial = appeal.number.split("-")[1:]
+    for query in [
+        appeal.number,
+        f"O-{year}-{serial}",
+        f"о-{year}-{int(serial)}",
+        f"{year}-{serial}",
+    ]:
+        page = member.get(LIST, {"q": query}).content.decode()
+        assert appeal.number in page and other.number not in page, query
+    assert not AccessLog.objects.exists()  # a number says nothing about a person
+
+
 def test_an_answer_written_in_admin_is_mailed_shown_and_kept_in_history(client, member, regions):
     appeal, token = make_appeal()
     OutboxMail.objects.all().delete()
