@@ -105,7 +105,8 @@ def parse_hours(text: str) -> list[Interval]:
         first = INTERVAL.search(item)
         if first is None or not item[: first.start()].strip():
             raise ValidationError(
-                "Не понял часы приёма «%(item)s». Пример: «пн-пт 09:00-18:00; сб 10:00-14:00».",
+                "Часы приёма не распознаны: «%(item)s». "
+                "Пример: «пн-пт 09:00-18:00; сб 10:00-14:00».",
                 code="hours",
                 params={"item": item},
             )
