@@ -7,7 +7,7 @@ from regions.forms import LineBreaksField, LockedForSave, SavedMeanwhileCheck, o
 
 from .admin_import import SpreadsheetImportAdmin
 from .hours import Interval, check_intervals
-from .models import ReceptionHours, Representative
+from .models import ReceptionHours, Representative, validate_not_sample
 
 
 class ReceptionHoursFormSet(LabelledInlineFormSet):
@@ -41,8 +41,23 @@ class ReceptionHoursInline(admin.TabularInline):
 LINE_BREAKS = {models.TextField: {"form_class": LineBreaksField}}
 
 
-class RepresentativeAdminForm(SavedMeanwhileCheck, forms.ModelForm):
+class NoSampleValues:
+    """A ModelForm mixin: every text a contact's form takes is refused with the sample file's
+    mark, as the import refuses it in any cell."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and not field.widget.is_hidden:
+                field.validators.append(validate_not_sample)
+
+
+class RepresentativeAdminForm(NoSampleValues, SavedMeanwhileCheck, forms.ModelForm):
     opened_at = opened_at_field()
+
+
+class RepresentativeInlineForm(NoSampleValues, forms.ModelForm):
+    pass
 
 
 @admin.register(Representative)
@@ -72,6 +87,7 @@ class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmi
 
 class RepresentativeInline(admin.StackedInline):
     model = Representative
+    form = RepresentativeInlineForm
     # One empty row: «Добавить ещё» needs JavaScript, and without it no contact could be added here.
     extra = 1
     show_change_link = True  # contacts are edited on their own page, with their hours

@@ -23,7 +23,7 @@ from regions.spreadsheets import unneutralise
 from regions.validators import starts_like_formula
 
 from .hours import Interval, parse_hours
-from .models import Level, ReceptionHours, Representative
+from .models import Level, ReceptionHours, Representative, validate_not_sample
 from .spreadsheets import (
     COLUMNS,
     NO,
@@ -45,7 +45,6 @@ STRICT_COLUMNS = ("phones", "level", "order", "is_active")
 # a value marked as text in the file (as the export writes it) is that text, not a formula.
 # Names, roles and addresses are refused in admin too, so here as well, marked or not.
 TEXT_COLUMNS = ("email", "notes")
-SAMPLE_MARK = "ОБРАЗЕЦ"
 SHOWN_ERRORS = 100  # a wrong column in 10,000 rows is one fix: the first hundred tell it
 BATCH = 500
 TRUE_WORDS = {YES, "1", "true", "yes", "+", ""}
@@ -223,9 +222,12 @@ def parse_row(number: int, cells: dict[str, str], regions: dict[str, Region]) ->
     for key, marked in list(cells.items()):
         text = cells[key] = unneutralise(marked)
         as_text = text != marked and key in TEXT_COLUMNS
-        if SAMPLE_MARK in text.upper():
-            fail(key, f"«{SAMPLE_MARK}» — это данные из файла-образца, а не настоящий контакт.")
-        elif key not in STRICT_COLUMNS and not as_text and starts_like_formula(text):
+        try:
+            validate_not_sample(text)
+        except ValidationError as error:
+            fail(key, _messages(error))
+            continue
+        if key not in STRICT_COLUMNS and not as_text and starts_like_formula(text):
             fail(
                 key,
                 "значение начинается со знака =, +, -, @, табуляции или перевода строки: "

@@ -26,6 +26,21 @@ def validate_phones(value: str) -> None:
         validate_phone(phone)
 
 
+# The sample spreadsheet (fixtures/representatives-sample.csv) marks its fictitious values.
+SAMPLE_MARK = "ОБРАЗЕЦ"
+
+
+def validate_not_sample(value: str) -> None:
+    """The import refuses any cell carrying the sample's mark, and admin the same values: else
+    a sample value typed or pasted in admin would reach the site, and the next export of the
+    contacts would no longer import."""
+    if SAMPLE_MARK in value.upper():
+        raise ValidationError(
+            f"«{SAMPLE_MARK}» — это данные из файла-образца, а не настоящий контакт.",
+            code="sample",
+        )
+
+
 class Level(models.IntegerChoices):
     CONTACT_CENTRE = 1, "1 уровень — контакт-центр, ответы на вопросы"
     # legal.md: informing and accompanying (prophylaxis, диспансеризация, appeals); «while

@@ -46,6 +46,20 @@ def representative_form(representative, **changes) -> dict:
     return data | changes
 
 
+def new_contact_row(**values) -> dict:
+    """The region page's empty contact row, filled in as staff fill it."""
+    row = {
+        "level": "2",
+        "code": "perm-office",
+        "role": "Страховой представитель (тест)",
+        "phones": "8 (342) 200-00-00",
+        "order": "0",
+        "is_active": "on",
+    } | values
+    rows = {f"representatives-0-{name}": value for name, value in row.items()}
+    return management("representatives", total=1) | rows
+
+
 def test_changelist_with_filters_and_search(client, staff, regions, perm):
     tomsk = regions.by_slug["tomsk-oblast"]
     make_representative(perm, level=2, role="Пермь, второй уровень")
@@ -120,15 +134,7 @@ def test_a_change_is_recorded_with_who_and_what_and_shown_in_history(client, sta
 
 
 def test_adding_a_representative_from_the_region_page_is_recorded(client, staff, perm):
-    data = region_form(perm) | management("representatives", total=1)
-    data |= {
-        "representatives-0-level": "2",
-        "representatives-0-code": "perm-office",
-        "representatives-0-role": "Добавлен со страницы региона",
-        "representatives-0-phones": "8 (342) 200-00-00",
-        "representatives-0-order": "0",
-        "representatives-0-is_active": "on",
-    }
+    data = region_form(perm) | new_contact_row(role="Добавлен со страницы региона")
     response = client.post(reverse("admin:regions_region_change", args=[perm.pk]), data)
     assert response.status_code == 302
     assert Representative.objects.get(code="perm-office").region == perm
@@ -236,6 +242,28 @@ def test_bad_values_are_refused_in_admin(client, staff, perm, changes, message):
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not LogEntry.objects.exists()
+
+
+SAMPLE_ERROR = "«ОБРАЗЕЦ» — это данные из файла-образца, а не настоящий контакт."
+
+
+def test_the_sample_files_values_are_refused_in_admin_as_in_the_import(client, staff, perm):
+    """The import refuses any cell with the sample's «ОБРАЗЕЦ»; admin saved it, and the
+    sample's fictitious contact reached the site."""
+    data = region_form(perm) | new_contact_row(notes="Образец: приём по записи")
+    response = client.post(reverse("admin:regions_region_change", args=[perm.pk]), data)
+    assert response.status_code == 200
+    assert SAMPLE_ERROR in response.content.decode()
+    assert not Representative.objects.exists()
+
+    representative = make_representative(perm, role="Страховой представитель (тест)")
+    url = reverse("admin:representatives_representative_change", args=[representative.pk])
+    sample = representative_form(representative, role="ОБРАЗЕЦ — страховой представитель")
+    response = client.post(url, sample)
+    assert response.status_code == 200
+    assert SAMPLE_ERROR in response.content.decode()
+    representative.refresh_from_db()
+    assert representative.role == "Страховой представитель (тест)"
 
 
 NO_CHANNEL_ERROR = (
