@@ -3,17 +3,28 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
+from django.utils.text import capfirst
 
 from .checks import MarkCheckedAdmin, MarkCheckedForm
 from .forms import LockedForSave, SavedMeanwhileCheck, not_in_future, opened_at_field
 from .models import Region, RegistryFile, Subject
 from .validators import registry_file_rules
 
+
+class RegionPageInline:
+    """A mixin for the inlines other apps show on a region's page."""
+
+    def rows_elsewhere(self, request, region) -> str:
+        """HTML the page shows instead of the rows when they are too many for it (every row is
+        sent and posted back); empty when the rows are shown."""
+        return ""
+
+
 # Inlines other apps show on a region's page (representatives): regions knows none of them.
-_region_inlines: list[type[admin.options.InlineModelAdmin]] = []
+_region_inlines: list[type[RegionPageInline]] = []
 
 
-def add_region_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
+def add_region_inline(inline: type[RegionPageInline]) -> None:
     if inline not in _region_inlines:
         _region_inlines.append(inline)
 
@@ -211,6 +222,24 @@ class RegionAdmin(SaysWhyKept, LockedForSave, MarkCheckedAdmin):
 
     def get_inlines(self, request, obj):
         return [*super().get_inlines(request, obj), *_region_inlines]
+
+    def inlines_with_notes(self, request, obj) -> list[tuple[RegionPageInline, str]]:
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None or request is None:
+            return [(inline, "") for inline in inlines]
+        return [(inline, inline.rows_elsewhere(request, obj)) for inline in inlines]
+
+    def get_inline_instances(self, request, obj=None):
+        return [inline for inline, note in self.inlines_with_notes(request, obj) if not note]
+
+    def get_fieldsets(self, request, obj=None):
+        # A fieldset of no fields: its description is the line that says where the rows are.
+        notes = [
+            (capfirst(inline.verbose_name_plural), {"fields": (), "description": note})
+            for inline, note in self.inlines_with_notes(request, obj)
+            if note
+        ]
+        return (*super().get_fieldsets(request, obj), *notes)
 
     kept_advice = (
         "Регионы — это субъекты РФ, в которых работает компания: удалять регион почти никогда "

@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
 
-from regions.admin import LabelledInlineFormSet, add_region_inline
+from regions.admin import LabelledInlineFormSet, RegionPageInline, add_region_inline
 from regions.forms import LineBreaksField, LockedForSave, SavedMeanwhileCheck, opened_at_field
 
 from .admin_import import SpreadsheetImportAdmin
@@ -85,7 +87,13 @@ class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmi
         return ", ".join(phone for phone, _ in representative.phone_links)
 
 
-class RepresentativeInline(admin.StackedInline):
+# The most contacts a region's page shows as rows. Every row is sent and posted back: at about
+# 480 the region's form had more fields than Django accepts (DATA_UPLOAD_MAX_NUMBER_FIELDS,
+# 1000) and could not be saved at all, and 20,000 made a 148 MB page.
+REGION_PAGE_CONTACTS = 30
+
+
+class RepresentativeInline(RegionPageInline, admin.StackedInline):
     model = Representative
     form = RepresentativeInlineForm
     # One empty row: «Добавить ещё» needs JavaScript, and without it no contact could be added here.
@@ -105,6 +113,30 @@ class RepresentativeInline(admin.StackedInline):
         # not with what the page showed, so saving a region wrote every contact's old values
         # over what an import or a colleague had saved since. New contacts can still be added.
         return False
+
+    def rows_elsewhere(self, request, region) -> str:
+        count = region.representatives.count()
+        if request.method == "POST":
+            # The page being saved decides: a contact typed into its rows is saved even if an
+            # import has since passed the limit; a page sent without rows is saved without them.
+            prefix = self.get_formset(request, region).get_default_prefix()
+            shown = f"{prefix}-TOTAL_FORMS" in request.POST
+        else:
+            shown = count <= REGION_PAGE_CONTACTS
+        if shown:
+            return ""
+        listed = reverse("admin:representatives_representative_changelist")
+        add = reverse("admin:representatives_representative_add")
+        return format_html(
+            "Контактов в регионе: {} — слишком много, чтобы править их здесь. "
+            '<a href="{}?region__id__exact={}">Список контактов региона</a> · '
+            '<a href="{}?region={}">Добавить контакт в регион</a>',
+            count,
+            listed,
+            region.pk,
+            add,
+            region.pk,
+        )
 
 
 add_region_inline(RepresentativeInline)

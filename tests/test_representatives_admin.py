@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from regions.phones import phone_tel
+from representatives.admin import REGION_PAGE_CONTACTS
 from representatives.models import Representative
 
 from .factories import make_representative, management, region_form
@@ -46,9 +47,14 @@ def representative_form(representative, **changes) -> dict:
     return data | changes
 
 
-def new_contact_row(**values) -> dict:
-    """The region page's empty contact row, filled in as staff fill it."""
-    row = {
+def new_contact_row(*, shown=(), **values) -> dict:
+    """The region page's contact rows as a browser posts them: the ``shown`` contacts (read-only
+    there: their ids only) and the empty row, filled in as staff fill it."""
+    rows = {}
+    for index, contact in enumerate(shown):
+        rows |= {f"representatives-{index}-id": str(contact.pk)}
+        rows |= {f"representatives-{index}-region": str(contact.region_id)}
+    new = {
         "level": "2",
         "code": "perm-office",
         "role": "Страховой представитель (тест)",
@@ -56,8 +62,9 @@ def new_contact_row(**values) -> dict:
         "order": "0",
         "is_active": "on",
     } | values
-    rows = {f"representatives-0-{name}": value for name, value in row.items()}
-    return management("representatives", total=1) | rows
+    rows |= {f"representatives-{len(shown)}-{name}": value for name, value in new.items()}
+    counts = management("representatives", total=len(shown) + 1, initial=len(shown))
+    return counts | rows
 
 
 def test_changelist_with_filters_and_search(client, staff, regions, perm):
@@ -105,6 +112,47 @@ def test_region_form_has_the_representatives_inline(client, staff, perm):
     html = response.content.decode()
     assert 'name="representatives-TOTAL_FORMS"' in html
     assert "Виден в регионе" in html
+
+
+def test_a_region_with_many_contacts_links_to_them_and_saves(client, staff, perm):
+    """Every contact was a row of the region's page: at about 480 its form had more fields
+    than Django accepts and the region could not be saved (400), and 20,000 made 148 MB."""
+    url = reverse("admin:regions_region_change", args=[perm.pk])
+    make_representative(perm)
+    one_row = len(client.get(url).content)
+    for _ in range(REGION_PAGE_CONTACTS):
+        make_representative(perm)
+    crowded = client.get(url).content.decode()
+    assert len(crowded) < one_row  # the rows are not sent, however many
+    assert 'name="representatives-' not in crowded
+    line = " ".join(strip_tags(crowded.split('<div class="description">')[-1]).split())
+    count = REGION_PAGE_CONTACTS + 1
+    assert line.startswith(f"Контактов в регионе: {count} — слишком много, чтобы править их здесь.")
+    listed = re.search(r'href="([^"]*)">Список контактов региона</a>', crowded)[1]
+    assert client.get(html.unescape(listed)).context["cl"].result_count == count
+    add = re.search(r'href="([^"]*)">Добавить контакт в регион</a>', crowded)[1]
+    added = client.get(html.unescape(add)).content.decode()
+    assert f'<option value="{perm.pk}" selected>' in added
+
+    data = region_form(perm, name_of="Пермского края (правка)")
+    data = {name: value for name, value in data.items() if not name.startswith("representatives")}
+    response = client.post(url, data)  # the form as the page has it: no contact rows
+    assert response.status_code == 302
+    perm.refresh_from_db()
+    assert perm.name_of == "Пермского края (правка)"
+    assert Representative.objects.filter(region=perm).count() == count
+
+
+def test_a_region_with_few_contacts_shows_them_and_adds_one(client, staff, perm):
+    shown = [make_representative(perm) for _ in range(REGION_PAGE_CONTACTS)]
+    url = reverse("admin:regions_region_change", args=[perm.pk])
+    page = client.get(url).content.decode()
+    assert f'name="representatives-{REGION_PAGE_CONTACTS - 1}-id"' in page
+    assert "слишком много" not in page
+    make_representative(perm)  # an import passes the limit before the page is saved
+    data = region_form(perm) | new_contact_row(shown=shown, role="Добавлен на странице региона")
+    assert client.post(url, data).status_code == 302
+    assert Representative.objects.get(code="perm-office").role == "Добавлен на странице региона"
 
 
 def test_a_change_is_recorded_with_who_and_what_and_shown_in_history(client, staff, perm):
