@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class LineBreaksField(forms.CharField):
@@ -37,11 +38,20 @@ class SavedMeanwhileCheck:
     )
     # Whether a POST without the field (a script, an old test) is refused too.
     opened_at_required = False
+    # Whether a form that changes nothing is refused too. Not a changelist's row: Django's list
+    # writes only the rows that differ from the database, so an untouched row undoes nothing.
+    unchanged_refused = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["opened_at"].initial = self.instance.updated_at.isoformat()
+
+    @cached_property
+    def changed_data(self):
+        # Opening a page changes no record. After a colleague's save the field differs from the
+        # record, and counted as a change it made the list write (and log) rows nobody edited.
+        return [name for name in super().changed_data if name != "opened_at"]
 
     def clean(self):
         cleaned = super().clean()
@@ -50,6 +60,7 @@ class SavedMeanwhileCheck:
             self.instance.pk
             and (opened or self.opened_at_required)
             and opened != self.instance.updated_at.isoformat()
+            and (self.unchanged_refused or self.changed_data)
         ):
             raise forms.ValidationError(self.stale_message, code="stale")
         return cleaned

@@ -62,6 +62,18 @@ class RepresentativeInlineForm(NoSampleValues, forms.ModelForm):
     pass
 
 
+class RepresentativeRowForm(SavedMeanwhileCheck, forms.ModelForm):
+    """A row of the contacts' list («Порядок», «Показывать»)."""
+
+    opened_at = opened_at_field()
+    unchanged_refused = False
+    stale_message = (
+        "Пока список был открыт, этот контакт сохранил другой сотрудник. Список не сохранён,"
+        " чтобы не отменить его правку. Запомните, что вписали, откройте список заново и"
+        " внесите изменения."
+    )
+
+
 @admin.register(Representative)
 class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmin):
     form = RepresentativeAdminForm
@@ -81,6 +93,11 @@ class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmi
         ("Как связаться", {"fields": ("phones", "email", "address", "notes")}),
         (None, {"fields": ("order", "is_active", "created_at", "updated_at", "opened_at")}),
     )
+
+    def get_changelist_form(self, request, **kwargs):
+        # The list saved each changed row's «Порядок» and «Показывать» as the page showed them:
+        # a contact a colleague had hidden since was shown again, and no one was told.
+        return super().get_changelist_form(request, form=RepresentativeRowForm, **kwargs)
 
     @admin.display(description="телефоны")
     def phone_list(self, representative):

@@ -5,8 +5,10 @@ import re
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import reverse
 from django.utils.html import strip_tags
+from django.utils.timezone import now
 
 from regions.phones import phone_tel
 from representatives.admin import REGION_PAGE_CONTACTS
@@ -363,6 +365,57 @@ def test_a_contact_saved_without_a_channel_earlier_does_not_block_the_list(clien
     assert response.status_code == 302
     silent.refresh_from_db()
     assert (silent.order, silent.is_active) == (5, False)
+
+
+def list_form(page: str) -> dict:
+    """The contacts' list as a browser posts it: every row's fields, ticked boxes only."""
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="(form-[^"]+)"', tag)
+        if name and ('type="checkbox"' not in tag or " checked" in tag):
+            value = re.search(r'value="([^"]*)"', tag)
+            data[name[1]] = html.unescape(value[1]) if value else "on"
+    return data | {"_save": "Сохранить"}
+
+
+def row(page: str, contact) -> str:
+    """The prefix of a contact's row in the list's form."""
+    return re.search(rf'name="(form-\d+-)id" value="{contact.pk}"', page)[1]
+
+
+def test_the_list_does_not_undo_what_a_colleague_saved_since_it_was_opened(
+    client, staff, perm, django_user_model
+):
+    """The editor opened the list, a colleague unticked «Показывать» of X, the editor changed
+    only the order of Y and saved: X was shown again, and «Изменения сохранены: 2»."""
+    x = make_representative(perm, role="Контакт X", order=1)
+    y = make_representative(perm, role="Контакт Y", order=2)
+    url = reverse("admin:representatives_representative_changelist")
+    opened = client.get(url).content.decode()
+    colleague = Client()
+    colleague.force_login(django_user_model.objects.create_superuser("colleague", "c@e.ru", "pw"))
+    x_page = reverse("admin:representatives_representative_change", args=[x.pk])
+    assert colleague.post(x_page, representative_form(x, is_active="")).status_code == 302
+
+    response = client.post(url, list_form(opened) | {f"{row(opened, y)}order": "7"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "этот контакт сохранил другой сотрудник. Список не сохранён" in page
+    assert f'name="{row(opened, y)}order" value="7"' in page  # what the editor typed stays
+    x.refresh_from_db()
+    y.refresh_from_db()
+    assert (x.is_active, y.order) == (False, 2)
+
+    # Reopened, the list saves; a row saved by a colleague but not edited here is not written.
+    reopened = client.get(url).content.decode()
+    Representative.objects.filter(pk=x.pk).update(role="Контакт X (правка)", updated_at=now())
+    x.refresh_from_db()
+    response = client.post(url, list_form(reopened) | {f"{row(reopened, y)}order": "7"})
+    assert response.status_code == 302
+    assert "Изменения сохранены: 1 " in client.get(url).content.decode()
+    assert Representative.objects.get(pk=y.pk).order == 7
+    assert Representative.objects.get(pk=x.pk).updated_at == x.updated_at
+    assert not LogEntry.objects.filter(object_id=str(x.pk), user=staff).exists()
 
 
 def test_a_representative_is_added_without_javascript(client, staff, regions, perm):
