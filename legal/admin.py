@@ -1,3 +1,5 @@
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -56,6 +58,14 @@ class LegalActForm(MarkCheckedForm):
         if start and end and end < start:
             # A slip of the year: the pages would call the act out of date the day it is entered.
             self.add_error("in_force_until", "«Действует по» не может быть раньше «действует с».")
+        if cleaned.get("mark_checked"):
+            # The act as it would be saved: the date or number may be typed in with the mark.
+            act = copy.copy(self.instance)
+            for name in ("kind", "signed_on", "number", "title", "document", "in_force_from"):
+                if name in cleaned:
+                    setattr(act, name, cleaned[name])
+            if reason := act.why_not_checkable():
+                self.add_error("mark_checked", reason)
         return cleaned
 
 
@@ -122,6 +132,9 @@ class LegalActAdmin(SaysWhyKept, MarkCheckedAdmin):
             for act in objs
             if act.slug in in_use
         ]
+
+    def why_not_checkable(self, act) -> str:
+        return act.why_not_checkable()
 
     def get_readonly_fields(self, request, obj=None):
         # Templates cite the act by this code ({% cite "326-fz" … %}): changed, its citations

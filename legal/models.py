@@ -125,6 +125,30 @@ class LegalAct(models.Model):
         """Past its term: read on each use, since a term ends by the clock, not by an edit."""
         return self.in_force_until is not None and self.in_force_until < timezone.localdate()
 
+    def missing_for_citation(self) -> list[str]:
+        """What a citation names the act by and this row lacks, in the genitive («даты»,
+        «номера»): without a link the act is named in full so that anyone can find it, and a
+        check of an act without its date or number vouched for a citation nobody could find."""
+        missing = []
+        if not self.signed_on:
+            missing.append("даты")
+        if not self.number:
+            missing.append("номера")
+        if not (self.title or self.document):
+            missing.append("названия")
+        return missing
+
+    def why_not_checkable(self) -> str:
+        """Why «сверено» cannot be marked on the act as it stands; empty when it can."""
+        missing = self.missing_for_citation()
+        if not missing:
+            return ""
+        what = " и ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        return (
+            f"«{self.full_name}» нельзя отметить сверенным: нет {what} акта. Впишите "
+            "недостающее из официального текста акта, затем отметьте «сверено»."
+        )
+
     @property
     def kind_forms(self) -> KindForms:
         return KIND_FORMS.get(self.kind, KindForms(self.get_kind_display(), "", ""))

@@ -84,8 +84,20 @@ class MarkCheckedAdmin(admin.ModelAdmin):
             )
         super().save_model(request, obj, form, change)
 
+    def why_not_checkable(self, obj) -> str:
+        """Why the record cannot be marked checked as it stands; empty when it can. The list
+        action marks the others and says this of each one it leaves."""
+        return ""
+
     @admin.action(description="Отметить: сверено сегодня мной", permissions=["change"])
     def mark_checked(self, request, queryset):
+        reasons = {obj.pk: self.why_not_checkable(obj) for obj in queryset}
+        refused = [reason for reason in reasons.values() if reason]
+        queryset = queryset.filter(pk__in=[pk for pk, reason in reasons.items() if not reason])
+        if not queryset:
+            for reason in refused:
+                self.message_user(request, reason, messages.ERROR)
+            return None
         if request.POST.get("post") != "yes":
             # «Select all» and one click marked every fund or act checked, and the pages said
             # so to citizens: first the list, each with the source to open, and a «yes».
@@ -101,6 +113,7 @@ class MarkCheckedAdmin(admin.ModelAdmin):
                     ],
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                     "label": self.mark_checked_label,
+                    "refused": refused,
                 },
             )
         # One save per row, so that the history sees each of them; the cache, once.
@@ -110,6 +123,8 @@ class MarkCheckedAdmin(admin.ModelAdmin):
                 obj.save(update_fields=["checked_on", "checked_by"])
                 self.log_change(request, obj, "Отмечено: сверено с источником.")
         self.message_user(request, f"Отмечено как сверенное сегодня: {len(queryset)}.")
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
 
     @admin.display(description="проверено", ordering="checked_on")
     def check_status(self, obj):

@@ -357,16 +357,94 @@ def test_an_edit_in_admin_shows_on_the_rights_page_at_once(admin_client, client,
 
 
 def test_the_list_action_marks_acts_checked(admin_client, admin_user, regions):
+    for act in LegalAct.objects.all():  # as staff would fill them in from the official texts
+        act.signed_on, act.number = act.signed_on or datetime.date(2025, 1, 2), act.number or "0"
+        act.save()
     acts = LegalAct.objects.all()
     action = {"action": "mark_checked", "_selected_action": [act.pk for act in acts]}
     confirmation = admin_client.post("/admin/legal/legalact/", action)
-    assert "Да, отметить" in confirmation.content.decode()
+    assert "Да, отметить (3)" in confirmation.content.decode()
     assert not LegalAct.objects.filter(checked_on__isnull=False).exists()
     response = admin_client.post("/admin/legal/legalact/", action | {"post": "yes"})
     assert response.status_code == HTTPStatus.FOUND
     assert set(acts.values_list("checked_on", "checked_by")) == {
         (timezone.localdate(), admin_user.pk)
     }
+
+
+RULES_NAME = (
+    "Правила обязательного медицинского страхования, утв. приказом Минздрава России "
+    "(в силе с 9 сентября 2025 г.)"
+)
+RULES_REFUSED = f"«{RULES_NAME}» нельзя отметить сверенным: нет даты и номера акта."
+
+
+def test_an_act_without_its_date_and_number_cannot_be_marked_checked(admin_client, in_force):
+    """The Rules' order has no known date or number (legal.md): marked «сверено», the rights
+    page said its references were checked against the official texts while citing an act
+    nobody could find by what it printed."""
+    rules = LegalAct.objects.get(slug="oms-rules")
+    response = admin_client.post(change_url(rules), act_form(rules, mark_checked="on"))
+    assert response.status_code == HTTPStatus.OK
+    assert RULES_REFUSED in text(response)
+    rules.refresh_from_db()
+    assert rules.checked_on is None
+    # With the date only, the number is still asked for.
+    with_date = act_form(rules, mark_checked="on", signed_on="01.08.2025")
+    page = text(admin_client.post(change_url(rules), with_date))
+    assert "нельзя отметить сверенным: нет номера акта." in page
+    # Typed in from the official text with the mark: checked.
+    complete = with_date | {"number": "000н"}
+    assert admin_client.post(change_url(rules), complete).status_code == HTTPStatus.FOUND
+    rules.refresh_from_db()
+    assert (rules.number, rules.checked_on) == ("000н", timezone.localdate())
+
+
+def test_the_list_action_marks_the_complete_acts_and_names_the_others(
+    admin_client, admin_user, client, in_force
+):
+    acts = LegalAct.objects.all()
+    action = {"action": "mark_checked", "_selected_action": [act.pk for act in acts]}
+    confirmation = text(admin_client.post("/admin/legal/legalact/", action))
+    # Said before the «yes», which counts only what it marks.
+    assert "Не будут отмечены:" in confirmation
+    assert RULES_REFUSED in confirmation
+    assert "«Программа государственных гарантий" in confirmation
+    assert "Да, отметить (1)" in confirmation
+    response = admin_client.post("/admin/legal/legalact/", action | {"post": "yes"}, follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[0] == "Отмечено как сверенное сегодня: 1."
+    assert shown[1].startswith(RULES_REFUSED)
+    assert "«Программа государственных гарантий" in shown[2]
+    assert "нет даты и номера акта" in shown[2]
+    checked = LegalAct.objects.filter(checked_on__isnull=False)
+    assert list(checked.values_list("slug", "checked_by")) == [("326-fz", admin_user.pk)]
+    # Only incomplete acts chosen: nothing to confirm, each named, nothing marked.
+    incomplete = [act.pk for act in acts if act.slug != "326-fz"]
+    response = admin_client.post(
+        "/admin/legal/legalact/", action | {"_selected_action": incomplete}, follow=True
+    )
+    assert "Да, отметить" not in text(response)
+    shown = [str(message) for message in response.context["messages"]]
+    assert len(shown) == 2 and shown[0].startswith(RULES_REFUSED)
+    assert checked.count() == 1
+    # The rights page does not call its references checked.
+    page = text(client.get(RIGHTS))
+    assert "Проверено" not in page
+    assert "Ссылки на законодательство ещё не сверены с официальными текстами." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_of_an_act_without_date_or_number_made_before_is_taken_away(client, in_force):
+    """Marks admin let through before it refused them (legal/migrations/0003)."""
+    check(*CITED_ON_RIGHTS, on=datetime.date(2026, 11, 20))
+    migrate(TERMS)
+    migrate(CHECKS_NEED_CITATIONS)
+    page = text(client.get(RIGHTS))
+    assert "Проверено" not in page
+    assert "Ссылки на законодательство ещё не сверены с официальными текстами." in page
+    checked = LegalAct.objects.filter(checked_on__isnull=False)
+    assert list(checked.values_list("slug", flat=True)) == ["326-fz"]
 
 
 def test_admin_index_lists_unchecked_and_year_old_references(admin_client, in_force):
@@ -439,6 +517,7 @@ def test_legal_admin_pages_load(admin_client, regions, url):
 
 BEFORE_TERMS = ("legal", "0001_initial")
 TERMS = ("legal", "0002_in_force_until_and_state_guarantees")
+CHECKS_NEED_CITATIONS = ("legal", "0003_drop_checks_of_acts_without_date_or_number")
 
 
 def migrate(target: tuple[str, str]) -> None:
