@@ -56,8 +56,9 @@ TFOMS_FIELDS = (
 )
 
 
-# What the outside compilation (tfoms.csv) never held: typed in, they come from somewhere else.
-STAFF_ONLY_TFOMS_FIELDS = ("tfoms_phone", "tfoms_address")
+# What pages show of the fund, crediting the source beside it («По данным на 14.05.2026,
+# источник: …»): a value typed in needs its own source named, or a check on the fund's site.
+FUND_CONTACT_FIELDS = ("tfoms_name", "tfoms_phone", "tfoms_site", "tfoms_address")
 
 
 HEALTH_FIELDS = ("health_name", "health_phone", "health_site", "health_address")
@@ -86,15 +87,8 @@ class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):
 
     def clean(self):
         cleaned = super().clean()
-        if any(cleaned.get(name) for name in HEALTH_FIELDS):
-            # Citizens are shown where a contact comes from and how old it is; these have no
-            # source of their own in the reference data.
-            self.require_source(
-                cleaned,
-                health_source="Укажите, откуда взяты контакты органа здравоохранения.",
-                health_source_date="Укажите, на какую дату источник приводит контакты.",
-            )
-        self.clean_fund_source(cleaned)
+        self.check_health_source(cleaned)
+        self.check_fund_source(cleaned)
         return cleaned
 
     def require_source(self, cleaned: dict, **messages: str) -> None:
@@ -102,30 +96,65 @@ class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):
             if not cleaned.get(name) and name not in self.errors:
                 self.add_error(name, message)
 
-    def clean_fund_source(self, cleaned: dict) -> None:
-        """A fund's phone or address is shown with the source it came from, or as checked on
-        the fund's site. The compilation the regions came from (tfoms.csv) holds neither."""
+    def typed_in(self, cleaned: dict, fields: tuple[str, ...]) -> list[str]:
+        """The labels of those fields given a new value (clearing one needs no source)."""
+        changed = set(self.changed_data)
+        return [
+            f"«{self.fields[name].label}»"
+            for name in fields
+            if name in changed and cleaned.get(name)
+        ]
+
+    def check_health_source(self, cleaned: dict) -> None:
+        """Citizens are shown where a contact comes from and how old it is; these have no
+        source of their own in the reference data."""
+        if not any(cleaned.get(name) for name in HEALTH_FIELDS):
+            return
+        self.require_source(
+            cleaned,
+            health_source="Укажите, откуда взяты контакты органа здравоохранения.",
+            health_source_date="Укажите, на какую дату источник приводит контакты.",
+        )
+        # Unlike the fund's, this source is always staff's own and there is no «сверено» to
+        # tick: a new date restates it (the same ministry's site, read again today).
+        restated = set(self.changed_data) & set(HEALTH_SOURCE_FIELDS)
+        typed = self.typed_in(cleaned, HEALTH_FIELDS)
+        if typed and not restated and cleaned.get("health_source"):
+            self.add_error(
+                None,
+                f"Изменено: {', '.join(typed)}, а источник и дата прежние. Сайт покажет, что "
+                "новые контакты органа здравоохранения взяты из прежнего источника. Укажите, "
+                "откуда они и на какую дату.",
+            )
+
+    def check_fund_source(self, cleaned: dict) -> None:
+        """The fund's name, site, phone and address are shown with the source they came from,
+        or as checked on the fund's site. The compilation the regions came from (tfoms.csv)
+        gave names and sites only, of one date."""
         if cleaned.get("mark_checked") or not any(
-            cleaned.get(name) for name in STAFF_ONLY_TFOMS_FIELDS
+            cleaned.get(name) for name in FUND_CONTACT_FIELDS
         ):
             return  # checked today, or nothing to credit: clearing a wrong phone needs no source
         self.require_source(
             cleaned,
-            tfoms_source="Укажите, откуда взяты телефон или адрес фонда.",
-            tfoms_source_date="Укажите, на какую дату источник приводит телефон или адрес.",
+            tfoms_source="Укажите, откуда взяты сведения о фонде.",
+            tfoms_source_date="Укажите, на какую дату источник приводит сведения о фонде.",
         )
         changed = set(self.changed_data)
-        typed = any(cleaned.get(name) for name in changed & set(STAFF_ONLY_TFOMS_FIELDS))
+        # A new date alone says the old source gave them: only naming the source does.
+        if changed & {"tfoms_source", "tfoms_source_url"} or not cleaned.get("tfoms_source"):
+            return
+        typed = self.typed_in(cleaned, FUND_CONTACT_FIELDS)
         # An edit of the fund's fields takes a check away (MarkCheckedForm): what was checked
         # would then be credited to the source.
         unchecked = self.instance.checked_on and changed & set(TFOMS_FIELDS)
-        # A new date alone says the old source gave it: only naming the source does.
-        source_named = changed & {"tfoms_source", "tfoms_source_url"}
-        if (typed or unchecked) and not source_named:
-            raise forms.ValidationError(
-                "Сайт покажет, что телефон и адрес фонда взяты из прежнего источника. Укажите, "
+        if typed or unchecked:
+            what = f"Изменено: {', '.join(typed)}. " if typed else ""
+            self.add_error(
+                None,
+                f"{what}Сайт покажет, что сведения о фонде взяты из прежнего источника. Укажите, "
                 "откуда они (источник и ссылка, дата), или отметьте «сверено», если проверили "
-                "их на официальном сайте фонда сегодня."
+                "их на официальном сайте фонда сегодня.",
             )
 
 

@@ -156,6 +156,7 @@ def test_only_superusers_change_what_regions_are_keyed_by(client, regions, djang
     pskov = regions.by_slug["pskov-oblast"]
     url = f"/admin/regions/region/{pskov.pk}/change/"
     data = region_form(pskov, slug="pskov", code="96", tfoms_name="ТФОМС (тест)")
+    data["tfoms_source"] = "Официальный сайт фонда (тест)"
     assert client.post(url, data).status_code == HTTPStatus.FOUND
     pskov.refresh_from_db()
     assert (pskov.slug, pskov.code, pskov.tfoms_name) == ("pskov-oblast", "60", "ТФОМС (тест)")
@@ -175,6 +176,7 @@ def test_a_form_opened_before_a_colleagues_save_cannot_undo_it(staff, regions):
     a_opened = opened_at(staff.get(url).content.decode())
     b_opened = opened_at(staff.get(url).content.decode())
     saved = region_form(region, tfoms_name="ТФОМС (правка Б)", opened_at=b_opened)
+    saved["tfoms_source"] = "Официальный сайт фонда (тест)"
     assert staff.post(url, saved).status_code == HTTPStatus.FOUND
     late = region_form(region, health_name="Департамент (правка А)", opened_at=a_opened)
     response = staff.post(url, late)

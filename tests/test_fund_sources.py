@@ -101,7 +101,8 @@ def test_changing_the_fund_takes_the_check_away(admin_client, admin_user, region
     tomsk.checked_on, tomsk.checked_by = datetime.date(2026, 11, 1), admin_user
     tomsk.save()
     url = f"/admin/regions/region/{tomsk.pk}/change/"
-    response = admin_client.post(url, region_form(tomsk, tfoms_site="https://fund.example.test/"))
+    new_site = {"tfoms_site": "https://fund.example.test/", "tfoms_source": OFFICIAL}
+    response = admin_client.post(url, region_form(tomsk, **new_site))
     assert response.status_code == HTTPStatus.FOUND
     tomsk.refresh_from_db()
     assert tomsk.checked_on is None and tomsk.checked_by is None
@@ -140,10 +141,59 @@ def test_a_phone_typed_in_is_not_credited_to_the_compilation(admin_client, clien
     fixed = region_form(tomsk, tfoms_name="ТФОМС Томской области (тест)")
     assert admin_client.post(url, fixed).status_code == HTTPStatus.OK
     assert admin_client.post(url, fixed | {"mark_checked": "on"}).status_code == HTTPStatus.FOUND
-    # Clearing a wrong phone needs no source.
+    # Clearing a wrong phone needs no source; of a checked fund, the check again, else what
+    # stays (the name typed in with the check) would be credited to the source.
     tomsk.refresh_from_db()
-    cleared = {"tfoms_phone": "", "tfoms_address": ""}
-    assert admin_client.post(url, region_form(tomsk, **cleared)).status_code == 302
+    cleared = region_form(tomsk, tfoms_phone="", tfoms_address="")
+    assert admin_client.post(url, cleared).status_code == HTTPStatus.OK
+    assert admin_client.post(url, cleared | {"mark_checked": "on"}).status_code == 302
+    Region.objects.filter(pk=tomsk.pk).update(checked_on=None, tfoms_phone="8 (3822) 12-34-56")
+    tomsk.refresh_from_db()
+    assert admin_client.post(url, region_form(tomsk, tfoms_phone="")).status_code == 302
+
+
+OFFICIAL = "Официальный сайт фонда (тест)"
+OLD_SOURCE = "Сайт покажет, что сведения о фонде взяты из прежнего источника."
+
+
+@pytest.mark.parametrize(
+    ("field", "label", "value"),
+    [
+        ("tfoms_site", "ТФОМС: сайт", "https://fund.example.test/"),
+        ("tfoms_name", "ТФОМС: название", "Территориальный фонд ОМС (тест)"),
+    ],
+)
+def test_a_new_fund_site_or_name_is_not_credited_to_the_compilation(
+    admin_client, client, regions, field, label, value
+):
+    """A fund's site or name typed in saved without a word, and the page went on saying the
+    compilation of 14.05.2026 gave it, as for a phone or an address."""
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    response = admin_client.post(url, region_form(tomsk, **{field: value}))
+    assert response.status_code == HTTPStatus.OK
+    assert f"Изменено: «{label}». {OLD_SOURCE}" in response.content.decode()
+    assert getattr(Region.objects.get(pk=tomsk.pk), field) != value
+    # A new date alone still credits the compilation.
+    today = timezone.localdate().strftime("%d.%m.%Y")
+    response = admin_client.post(url, region_form(tomsk, **{field: value}, tfoms_source_date=today))
+    assert response.status_code == HTTPStatus.OK
+    # Said where it comes from: saved, and the page credits that, not the compilation.
+    sourced = {field: value, "tfoms_source": OFFICIAL, "tfoms_source_url": ""}
+    sourced |= {"tfoms_source_date": today}
+    assert admin_client.post(url, region_form(tomsk, **sourced)).status_code == HTTPStatus.FOUND
+    card = fund_card(client, tomsk)
+    assert f"источник: {OFFICIAL}" in card and SOURCE_URL not in card
+    assert value in card
+
+
+def test_a_new_fund_site_checked_on_the_funds_site_needs_no_source(admin_client, client, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    checked = region_form(tomsk, tfoms_site="https://fund.example.test/", mark_checked="on")
+    assert admin_client.post(url, checked).status_code == HTTPStatus.FOUND
+    card = fund_card(client, tomsk)
+    assert f"Сверено с официальным сайтом фонда {timezone.localdate():%d.%m.%Y}." in card
 
 
 def test_a_source_date_in_the_future_is_refused(admin_client, regions):
@@ -156,7 +206,9 @@ def test_a_source_date_in_the_future_is_refused(admin_client, regions):
 def test_saving_a_never_checked_fund_says_nothing_of_a_check(admin_client, regions):
     tomsk = regions.by_slug["tomsk-oblast"]
     url = f"/admin/regions/region/{tomsk.pk}/change/"
-    response = admin_client.post(url, region_form(tomsk, tfoms_name="ТФОМС (тест)"), follow=True)
+    renamed = region_form(tomsk, tfoms_name="ТФОМС (тест)", tfoms_source=OFFICIAL)
+    response = admin_client.post(url, renamed, follow=True)
+    assert response.redirect_chain  # saved
     assert "отметка о проверке снята" not in response.content.decode()
 
 
@@ -231,3 +283,38 @@ def test_a_health_source_date_in_the_future_is_refused(admin_client, regions):
     url = f"/admin/regions/region/{tomsk.pk}/change/"
     response = admin_client.post(url, region_form(tomsk, health_source_date="01.01.2099"))
     assert "Дата сведений не может быть позже сегодняшней" in response.content.decode()
+
+
+def test_new_health_contacts_are_not_credited_to_the_old_source(admin_client, client, regions):
+    """As the fund's: a phone changed under the old source and date was shown «по данным на
+    02.03.2026» of a source that never gave it."""
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    sourced = {
+        "health_phone": "8 (3822) 00-00-00",
+        "health_source": "Сайт департамента (тест)",
+        "health_source_date": "02.03.2026",
+    }
+    assert admin_client.post(url, region_form(tomsk, **sourced)).status_code == HTTPStatus.FOUND
+    tomsk.refresh_from_db()
+    for field, label, value in [
+        ("health_phone", "Орган здравоохранения: телефон", "8 (3822) 11-11-11"),
+        ("health_site", "Орган здравоохранения: сайт", "https://health.example.test/"),
+        ("health_name", "Орган здравоохранения: название", "Департамент (тест)"),
+    ]:
+        response = admin_client.post(url, region_form(tomsk, **{field: value}))
+        assert response.status_code == HTTPStatus.OK
+        assert (
+            f"Изменено: «{label}», а источник и дата прежние. Сайт покажет, что новые контакты "
+            "органа здравоохранения взяты из прежнего источника."
+        ) in response.content.decode()
+    assert "8 (3822) 00-00-00" in unboxed(health_card(client, tomsk.get_absolute_url()))
+    # Read again today from the same source: the new date says so, and the page shows it.
+    today = timezone.localdate().strftime("%d.%m.%Y")
+    again = region_form(tomsk, health_phone="8 (3822) 11-11-11", health_source_date=today)
+    assert admin_client.post(url, again).status_code == HTTPStatus.FOUND
+    card = health_card(client, tomsk.get_absolute_url())
+    assert "8 (3822) 11-11-11" in unboxed(card) and f"По данным на {today}" in card
+    # Clearing one needs nothing new.
+    tomsk.refresh_from_db()
+    assert admin_client.post(url, region_form(tomsk, health_phone="")).status_code == 302

@@ -262,6 +262,10 @@ def log_in_as_editor(server, password: str) -> "Visitor":
     return editor
 
 
+# A fund's new name needs its source named (regions/admin.py): the one edits give.
+FUND_SITE = "Официальный сайт фонда (тест)"
+
+
 def edit_region_in_admin(editor: "Visitor", server, search: str, **changes: str) -> None:
     """Changes fields of the region admin's search finds, as staff would in the form."""
     _, changelist = editor.get(server, "/admin/regions/region/?" + urlencode({"q": search}))
@@ -372,7 +376,8 @@ def test_staff_logs_in_on_one_instance_and_edits_through_the_other(instances):
     # both read from PostgreSQL changes with it (regions/caching.py).
     region_page = "/regions/tomsk-oblast/"
     assert "ТФОМС Томской области (проверка)" not in Visitor().get(first, region_page)[1]
-    edit_region_in_admin(editor, second, "Томская", tfoms_name="ТФОМС Томской области (проверка)")
+    renamed = {"tfoms_name": "ТФОМС Томской области (проверка)", "tfoms_source": FUND_SITE}
+    edit_region_in_admin(editor, second, "Томская", **renamed)
     assert "ТФОМС Томской области (проверка)" in Visitor().get(first, region_page)[1]
 
 

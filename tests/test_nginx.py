@@ -26,6 +26,7 @@ from django.conf import settings
 from .proxy import ROOT, Nginx, free_port, nginx_available, require_nginx, upstream_conf
 from .support import TcpProxy
 from .test_instances import (
+    FUND_SITE,
     edit_region_in_admin,
     log_in_as_editor,
     manage,
@@ -441,7 +442,10 @@ def test_a_staff_edit_reaches_newcomers_once_s_maxage_has_passed(proxy):
     kept_fresh(proxy, page_url)
 
     editor = log_in_as_editor(proxy, PASSWORD)  # speaks to nginx as it would to an instance
-    edit_region_in_admin(editor, proxy, "59", tfoms_name="ТФОМС (правка через nginx)")
+    # A new name needs its source named, as staff give it (regions/admin.py).
+    edit_region_in_admin(
+        editor, proxy, "59", tfoms_name="ТФОМС (правка через nginx)", tfoms_source=FUND_SITE
+    )
 
     deadline = time.monotonic() + MAX_AGE + 5
     while time.monotonic() < deadline:

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from .test_instances import (
+    FUND_SITE,
     Visitor,
     edit_region_in_admin,
     form_fields,
@@ -129,7 +130,8 @@ def test_an_admin_edit_and_an_upload_show_on_every_worker_at_once(site):
     for _ in range(4):
         assert "ТФОМС (правка в админке)" not in visitor.get(instance, "/regions/perm-krai/")[1]
 
-    edit_region_in_admin(editor, instance, "59", tfoms_name="ТФОМС (правка в админке)")
+    renamed = {"tfoms_name": "ТФОМС (правка в админке)", "tfoms_source": FUND_SITE}
+    edit_region_in_admin(editor, instance, "59", **renamed)
     for _ in range(4):
         assert "ТФОМС (правка в админке)" in visitor.get(instance, "/regions/perm-krai/")[1]
 
