@@ -4,6 +4,8 @@ from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from regions.forms import not_in_future
+
 from .models import Company
 
 # Straight and typographic double quotes, and the «ёлочки» the site itself puts around the name.
@@ -21,6 +23,10 @@ class CompanyAdminForm(forms.ModelForm):
                 "Кавычки сайт ставит сам, форма собственности — в поле ниже."
             )
         return name
+
+    def clean_licence_date(self):
+        # 01.01.2030 was printed in every footer as «Лицензия от 1 января 2030 г.».
+        return not_in_future(self.cleaned_data.get("licence_date"), "Дата лицензии")
 
 
 @admin.register(Company)

@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -31,6 +32,23 @@ def client():
     tests of cross-site requests make their own clients.
     """
     return Client(headers={"Sec-Fetch-Site": "same-origin"})
+
+
+@pytest.fixture
+def content_editor(client, django_user_model):
+    """A staff member given the role «Редакторы содержания» as README says: not a superuser."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    # The migration's group, made again by the migration's own code: tests that flush the
+    # database (live servers) take it away.
+    migration = importlib.import_module("regions.migrations.0009_content_editors_group")
+    if not Group.objects.filter(name=migration.GROUP_NAME).exists():
+        migration.create_group(apps, None)
+    user = django_user_model.objects.create_user("redaktor", is_staff=True)
+    user.groups.add(Group.objects.get(name="Редакторы содержания"))
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture

@@ -1,13 +1,19 @@
 """Whose site this is: the «Сведения о компании» record in the footer, the titles and the privacy
 page. Values here are obviously fictitious (all-zero ИНН and ОГРН pass the check digits)."""
 
+import datetime
+import importlib
 import re
 from http import HTTPStatus
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from company.models import Company, days, validate_inn, validate_ogrn
 
@@ -16,6 +22,20 @@ from .factories import make_company
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/", "/zashchita-prav/", "/regions/", "/regions/perm-krai/", "/files/", "/special/"]
+COMPANY_PAGE = f"/admin/company/company/{Company.PK}/change/"
+
+
+@pytest.fixture
+def empty_record(db) -> Company:
+    """The record as the migrations leave a new site, made again by the migration's own code
+    where a test flushed the database."""
+    importlib.import_module("company.migrations.0002_the_one_record").create_record(apps, None)
+    return Company.objects.get()
+
+
+def is_empty(company: Company) -> bool:
+    filled = [f.name for f in Company._meta.concrete_fields if f.name not in ("id", "updated_at")]
+    return not any(getattr(company, name) for name in filled)
 
 
 def footer(client, url="/") -> str:
@@ -27,14 +47,14 @@ def title(client, url="/") -> str:
     return re.search(r"<title>([^<]*)</title>", client.get(url).content.decode()).group(1)
 
 
-def test_no_fixture_invents_the_company(regions):
+def test_no_fixture_invents_the_company(regions, empty_record):
     for fixture in sorted((settings.BASE_DIR / "fixtures").glob("*.json")):
         call_command("loaddata", fixture, verbosity=0)
-    assert not Company.objects.exists()
+    assert [is_empty(company) for company in Company.objects.all()] == [True]
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_an_empty_record_shows_nothing_but_the_privacy_link(client, regions, url):
+def test_an_empty_record_shows_nothing_but_the_privacy_link(client, regions, empty_record, url):
     part = footer(client, url)
     for word in ("Лицензия", "ИНН", "ОГРН", "Почтовый адрес", "Электронная почта", "Часы работы"):
         assert word not in part
@@ -76,23 +96,23 @@ def test_footer_keeps_emergency_numbers_and_the_oms_hotline_apart(client, region
     assert "tel:+78003336003" in oms and "tel:103" not in oms
 
 
-def test_the_record_is_one_and_admin_opens_it_directly(admin_client, regions):
-    response = admin_client.get("/admin/company/company/")
-    assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == "/admin/company/company/add/"
-    Company.objects.create(name="Пример-Мед")
-    assert admin_client.get("/admin/company/company/")["Location"] == (
-        f"/admin/company/company/{Company.PK}/change/"
-    )
+def test_the_record_is_one_and_admin_opens_it_directly(admin_client, regions, empty_record):
+    assert admin_client.get("/admin/company/company/")["Location"] == COMPANY_PAGE
     assert admin_client.get("/admin/company/company/add/").status_code == HTTPStatus.FORBIDDEN
-    page = admin_client.get(f"/admin/company/company/{Company.PK}/change/").content.decode()
+    page = admin_client.get(COMPANY_PAGE).content.decode()
     assert "Сведения о компании" in page
     assert "deletelink" not in page
     Company(name="Второй").save()
     assert Company.objects.count() == 1
+    # A database whose record is gone (restored from an old backup): the add form, once.
+    Company.objects.all().delete()
+    response = admin_client.get("/admin/company/company/")
+    assert response["Location"] == "/admin/company/company/add/"
 
 
-def test_admin_says_on_its_first_page_that_the_company_is_not_filled_in(admin_client, regions):
+def test_admin_says_on_its_first_page_that_the_company_is_not_filled_in(
+    admin_client, regions, empty_record
+):
     """Nothing in the reference data names the company: staff must, before the site says who
     it belongs to."""
     page = admin_client.get("/admin/").content.decode()
@@ -103,9 +123,11 @@ def test_admin_says_on_its_first_page_that_the_company_is_not_filled_in(admin_cl
 
 
 def test_an_editor_who_cannot_fill_the_company_in_is_not_sent_there(client, regions):
-    """With change permission only, the link led to the add form: a 403 page."""
+    """With change permission only, the link led to the add form: a 403 page. Where the
+    record is missing (a database restored from an old backup), such an editor is not sent."""
     from django.contrib.auth.models import Permission, User
 
+    Company.objects.all().delete()
     editor = User.objects.create_user("redaktor", password="pw", is_staff=True)
     editor.user_permissions.add(Permission.objects.get(codename="change_company"))
     client.force_login(editor)
@@ -118,12 +140,47 @@ def test_an_editor_who_cannot_fill_the_company_in_is_not_sent_there(client, regi
     assert client.get("/admin/company/company/", follow=True).status_code == 200
 
 
-def test_admin_refuses_a_mistyped_inn_or_ogrn(admin_client, regions):
+def test_admin_refuses_a_mistyped_inn_or_ogrn(admin_client, regions, empty_record):
     data = {"name": "Пример-Мед", "inn": "0000000001", "ogrn": "123"}
-    page = admin_client.post("/admin/company/company/add/", data).content.decode()
+    page = admin_client.post(COMPANY_PAGE, data).content.decode()
     assert "не сходится контрольная цифра" in page
     assert "ОГРН — 13 цифр." in page
-    assert not Company.objects.exists()
+    assert is_empty(Company.objects.get())
+
+
+def test_a_licence_date_in_the_future_is_refused(admin_client, client, regions, empty_record):
+    """01.01.2030 was printed in every footer as «Лицензия от 1 января 2030 г.»."""
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    data = {"name": "Пример-Мед", "licence_number": "ОС № 0000-00", "request_log_days": ""}
+    response = admin_client.post(COMPANY_PAGE, data | {"licence_date": f"{tomorrow:%d.%m.%Y}"})
+    assert response.status_code == HTTPStatus.OK
+    assert "Дата лицензии не может быть позже сегодняшней." in response.content.decode()
+    assert is_empty(Company.objects.get())
+    assert "Лицензия" not in footer(client)
+    response = admin_client.post(COMPANY_PAGE, data | {"licence_date": "02.01.2020"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert "Лицензия ОС № 0000-00 от 2 января 2020 г." in footer(client)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_content_editor_fills_the_company_in_on_a_new_site(content_editor, client, regions):
+    """On a new site nobody had added the record, and the role «Редакторы содержания» may
+    change it, not add it: the start page's «Заполните сведения о компании» led to a bare 403.
+    """
+    # A new site: the record made by migrating, not by a test.
+    Company.objects.all().delete()
+    MigrationExecutor(connection).migrate([("company", "0001_initial")])
+    MigrationExecutor(connection).migrate([("company", "0002_the_one_record")])
+    editor = content_editor
+    index = editor.get("/admin/").content.decode()
+    assert "Сведения о компании не заполнены" in index
+    response = editor.get("/admin/company/company/", follow=True)
+    assert response.status_code == HTTPStatus.OK
+    assert response.redirect_chain == [(COMPANY_PAGE, HTTPStatus.FOUND)]
+    data = {"name": "Пример-Мед", "legal_form": "акционерное общество", "request_log_days": ""}
+    assert editor.post(COMPANY_PAGE, data).status_code == HTTPStatus.FOUND
+    assert "<p>Акционерное общество «Пример-Мед»</p>" in footer(client)
+    assert "Сведения о компании не заполнены" not in editor.get("/admin/").content.decode()
 
 
 @pytest.mark.parametrize("value", ["0000000000", "1234567894"])
@@ -214,15 +271,17 @@ def test_privacy_page_is_a_public_page_without_a_cookie(client, regions):
 @pytest.mark.parametrize(
     "name", ["«Пример-Мед»", '"Пример-Мед"', "АО «Пример-Мед»", "“Пример-Мед”"]
 )
-def test_admin_refuses_a_name_in_quotes_and_keeps_what_was_typed(admin_client, regions, name):
+def test_admin_refuses_a_name_in_quotes_and_keeps_what_was_typed(
+    admin_client, regions, empty_record, name
+):
     """The site puts the name in «» itself: a name typed with its quotes, as the charter prints
     it, was shown in every footer as «Акционерное общество ««Пример-Мед»»»."""
     data = {"name": name, "legal_form": "акционерное общество", "request_log_days": ""}
-    response = admin_client.post("/admin/company/company/add/", data)
+    response = admin_client.post(COMPANY_PAGE, data)
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
     assert "Название пишите без кавычек" in page
     assert 'value="акционерное общество"' in page
-    assert not Company.objects.exists()
-    admin_client.post("/admin/company/company/add/", data | {"name": "Пример-Мед"})
+    assert is_empty(Company.objects.get())
+    admin_client.post(COMPANY_PAGE, data | {"name": "Пример-Мед"})
     assert "<p>Акционерное общество «Пример-Мед»</p>" in footer(admin_client)

@@ -18,8 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 from django.utils import timezone
 
-from company.models import Company
-from tests.factories import PDF_BYTES, WORKDAYS, make_representative, registry_file
+from tests.factories import PDF_BYTES, WORKDAYS, make_company, make_representative, registry_file
 from tests.support import clear_caches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +62,7 @@ def test_backup_and_restore_into_an_empty_database_loses_nothing(
     registry_file(region=tomsk)
     registry_file(title="Базовая программа ОМС", kind="programme")
     make_representative(tomsk, hours=WORKDAYS, email="office@example.ru")
-    Company.objects.create(name="Пример-Мед (тест)", inn="0000000000")
+    make_company(name="Пример-Мед (тест)")
     for label in CONTENT_APPS[1:]:
         shipped = ROOT / "fixtures" / f"{label}.json"
         if shipped.exists():
