@@ -246,6 +246,20 @@ class Region(models.Model):
     def get_absolute_url(self):
         return reverse("regions:detail", args=[self.slug])
 
+    def clean(self):
+        super().clean()
+        if self.is_default:
+            current = Region.objects.filter(is_default=True).exclude(pk=self.pk).first()
+            if current is not None:
+                # The constraint's own message did not say which region holds the mark, and
+                # the list of 23 had to be searched for it.
+                raise ValidationError(
+                    {
+                        "is_default": f"Регион по умолчанию может быть только один, сейчас это "
+                        f"«{current.name}». Снимите отметку у него, затем отметьте этот регион."
+                    }
+                )
+
     def natural_key(self):
         return (self.code,)
 

@@ -88,6 +88,22 @@ def test_region_admin_refuses_bad_values_and_saves_nothing(staff, regions, chang
     assert (saved.tfoms_phone, saved.is_default) == ("", False)
 
 
+def test_a_second_default_region_is_refused_naming_the_current_one(staff, regions):
+    tomsk = regions.by_slug["tomsk-oblast"]
+    url = f"/admin/regions/region/{tomsk.pk}/change/"
+    page = staff.post(url, region_form(tomsk, is_default="on")).content.decode()
+    assert (
+        "Регион по умолчанию может быть только один, сейчас это «Город Москва». Снимите "
+        "отметку у него, затем отметьте этот регион."
+    ) in page
+    assert page.count("Регион по умолчанию может быть только один") == 1
+    moscow = regions.by_slug["moscow"]
+    # Its own page saves with the mark kept.
+    moscow_url = f"/admin/regions/region/{moscow.pk}/change/"
+    assert staff.post(moscow_url, region_form(moscow)).status_code == HTTPStatus.FOUND
+    assert Region.objects.get(is_default=True).slug == "moscow"
+
+
 def test_staff_uploads_a_registry_file(staff, regions, media_root):
     response = staff.post(
         "/admin/regions/registryfile/add/",
