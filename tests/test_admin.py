@@ -104,6 +104,27 @@ def test_a_second_default_region_is_refused_naming_the_current_one(staff, region
     assert Region.objects.get(is_default=True).slug == "moscow"
 
 
+def test_list_counts_take_the_form_the_number_asks_for(staff, regions, media_root):
+    """«0 файлы для скачивания», «23 регионы» under admin's lists."""
+    from omsportal.templatetags.admin_counts import COUNTED
+
+    def count_line(url: str) -> str:
+        page = staff.get(url).content.decode()
+        return " ".join(strip_tags(page.split('<p class="paginator">')[1].split("</p>")[0]).split())
+
+    assert count_line("/admin/regions/registryfile/") == "0 файлов для скачивания"
+    registry_file(title="Реестр МО")
+    assert count_line("/admin/regions/registryfile/") == "1 файл для скачивания"
+    assert count_line("/admin/regions/region/") == "23 региона"
+    assert count_line("/admin/regions/subject/") == "89 субъектов РФ"
+    assert count_line("/admin/legal/legalact/") == "3 нормативных акта"
+    # Every model staff see listed has its forms (the record of the company is never listed).
+    from django.contrib import admin
+
+    listed = {model._meta.label_lower for model in admin.site._registry} - {"company.company"}
+    assert listed <= set(COUNTED)
+
+
 def test_staff_uploads_a_registry_file(staff, regions, media_root):
     response = staff.post(
         "/admin/regions/registryfile/add/",
