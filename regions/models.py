@@ -17,7 +17,7 @@ from django.utils.http import content_disposition_header, http_date
 from .caching import cached_content
 from .checks import checked_by_field, checked_on_field
 from .phones import phone_tel, validate_phone
-from .validators import validate_not_formula, validate_registry_file
+from .validators import validate_not_formula, validate_registry_file, validate_with_preposition
 from .zones import zone_label
 
 
@@ -155,8 +155,8 @@ class Region(models.Model):
     name_in = models.CharField(
         "название в предложном падеже",
         max_length=120,
-        validators=[validate_not_formula],
-        help_text="С предлогом, для фраз вида «… в Пермском крае».",
+        validators=[validate_not_formula, validate_with_preposition],
+        help_text="С предлогом «в» или «во», для фраз вида «… в Пермском крае».",
     )
     name_of = models.CharField(
         "название в родительном падеже",
@@ -398,7 +398,9 @@ class Subject(models.Model):
     time_zone = models.CharField(
         "часовой пояс", max_length=40, validators=[validate_time_zone], help_text="Столицы."
     )
-    name_in = models.CharField("название в предложном падеже", max_length=120)
+    name_in = models.CharField(
+        "название в предложном падеже", max_length=120, validators=[validate_with_preposition]
+    )
     name_of = models.CharField("название в родительном падеже", max_length=120)
     federal_district = models.CharField("федеральный округ", max_length=40, blank=True)
 

@@ -152,3 +152,15 @@ def validate_not_formula(value: str) -> None:
             "в таблицах Excel такое значение становится формулой.",
             code="formula",
         )
+
+
+def validate_with_preposition(value: str) -> None:
+    """Pages put the name straight after a verb («Полис выдан {name_in}», «вы {name_in}»):
+    typed without its preposition, «Белгородской области» made «Полис выдан Белгородской
+    области»."""
+    if not value.startswith(("в ", "во ")):
+        raise ValidationError(
+            "Пишите с предлогом «в» или «во», со строчной буквы: «в Пермском крае», "
+            "«во Владимирской области». Сайт ставит это название в середину фраз.",
+            code="preposition",
+        )

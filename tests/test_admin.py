@@ -104,6 +104,22 @@ def test_a_second_default_region_is_refused_naming_the_current_one(staff, region
     assert Region.objects.get(is_default=True).slug == "moscow"
 
 
+def test_a_name_for_sentences_without_its_preposition_is_refused(staff, client, regions):
+    """«Белгородской области» saved, and pages said «Если ваш полис ОМС выдан Белгородской
+    области»."""
+    belgorod = regions.by_slug["belgorod-oblast"]
+    url = f"/admin/regions/region/{belgorod.pk}/change/"
+    for name_in in ("Белгородской области", "В Белгородской области", "вБелгородской области"):
+        response = staff.post(url, region_form(belgorod, name_in=name_in))
+        assert response.status_code == HTTPStatus.OK
+        assert "Пишите с предлогом «в» или «во», со строчной буквы" in response.content.decode()
+    page = client.get(belgorod.get_absolute_url()).content.decode().replace("\xa0", " ")
+    assert "Если ваш полис ОМС выдан в Белгородской области," in page
+    vladimir = regions.by_slug["vladimir-oblast"]
+    url = f"/admin/regions/region/{vladimir.pk}/change/"
+    assert staff.post(url, region_form(vladimir)).status_code == HTTPStatus.FOUND
+
+
 def test_list_counts_take_the_form_the_number_asks_for(staff, regions, media_root):
     """«0 файлы для скачивания», «23 регионы» under admin's lists."""
     from omsportal.templatetags.admin_counts import COUNTED
