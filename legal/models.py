@@ -175,7 +175,13 @@ class LegalAct(models.Model):
             name = kind[0].upper() + kind[1:]
         name = f"{name} {details}" if details else name
         if self.in_force_from:
-            name += f" (в силе с {date_format(self.in_force_from, 'j E Y')} г.)"
+            start = date_format(self.in_force_from, "j E Y")
+            # Read on each use, as «expired»: an act not yet in force was cited as «в силе с»
+            # a date to come, as if it were the law today.
+            if self.in_force_from > timezone.localdate():
+                name += f" (вступает в силу {start} г.)"
+            else:
+                name += f" (в силе с {start} г.)"
         return name
 
     @property

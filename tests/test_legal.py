@@ -180,6 +180,27 @@ def test_a_programme_past_its_term_is_not_cited_as_checked_and_current(client, r
     assert "на 2027 год и" not in page
 
 
+def test_an_act_coming_into_force_later_is_not_cited_as_in_force(client, admin_client, regions):
+    """«в силе с 1 марта 2027 г.» read as the law of today."""
+    rules = LegalAct.objects.get(slug="oms-rules")
+    rules.in_force_from = tomorrow()
+    rules.save()
+    start = f"{tomorrow().day} {date_format(tomorrow(), 'E Y')} г."
+    cited = (
+        "Правила обязательного медицинского страхования, утв. приказом Минздрава России "
+        f"(вступает в силу {start})"
+    )
+    page = text(client.get(RIGHTS))
+    assert cited in page
+    assert "в силе с" not in page
+    assert cited in text(admin_client.get("/admin/legal/legalact/"))
+    # From that day on, as the law in force.
+    rules.in_force_from = timezone.localdate()
+    rules.save()
+    today = f"{timezone.localdate().day} {date_format(timezone.localdate(), 'E Y')} г."
+    assert f"России (в силе с {today})" in text(client.get(RIGHTS))
+
+
 def test_a_term_ending_tomorrow_changes_nothing_on_the_page(client, in_force):
     check(*CITED_ON_RIGHTS, on=timezone.localdate())
     before = client.get(RIGHTS).content
