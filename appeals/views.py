@@ -9,6 +9,7 @@ from django.db import DatabaseError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.debug import sensitive_post_parameters
@@ -209,7 +210,7 @@ def new(request):
         return not_received(request, form, error)
     # The token is shown once, on the next page; a second press that arrives after the first
     # one's answer was lost on a slow network must be able to show it again, for a while.
-    cache.set(f"{SENT_TOKEN_PREFIX}{key}", received.token, SENT_TOKEN_TIMEOUT)
+    cache.set(_sent_key(request, key), received.token, SENT_TOKEN_TIMEOUT)
     return _see_other(_with_token("appeals:sent", received.token))
 
 
@@ -262,7 +263,7 @@ def _form_again(request, sent):
 
 def _repeated(request, key: str, appeal: Appeal):
     """«Отправить» pressed again: the page of the appeal the first press made, or its number."""
-    token = cache.get(f"{SENT_TOKEN_PREFIX}{key}")
+    token = cache.get(_sent_key(request, key))
     if token and Appeal.objects.by_token(token) == appeal:
         return _see_other(_with_token("appeals:sent", token))
     return render(request, "appeals/already_sent.html", {"appeal": appeal})
@@ -270,6 +271,15 @@ def _repeated(request, key: str, appeal: Appeal):
 
 SENT_TOKEN_PREFIX = "appeals:sent:"  # noqa: S105 - a cache key prefix
 SENT_TOKEN_TIMEOUT = 600  # seconds
+
+
+def _sent_key(request, key: str) -> str:
+    """Where the link of the appeal ``key`` made is kept for a second press from the same
+    browser (its CSRF cookie, which every accepted form carries). The key is the appeal's
+    content alone: anyone who sent the same words and contacts within the time would otherwise
+    be given the link, and with it the answer; another browser is told the number only."""
+    browser = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    return f"{SENT_TOKEN_PREFIX}{key}:{salted_hmac(SENT_TOKEN_PREFIX, browser).hexdigest()}"
 
 
 def _see_other(path: str) -> HttpResponseRedirect:

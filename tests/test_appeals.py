@@ -210,6 +210,24 @@ def test_the_same_appeal_sent_again_from_a_form_opened_anew_is_the_first_one(cli
     assert Appeal.objects.count() == 3
 
 
+def test_the_same_appeal_from_another_browser_is_told_the_number_not_given_the_link(regions):
+    """The first appeal's link shows the company's answer: it goes back only to the browser that
+    sent it, never to whoever sends the same words and contacts meanwhile."""
+    first, other = Client(), Client()
+    for browser in (first, other):
+        browser.get(FORM)  # the form's page sets the browser's CSRF cookie
+    data = form_data()
+    sent = first.post(FORM, data)
+    assert sent.status_code == 303
+    again = first.post(FORM, data)
+    assert again.status_code == 303 and again["Location"] == sent["Location"]
+    told = other.post(FORM, data)
+    assert told.status_code == 200 and "Это обращение уже отправлено" in told.text
+    assert Appeal.objects.get().number in told.text
+    assert "/obrashchenie/status/?t=" not in told.text and "/obrashchenie/otpravleno/" not in told.text
+    assert Appeal.objects.count() == 1
+
+
 def test_the_same_appeal_sent_again_a_day_later_is_a_new_one(client, regions):
     client.post(FORM, form_data())
     Appeal.objects.update(created_at=timezone.now() - REPEAT_WINDOW - timedelta(minutes=1))
