@@ -4,6 +4,7 @@ from django.db import models
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from regions.admin_history import ValuesInHistory
 from regions.forms import not_in_future
 
 from .models import Company
@@ -30,7 +31,7 @@ class CompanyAdminForm(forms.ModelForm):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ValuesInHistory, admin.ModelAdmin):
     """One record: the list opens it straight away; it cannot be added twice or deleted."""
 
     form = CompanyAdminForm

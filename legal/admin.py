@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db import models
 
 from regions.admin import LabelledInlineFormSet, SaysWhyKept
+from regions.admin_history import ValuesInHistory
 from regions.checks import MarkCheckedAdmin, MarkCheckedForm
 from regions.forms import not_in_future
 
@@ -70,7 +71,7 @@ class LegalActForm(MarkCheckedForm):
 
 
 @admin.register(LegalAct)
-class LegalActAdmin(SaysWhyKept, MarkCheckedAdmin):
+class LegalActAdmin(ValuesInHistory, SaysWhyKept, MarkCheckedAdmin):
     form = LegalActForm
     list_display = (
         "name",

@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import capfirst
 
+from .admin_history import ValuesInHistory
 from .checks import MarkCheckedAdmin, MarkCheckedForm
 from .forms import LockedForSave, SavedMeanwhileCheck, not_in_future, opened_at_field
 from .models import Region, RegistryFile, Subject
@@ -188,7 +189,7 @@ class SaysWhyKept:
 
 
 @admin.register(Region)
-class RegionAdmin(SaysWhyKept, LockedForSave, MarkCheckedAdmin):
+class RegionAdmin(ValuesInHistory, SaysWhyKept, LockedForSave, MarkCheckedAdmin):
     form = RegionAdminForm
     list_display = (
         "name",
@@ -297,7 +298,7 @@ class RegionAdmin(SaysWhyKept, LockedForSave, MarkCheckedAdmin):
 
 
 @admin.register(RegistryFile)
-class RegistryFileAdmin(admin.ModelAdmin):
+class RegistryFileAdmin(ValuesInHistory, admin.ModelAdmin):
     form = RegistryFileAdminForm
     list_display = ("title", "kind", "region_name", "published_on", "human_size")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter), "published_on")

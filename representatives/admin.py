@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from regions.admin import LabelledInlineFormSet, RegionPageInline, add_region_inline
+from regions.admin_history import ValuesInHistory
 from regions.forms import LineBreaksField, LockedForSave, SavedMeanwhileCheck, opened_at_field
 
 from .admin_import import SpreadsheetImportAdmin
@@ -75,7 +76,7 @@ class RepresentativeRowForm(SavedMeanwhileCheck, forms.ModelForm):
 
 
 @admin.register(Representative)
-class RepresentativeAdmin(SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmin):
+class RepresentativeAdmin(ValuesInHistory, SpreadsheetImportAdmin, LockedForSave, admin.ModelAdmin):
     form = RepresentativeAdminForm
     list_display = ("role", "person", "region", "level", "phone_list", "order", "is_active")
     list_display_links = ("role",)

@@ -477,7 +477,8 @@ def test_admin_names_representatives_without_bending_the_noun(client, staff, per
     assert client.post(url, data).status_code == 302
     history = reverse("admin:representatives_representative_history", args=[representative.pk])
     told = " ".join(strip_tags(client.get(history).content.decode()).split())
-    assert "Изменено: Конец приёма (часы приёма «" in told
+    # The inline row is named after its change, with the value it had and the one it got.
+    assert "Изменено: Конец приёма: «18:00» → «17:00» (часы приёма «понедельник" in told
     assert "Добавлено: часы приёма «" in told
     for wrong in ("Выберите страховой", "Добавить страховой", "удалить страховой", "Добавлен "):
         assert wrong not in listed + added + asked + told
