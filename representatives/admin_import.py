@@ -11,7 +11,6 @@ one the page showed (its digest): a contact saved meanwhile shows the preview ag
 import io
 import secrets
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
@@ -20,6 +19,7 @@ from pathlib import PurePosixPath
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -29,12 +29,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from regions.admin_history import change_line
 from regions.models import Region
 from regions.spreadsheets import XLSX_CONTENT_TYPE
 from regions.validators import content_matches
 from regions.views import attachment
 
-from .importer import ImportFailed, Plan, PlanChanged, import_rows, parse_table
+from .importer import BATCH, ImportFailed, Plan, PlanChanged, import_rows, parse_table
 from .models import Representative, split_phones
 from .spreadsheets import COLUMNS, SpreadsheetError, check_size, exported, read_bytes, write_xlsx
 
@@ -171,16 +172,28 @@ def by_region(plan: Plan) -> list[RegionChanges]:
 
 
 def log_import(user_id: int, plan: Plan, name: str) -> None:
-    """Each contact's «История» names who loaded which file and what it changed."""
+    """Each contact's «История» names who loaded which file and what it changed, from what to
+    what (as admin's own edits do: regions.admin_history)."""
     source = f"загрузкой таблицы «{name}»"
     LogEntry.objects.log_actions(user_id, plan.created, ADDITION, f"Добавлен {source}.")
-    by_fields = defaultdict(list)
-    for change in plan.change:
-        columns = ", ".join(f"«{COLUMNS[key]}»" for key in COLUMNS if key in change.fields)
-        by_fields[columns].append(change.representative)
-    # One insert per set of changed columns, not per contact.
-    for columns, changed in by_fields.items():
-        LogEntry.objects.log_actions(user_id, changed, CHANGE, f"Изменено {source}: {columns}.")
+    changed_type = ContentType.objects.get_for_model(Representative, for_concrete_model=False)
+    # Each message is the contact's own: one insert per batch, not per contact.
+    LogEntry.objects.bulk_create(
+        (
+            LogEntry(
+                user_id=user_id,
+                content_type=changed_type,
+                object_id=str(change.representative.pk),
+                object_repr=str(change.representative)[:200],
+                action_flag=CHANGE,
+                change_message=f"Изменено {source}: "
+                + "; ".join(change_line(*difference) for difference in change.differences)
+                + ".",
+            )
+            for change in plan.change
+        ),
+        batch_size=BATCH,
+    )
     LogEntry.objects.log_actions(
         user_id, plan.remove, DELETION, f"Удалён {source}: его не было в файле."
     )

@@ -126,11 +126,12 @@ class Change:
     representative: Representative
     row: Row
     fields: list[str]  # model field names, plus "hours"
+    # (column, old, new) as the file writes them. Taken when the plan is made: applying it
+    # writes the new values into ``representative``, and «История» records the old ones after.
+    differences: list[tuple[str, str, str]] = field(init=False)
 
-    @property
-    def differences(self) -> list[tuple[str, str, str]]:
-        """(column, old, new) as the file writes them."""
-        return [
+    def __post_init__(self):
+        self.differences = [
             (
                 COLUMNS[key],
                 str(cell_value(key, stored_value(self.representative, key))),

@@ -314,17 +314,24 @@ def test_apply_writes_the_preview_and_the_public_page_shows_it_at_once(client, s
     page = text(visitor.get(PUBLIC))
     assert 'href="tel:+73422999999"' not in page and 'href="tel:+73422101010"' in page
 
-    # «История» of each contact names who loaded which file.
+    # «История» of each contact names who loaded which file, and what each column was and
+    # became: a phone an import overwrote by mistake can be typed back.
     entries = LogEntry.objects.filter(user=staff)
     assert entries.filter(action_flag=ADDITION).count() == 2
     changed = entries.get(action_flag=CHANGE, object_id=str(old.pk))
     assert changed.get_change_message() == (
-        "Изменено загрузкой таблицы «contacts.xlsx»: «Должность», «Телефоны», «Электронная "
-        "почта», «Адрес офиса», «Часы приёма», «Порядок»."
+        "Изменено загрузкой таблицы «contacts.xlsx»: "
+        "Должность: «Страховой представитель (тест)» → «Страховой представитель 2 уровня»; "
+        "Телефоны: «8 (342) 299-99-99» → «8 (342) 200-00-00; +7 342 210-10-10»; "
+        "Электронная почта: (пусто) → «test@example.com»; "
+        "Адрес офиса: (пусто) → «г. Тестовск, ул. Проверочная, д. 1»; "
+        "Часы приёма: (пусто) → «пн-пт 09:00-13:00 14:00-18:00; сб 10:00-14:00»; "
+        "Порядок: «0» → «1»."
     )
     history_url = reverse("admin:representatives_representative_history", args=[old.pk])
     history = text(client.get(history_url))
     assert "загрузкой таблицы «contacts.xlsx»" in history and "editor" in history
+    assert "Телефоны: «8 (342) 299-99-99» → «8 (342) 200-00-00; +7 342 210-10-10»" in history
 
     # The preview is used up: applying it again changes nothing.
     again = client.post(target, {"digest": digest})
