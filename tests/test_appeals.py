@@ -224,7 +224,8 @@ def test_the_same_appeal_from_another_browser_is_told_the_number_not_given_the_l
     told = other.post(FORM, data)
     assert told.status_code == 200 and "Это обращение уже отправлено" in told.text
     assert Appeal.objects.get().number in told.text
-    assert "/obrashchenie/status/?t=" not in told.text and "/obrashchenie/otpravleno/" not in told.text
+    assert "/obrashchenie/status/?t=" not in told.text
+    assert "/obrashchenie/otpravleno/" not in told.text
     assert Appeal.objects.count() == 1
 
 
