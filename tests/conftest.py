@@ -102,3 +102,17 @@ def uncollected_static(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def migrate(transactional_db):
+    """``migrate(("app", "0001_…"))``: the test database to that migration, as ``manage.py
+    migrate app 0001_…`` would; every migration again after the test. Going back also unapplies
+    what depends on the target in other apps, and a later test in this process (the readiness
+    probe's, which compares the database with the release) met a database behind the release."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield lambda target: MigrationExecutor(connection).migrate([target])
+    latest = MigrationExecutor(connection)
+    latest.migrate(latest.loader.graph.leaf_nodes())

@@ -44,12 +44,14 @@ def history(client, obj) -> str:
 def test_a_fund_site_changed_in_admin_shows_what_it_was_and_what_it_became(admin_client, regions):
     region = regions.by_slug["tomsk-oblast"]
     url = f"/admin/regions/region/{region.pk}/change/"
-    data = region_form(region, tfoms_site="https://new.example/")
+    # A new site needs its source named (regions.admin's source rule).
+    source = {"tfoms_source": "Официальный сайт фонда (тест)", "tfoms_source_url": ""}
+    data = region_form(region, tfoms_site="https://new.example/", **source)
     assert admin_client.post(url, data).status_code == HTTPStatus.FOUND
 
     told = history(admin_client, region)
     assert "admin" in told
-    assert "Изменено: ТФОМС: сайт: «https://www.ttfoms.tomsk.ru/» → «https://new.example/»." in told
+    assert "ТФОМС: сайт: «https://www.ttfoms.tomsk.ru/» → «https://new.example/»" in told
     # The start page's «Последние действия» lists the entry by the region's name.
     recent = admin_client.get("/admin/").content.decode()
     assert f'<a href="/admin/regions/region/{region.pk}/change/">Томская область</a>' in recent

@@ -11,8 +11,6 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from company.models import Company, days, validate_inn, validate_ogrn
@@ -163,14 +161,16 @@ def test_a_licence_date_in_the_future_is_refused(admin_client, client, regions, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_content_editor_fills_the_company_in_on_a_new_site(content_editor, client, regions):
+def test_a_content_editor_fills_the_company_in_on_a_new_site(
+    content_editor, client, regions, migrate
+):
     """On a new site nobody had added the record, and the role «Редакторы содержания» may
     change it, not add it: the start page's «Заполните сведения о компании» led to a bare 403.
     """
     # A new site: the record made by migrating, not by a test.
     Company.objects.all().delete()
-    MigrationExecutor(connection).migrate([("company", "0001_initial")])
-    MigrationExecutor(connection).migrate([("company", "0002_the_one_record")])
+    migrate(("company", "0001_initial"))
+    migrate(("company", "0002_the_one_record"))
     editor = content_editor
     index = editor.get("/admin/").content.decode()
     assert "Сведения о компании не заполнены" in index

@@ -70,10 +70,9 @@ def test_the_representatives_fixture_carries_only_the_number():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_databases_loaded_from_the_old_fixture_lose_the_claim_but_keep_staff_notes(regions):
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
+def test_databases_loaded_from_the_old_fixture_lose_the_claim_but_keep_staff_notes(
+    regions, migrate
+):
     from representatives.models import Representative
 
     from .factories import make_representative
@@ -88,14 +87,9 @@ def test_databases_loaded_from_the_old_fixture_lose_the_claim_but_keep_staff_not
         ("representatives", "0005_phones_help_text"),
         ("representatives", "0006_drop_unsourced_free_call_note"),
     )
-    MigrationExecutor(connection).migrate([before])
+    migrate(before)
     version = ContentVersion.objects.get().number
-    MigrationExecutor(connection).migrate([after])
-    # Going back unapplied what depends on the migration (regions.0009 too), and forward to it
-    # alone left those out: a later file in this process (the readiness probe's) saw the
-    # database behind the release. Every migration again.
-    latest = MigrationExecutor(connection)
-    latest.migrate(latest.loader.graph.leaf_nodes())
+    migrate(after)
     # No instance keeps a page with the note: what was cached is stale (the number itself; a
     # shared cache's copy of it catches up within CONTENT_VERSION_TIMEOUT, as for any write).
     assert ContentVersion.objects.get().number > version

@@ -456,7 +456,9 @@ def test_the_list_action_marks_the_complete_acts_and_names_the_others(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_check_of_an_act_without_date_or_number_made_before_is_taken_away(client, in_force):
+def test_a_check_of_an_act_without_date_or_number_made_before_is_taken_away(
+    client, in_force, migrate
+):
     """Marks admin let through before it refused them (legal/migrations/0003)."""
     check(*CITED_ON_RIGHTS, on=datetime.date(2026, 11, 20))
     migrate(TERMS)
@@ -541,14 +543,8 @@ TERMS = ("legal", "0002_in_force_until_and_state_guarantees")
 CHECKS_NEED_CITATIONS = ("legal", "0003_drop_checks_of_acts_without_date_or_number")
 
 
-def migrate(target: tuple[str, str]) -> None:
-    from django.db.migrations.executor import MigrationExecutor
-
-    MigrationExecutor(connection).migrate([target])
-
-
 @pytest.mark.django_db(transaction=True)
-def test_databases_loaded_from_the_old_fixture_cite_the_programme_by_its_new_code(regions):
+def test_databases_loaded_from_the_old_fixture_cite_the_programme_by_its_new_code(regions, migrate):
     from regions.models import ContentVersion
 
     programme = LegalAct.objects.get(slug="state-guarantees").pk
@@ -577,14 +573,14 @@ def test_databases_loaded_from_the_old_fixture_cite_the_programme_by_its_new_cod
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_rename_leaves_a_database_without_the_programme_alone(db):
+def test_the_rename_leaves_a_database_without_the_programme_alone(db, migrate):
     migrate(BEFORE_TERMS)
     migrate(TERMS)
     assert not LegalAct.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_rename_leaves_a_programme_staff_made_under_the_new_code_alone(regions):
+def test_the_rename_leaves_a_programme_staff_made_under_the_new_code_alone(regions, migrate):
     from django.db.migrations.executor import MigrationExecutor
 
     migrate(BEFORE_TERMS)
