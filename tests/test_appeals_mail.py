@@ -1,7 +1,12 @@
 """The outbox and its sender against a real SMTP server (aiosmtpd on 127.0.0.1)."""
 
+import contextlib
+import json
 import logging
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +17,7 @@ from django.utils import timezone
 from appeals.models import Appeal, OutboxFailure, OutboxMail
 from appeals.outbox import retry_delay, send_due
 
-from .appeals_support import EMAIL, SmtpServer, form_data, make_appeal
+from .appeals_support import EMAIL, NAME, SmtpServer, form_data, make_appeal
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("subjects")]
 
@@ -194,3 +199,89 @@ def test_two_senders_at_once_send_each_mail_once(regions, smtp):
         f"test{n}@example.com" for n in range(20)
     )
     assert not OutboxMail.objects.exclude(status=OutboxMail.Status.SENT).exists()
+
+
+MAILER_APP = "omsportal-test-mailer"
+
+
+def wait_for(condition, what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {seconds} s"
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def database_down():
+    """PostgreSQL cut off for the sender: its connection ended by the server (as a restart or
+    a failover ends it), and no new one accepted until the block ends."""
+    name = connection.settings_dict["NAME"]
+    # From the maintenance database: PostgreSQL lets no session close its own database.
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        try:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND application_name = %s AND pid <> pg_backend_pid()",
+                [name, MAILER_APP],
+            )
+            yield
+        finally:
+            cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sender_as_a_service_outlives_a_database_outage(regions, smtp, tmp_path):
+    """The compose file's mailer (`--loop`) ended for good at the first database error, with a
+    traceback: appeals kept coming in, and their confirmations waited until someone noticed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the sender runs in a process of its own: run with DATABASE_URL=postgres://…")
+    from tests.test_instances import ROOT, database_url, deployment_env
+
+    env = deployment_env(
+        tmp_path,
+        database_url(),
+        EMAIL_URL=smtp.email_url,
+        DEFAULT_FROM_EMAIL="oms-sait@example.com",
+        PGAPPNAME=MAILER_APP,  # libpq's name for the connection, to end it by
+    )
+    log_path = tmp_path / "mailer.log"
+    with open(log_path, "wb") as log:
+        mailer = subprocess.Popen(
+            [sys.executable, "manage.py", "send_mail_outbox", "--loop", "0.2"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        make_appeal(email="pervyi.test@example.com")
+        wait_for(lambda: len(smtp.messages) == 1, "the first mail sent")
+
+        with database_down():
+            wait_for(
+                lambda: mailer.poll() is not None or "WARNING" in log_path.read_text(),
+                "a warning in the log",
+            )
+            time.sleep(0.5)  # a few more passes meet the outage
+            assert mailer.poll() is None, log_path.read_text()
+        make_appeal(email=EMAIL)
+
+        wait_for(lambda: len(smtp.messages) == 2, "the mail queued after the outage sent")
+        assert mailer.poll() is None, log_path.read_text()
+    finally:
+        mailer.terminate()
+        mailer.wait(10)
+    assert [m["To"] for m in smtp.messages] == ["pervyi.test@example.com", EMAIL]
+    text = log_path.read_text()
+    assert "Traceback" not in text
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    warnings = [line for line in lines if line["level"] == "WARNING"]
+    assert warnings, text
+    for line in warnings:
+        assert line["logger"] == "appeals.management.commands.send_mail_outbox"
+        assert line["message"] == (
+            "Outbox: the database failed (OperationalError); the mails wait, next pass in 0.2 s"
+        )
+        assert "exception" not in line
+    assert EMAIL not in text and NAME not in text
