@@ -73,10 +73,11 @@ lint: $(STAMP) ## ruff, migrations in step with models, the lock in step with py
 	$(LOCK_EXPORT) --extra dev | diff -u requirements-dev.txt -
 
 # Production settings as a deployment sets them: DEBUG off, a random key, a real host name,
-# PostgreSQL and Redis URLs (nothing connects to them during the check).
+# PostgreSQL, Redis and SMTP URLs (nothing connects to them during the check), the mails' sender.
 PROD_CHECK_ENV := DEBUG=0 SECURE_SSL_REDIRECT=1 ALLOWED_HOSTS=oms.example.ru \
 	CSRF_TRUSTED_ORIGINS=https://oms.example.ru SITE_URL=https://oms.example.ru \
-	DATABASE_URL=postgres://omsportal@db.invalid:5432/omsportal CACHE_URL=redis://cache.invalid:6379/0
+	DATABASE_URL=postgres://omsportal@db.invalid:5432/omsportal CACHE_URL=redis://cache.invalid:6379/0 \
+	EMAIL_URL=smtp+tls://mail.invalid:587 DEFAULT_FROM_EMAIL=noreply@oms.example.ru
 
 .PHONY: check-deploy hadolint
 check-deploy: $(STAMP) ## manage.py check --deploy with production settings; warnings fail

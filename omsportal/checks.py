@@ -1,5 +1,6 @@
 """System checks of the deployment that settings.py cannot refuse at start-up on its own."""
 
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -35,3 +36,24 @@ def site_url(app_configs, **kwargs) -> list[checks.CheckMessage]:
             )
         )
     return problems
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def sender_address(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Mails went out from Django's default, webmaster@localhost, whenever EMAIL_URL was set
+    without DEFAULT_FROM_EMAIL: a sender no one can answer, which receiving servers mark as spam
+    or refuse (SPF, DMARC), so citizens missed their status links."""
+    if settings.DEBUG or not settings.EMAIL_URL:
+        return []
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    if "." in domain.strip("."):
+        return []
+    return [
+        checks.Warning(
+            f"DEFAULT_FROM_EMAIL is {settings.DEFAULT_FROM_EMAIL!r}: the appeals' mails go out "
+            "from an address of no real domain.",
+            hint="Set DEFAULT_FROM_EMAIL to the company's address the SMTP server of EMAIL_URL "
+            "may send from, e.g. «ОМС <noreply@oms.example.ru>».",
+            id="omsportal.W003",
+        )
+    ]

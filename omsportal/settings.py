@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .rediscache import is_redis, redis_cache
@@ -487,7 +488,11 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "appeals.mail.NotConfiguredBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+# Empty is unset (the compose file passes it on empty): a mail without a sender is refused.
+# Django's default here is no address to send from: check --deploy warns (omsportal.W003).
+DEFAULT_FROM_EMAIL = (
+    os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or global_settings.DEFAULT_FROM_EMAIL
+)
 
 # Written appeals (appeals/). The answer deadline is the insurer's own target, shown to staff
 # only (the site states no legal deadline: data/legal.md).

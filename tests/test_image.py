@@ -103,3 +103,11 @@ def test_containers_of_the_image_that_serve_no_web_are_not_reported_unhealthy():
     assert image_jobs == {"migrate", "clearsessions", "mailer"}
     disabled = re.compile(r"^    healthcheck:\n      disable: true\b", re.M)
     assert all(disabled.search(compose_services()[name]) for name in image_jobs)
+
+
+def test_the_compose_mailer_takes_its_server_and_sender_from_the_environment():
+    # Only EMAIL_URL was passed on: its mails went out from webmaster@localhost, and the file
+    # had to be edited to change that (check --deploy: omsportal.W003).
+    mailer = compose_services()["mailer"]
+    assert "EMAIL_URL: ${EMAIL_URL:-}" in mailer
+    assert "DEFAULT_FROM_EMAIL: ${DEFAULT_FROM_EMAIL:-}" in mailer

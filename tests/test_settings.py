@@ -274,14 +274,18 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://oms.example.ru",
     "DATABASE_URL": "postgres://omsportal@db.invalid:5432/omsportal",
     "CACHE_URL": "redis://cache.invalid:6379/0",
+    "EMAIL_URL": "smtp+tls://mail.invalid:587",
+    "DEFAULT_FROM_EMAIL": "noreply@oms.example.ru",
 }
 
 
-def check_deploy(**env) -> subprocess.CompletedProcess:
+def check_deploy(**env: str | None) -> subprocess.CompletedProcess:
+    """``name=None`` leaves that variable of PRODUCTION unset."""
+    environment = {"PATH": os.environ["PATH"], **PRODUCTION, **env}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={"PATH": os.environ["PATH"], **PRODUCTION, **env},
+        env={name: value for name, value in environment.items() if value is not None},
         capture_output=True,
         text=True,
     )
@@ -306,3 +310,27 @@ def test_check_deploy_says_when_the_site_url_is_not_an_allowed_host():
 def test_check_deploy_passes_with_the_site_url_set():
     result = check_deploy(SITE_URL="https://oms.example.ru")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("sender", [None, "", "webmaster@localhost", "ОМС <oms@localhost>"])
+def test_check_deploy_says_when_mails_would_go_out_from_localhost(sender):
+    """With EMAIL_URL set and DEFAULT_FROM_EMAIL not, every confirmation went out from Django's
+    default, webmaster@localhost, which receiving servers mark as spam or refuse."""
+    result = check_deploy(SITE_URL="https://oms.example.ru", DEFAULT_FROM_EMAIL=sender)
+    assert result.returncode != 0
+    assert "omsportal.W003" in result.stderr
+    assert "the appeals' mails go out from an address of no real domain" in result.stderr
+    assert "HINT: Set DEFAULT_FROM_EMAIL to the company's address" in result.stderr
+
+
+def test_the_sender_matters_only_once_mail_is_sent():
+    # Without EMAIL_URL nothing is sent (send_mail_outbox says so): no warning to act on yet.
+    result = check_deploy(
+        SITE_URL="https://oms.example.ru", EMAIL_URL=None, DEFAULT_FROM_EMAIL=None
+    )
+    assert result.returncode == 0, result.stderr
+    sender = settings_json(
+        "print(json.dumps(settings.DEFAULT_FROM_EMAIL))",
+        DEFAULT_FROM_EMAIL=" ОМС <noreply@oms.example.ru> ",
+    )
+    assert sender == "ОМС <noreply@oms.example.ru>"
