@@ -123,6 +123,14 @@ SECRET_KEY_FALLBACKS = [
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set (a comma-separated list of host names).")
+for _host in ALLOWED_HOSTS:
+    # A URL never matches a Host header: every page was the 400, and check --deploy's hint
+    # (omsportal.W002) told the operator to add «https» to the list.
+    if "/" in _host:
+        raise ImproperlyConfigured(
+            "ALLOWED_HOSTS holds host names such as oms.example.ru or .example.ru, without a "
+            f"scheme or a path; not {_host!r} (the site's address goes in SITE_URL)."
+        )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 # The site's own address, as printed on pages («Страница сайта: …»), in mails and robots.txt.
 # Never taken from the request: a page is the same whatever Host or port a client sends. The

@@ -52,6 +52,18 @@ def test_missing_allowed_hosts_is_a_clear_start_up_error():
     assert "ALLOWED_HOSTS is not set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "hosts", ["https://oms.example.ru", "oms.example.ru, http://www.oms.example.ru", "a.test/"]
+)
+def test_a_url_in_allowed_hosts_is_a_clear_start_up_error(hosts):
+    """Accepted, it matched no request (every page the 400), and check --deploy's hint said
+    «Add https to ALLOWED_HOSTS»."""
+    result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS=hosts)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS holds host names such as oms.example.ru" in result.stderr
+    assert f"not {hosts.split(', ')[-1]!r}" in result.stderr
+
+
 def test_production_defaults_are_safe():
     result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="example.test")
     assert result.returncode == 0, result.stderr
