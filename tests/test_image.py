@@ -105,6 +105,22 @@ def test_containers_of_the_image_that_serve_no_web_are_not_reported_unhealthy():
     assert all(disabled.search(compose_services()[name]) for name in image_jobs)
 
 
+def test_compose_services_stop_on_sigterm():
+    """`docker compose stop` sends SIGTERM to the container's PID 1, which the kernel drops for
+    a process that sets no handler: python's manage.py (mailer, migrate) and sh sleeping in
+    scripts/clear-sessions ignored it, and were killed 10 s later. Docker's init (tini) takes
+    PID 1 and hands the signal on. gunicorn handles it itself, but takes up to
+    GUNICORN_GRACEFUL_TIMEOUT to finish its requests: Docker must wait that long."""
+    services = compose_services()
+    for name in ("migrate", "clearsessions", "mailer"):
+        assert re.search(r"^    init: true\b", services[name], re.M), name
+    assert "exec gunicorn" in (ROOT / "scripts" / "start-web").read_text()
+    graceful = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["graceful_timeout"]
+    for name in ("web", "web-2"):
+        grace = re.search(r"^    stop_grace_period: (\d+)s$", services[name], re.M)
+        assert grace and int(grace.group(1)) > graceful, name
+
+
 def test_the_compose_mailer_takes_its_server_and_sender_from_the_environment():
     # Only EMAIL_URL was passed on: its mails went out from webmaster@localhost, and the file
     # had to be edited to change that (check --deploy: omsportal.W003).
