@@ -30,7 +30,8 @@ WORKDIR /app
 COPY . .
 # collectstatic needs settings to load; these values exist for this one command and are not
 # kept in the image. The real SECRET_KEY and ALLOWED_HOSTS come from the environment at run
-# time. Uploads (MEDIA_ROOT) are the one place the process writes: mount a volume there.
+# time. Uploads (MEDIA_ROOT) are the one place the process keeps what it writes: mount a volume
+# there (/tmp, the base image's, takes temporary files: README, «The image»).
 RUN SECRET_KEY=collectstatic-at-build-time-only ALLOWED_HOSTS=build.invalid \
     python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p var/media \

@@ -363,7 +363,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 # SITE_URL's sitemap).
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Django's file system storage that leaves no truncated file when a save fails part-way.
+    "default": {"BACKEND": "omsportal.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",

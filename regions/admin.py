@@ -1,3 +1,6 @@
+import errno
+import logging
+
 from django import forms
 from django.contrib import admin
 from django.db import models
@@ -10,6 +13,28 @@ from .checks import MarkCheckedAdmin, MarkCheckedForm
 from .forms import LockedForSave, SavedMeanwhileCheck, not_in_future, opened_at_field
 from .models import Region, RegistryFile, Subject
 from .validators import registry_file_rules
+
+logger = logging.getLogger(__name__)
+
+# What a full disk or an exhausted quota says: the one failure staff can explain in a sentence.
+OUT_OF_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+def os_error_name(error: OSError) -> str:
+    """ENOSPC, EACCES …: what an administrator looks up; never the path."""
+    return errno.errorcode.get(error.errno, type(error).__name__)
+
+
+def not_stored_message(error: OSError) -> str:
+    if error.errno in OUT_OF_SPACE:
+        return (
+            "Не удалось сохранить файл: на сервере не хватает места. Сообщите администратору"
+            " сайта и загрузите файл снова, когда место освободят."
+        )
+    return (
+        "Не удалось сохранить файл: сервер не смог записать его на диск (ошибка"
+        f" {os_error_name(error)}). Сообщите администратору сайта."
+    )
 
 
 class RegionPageInline:
@@ -75,6 +100,21 @@ class RegistryFileAdminForm(forms.ModelForm):
     def clean_published_on(self):
         # A future date was shown as «опубликован 1 января 2030» and listed first.
         return not_in_future(self.cleaned_data.get("published_on"), "Дата публикации")
+
+    def full_clean(self):
+        super().full_clean()
+        # The upload is stored here, once everything else is valid, not in the model's save():
+        # there a full disk was the public 500 page and the typed fields were lost. Stored
+        # now, a failure is an error on the form, shown with what staff typed. (A save that
+        # fails part-way leaves no file: omsportal.storage.)
+        if self.errors or "file" not in self.changed_data or not self.instance.file:
+            return
+        field_file = self.instance.file
+        try:
+            field_file.save(field_file.name, field_file.file, save=False)
+        except OSError as error:
+            logger.error("Registry file not stored: %s", os_error_name(error))
+            self.add_error("file", not_stored_message(error))
 
 
 class RegionAdminForm(SavedMeanwhileCheck, MarkCheckedForm):

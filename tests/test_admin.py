@@ -1,4 +1,8 @@
+import contextlib
+import errno
 import re
+import resource
+import signal
 from http import HTTPStatus
 from pathlib import Path
 
@@ -9,6 +13,7 @@ from django.utils.html import strip_tags
 
 from company.models import Company
 from legal.models import LegalAct
+from regions.admin import not_stored_message
 from regions.models import Region, RegistryFile, Subject
 from representatives.models import Representative
 
@@ -436,3 +441,79 @@ def test_admin_pages_label_nothing_in_english_and_say_what_files_are_taken(staff
     )
     assert "Форматы: pdf, xlsx, xls, docx, doc, ods, odt, csv, zip." in page
     assert "Размер — не больше 20,0 МБ." in page  # split() took the no-break space
+
+
+def registry_upload(content: bytes) -> dict:
+    return {
+        "title": "Реестр МО на декабрь",
+        "kind": "registry",
+        "region": "",
+        "file": upload("reestr.pdf", content),
+        "published_on": "01.11.2026",
+    }
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def test_an_upload_the_server_cannot_store_is_an_error_on_the_form(staff, regions, media_root):
+    """A full or broken uploads disk was the public 500 page, the typed fields lost. A file
+    where the uploads' folder must be fails for root too (tests run as root here)."""
+    media_root.mkdir()
+    (media_root / "registry").write_text("не папка")
+
+    response = staff.post("/admin/regions/registryfile/add/", registry_upload(PDF_BYTES))
+
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert (
+        "Не удалось сохранить файл: сервер не смог записать его на диск (ошибка ENOTDIR)."
+        " Сообщите администратору сайта." in page
+    )
+    assert 'value="Реестр МО на декабрь"' in page and 'value="01.11.2026"' in page
+    assert not RegistryFile.objects.exists()
+    assert files_under(media_root) == ["registry"]
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int):
+    """Writes past ``limit`` bytes of a file fail (EFBIG) in this process, as writes to a disk
+    that fills up fail part-way; root is held to it too."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    # Without this the kernel ends the process at the limit instead of failing the write.
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def test_an_upload_cut_off_part_way_leaves_no_truncated_file(staff, regions, media_root):
+    """The first 64 KB were left under the file's own name, which no row named."""
+    content = PDF_BYTES + b"0" * 300_000
+    with file_size_limit(64 * 1024):
+        response = staff.post("/admin/regions/registryfile/add/", registry_upload(content))
+
+    assert response.status_code == HTTPStatus.OK
+    assert "сервер не смог записать его на диск (ошибка EFBIG)" in response.content.decode()
+    assert not RegistryFile.objects.exists()
+    assert files_under(media_root) == []
+
+    # The same upload once the disk has room again.
+    response = staff.post("/admin/regions/registryfile/add/", registry_upload(content))
+    assert response.status_code == HTTPStatus.FOUND
+    item = RegistryFile.objects.get()
+    assert files_under(media_root) == [item.file.name]
+    assert Path(item.file.path).read_bytes() == content and item.size == len(content)
+
+
+def test_a_full_disk_is_named_plainly():
+    full = OSError(errno.ENOSPC, "No space left on device", "/app/var/media/registry/x.pdf")
+    assert not_stored_message(full) == (
+        "Не удалось сохранить файл: на сервере не хватает места. Сообщите администратору"
+        " сайта и загрузите файл снова, когда место освободят."
+    )
+    assert "/app/var/media" not in not_stored_message(OSError(errno.EACCES, "Denied", "/app"))
