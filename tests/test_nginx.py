@@ -873,8 +873,8 @@ def test_one_page_is_one_cache_entry_however_its_address_is_spelt(proxy):
     assert first.status == 200
     again, same = proxy.request("GET", path.replace("/regions/", "/%72egions/", 1))
     assert (again.status, status(again), same) == (200, "HIT", page)
-    bare, _ = proxy.request("GET", "/zashchita-prav/")
-    assert bare.status == 200
+    # A copy an earlier test made may be past MAX_AGE: the bare "?" would then be REVALIDATED.
+    kept_fresh(proxy, "/zashchita-prav/")
     response, _ = proxy.request("GET", "/zashchita-prav/?")
     assert (response.status, status(response)) == (200, "HIT")
 
