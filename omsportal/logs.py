@@ -88,7 +88,18 @@ class OriginsOnly(logging.Filter):
         return True
 
 
+# PostgreSQL's detail of a statement that failed quotes the row or the key it failed on:
+# «DETAIL:  Failing row contains (…)», «Key (email)=(…) already exists». A constraint broken by
+# an admin save, an import or a command put that in the trace: an appeal's name, contacts and
+# health. The appeal form logs only the error's type; every other path goes through here.
+DATABASE_DETAIL = re.compile(r"^(DETAIL:)[ \t]*\S.*$", re.MULTILINE)
+
+
 class JsonFormatter(logging.Formatter):
+    def formatException(self, ei):
+        trace = super().formatException(ei)
+        return DATABASE_DETAIL.sub(r"\1 (left out of the log: it can quote a row)", trace)
+
     def format(self, record):
         line = {
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(

@@ -205,3 +205,29 @@ def test_a_refused_posts_origin_is_logged_at_most_200_characters_long(regions, j
     (line,) = [line for line in json_log() if line["logger"] == "django.security.csrf"]
     assert f"Referer checking failed - https://{'a' * 192}… does not match" in line["message"]
     assert len(line["message"]) < 400
+
+
+def test_a_database_error_that_quotes_a_row_is_logged_without_the_row():
+    """PostgreSQL's DETAIL names the row or key a statement failed on: a constraint broken by an
+    admin save or an import put a person's name and address in the trace."""
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the DETAIL line is PostgreSQL's: run with DATABASE_URL=postgres://…")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE TEMPORARY TABLE people (name text NOT NULL, email text UNIQUE)")
+            cursor.execute(
+                "INSERT INTO people VALUES ('Иванова Мария', 'ivanova.test@example.com'),"
+                " ('Петрова Анна', 'ivanova.test@example.com')"
+            )
+    except IntegrityError as error:
+        caught = error
+    record = logging.LogRecord(
+        "django.request", logging.ERROR, __file__, 1, "Internal Server Error: /admin/", (), None
+    )
+    record.exc_info = (type(caught), caught, caught.__traceback__)
+    line = json.loads(JsonFormatter().format(record))
+    assert "duplicate key value violates unique constraint" in line["exception"]
+    assert "DETAIL: (left out of the log: it can quote a row)" in line["exception"]
+    assert "ivanova.test@example.com" not in line["exception"]
