@@ -40,7 +40,16 @@ def parse_phone(value: str) -> phonenumbers.PhoneNumber:
 
 
 def validate_phone(value: str) -> None:
-    parse_phone(value)
+    """A contact the site shows (a fund, a health authority, an insurer's office): a Russian
+    number. «+1 650 …» or «+44 …» typed by mistake was saved and offered to citizens to call."""
+    number = parse_phone(value)
+    if phonenumbers.region_code_for_number(number) != "RU":
+        raise ValidationError(
+            "Номер «%(value)s» не российский: на сайте показываются телефоны организаций в"
+            " России. Пример: 8 (800) 333-60-03.",
+            code="not_russian_phone",
+            params={"value": value},
+        )
 
 
 def phone_tel(value: str) -> str:

@@ -79,6 +79,9 @@ def test_region_change_form_loads_and_saves_with_history(staff, regions, admin_u
     ("changes", "message"),
     [
         ({"tfoms_phone": "позвоните нам"}, "Неверный номер телефона"),
+        # A foreign number typed by mistake was offered to citizens to call.
+        ({"tfoms_phone": "+1 650 253 0000"}, "не российский"),
+        ({"tfoms_phone": "+44 20 7946 0000"}, "не российский"),
         ({"is_default": "on"}, "Регион по умолчанию может быть только один"),
     ],
 )
