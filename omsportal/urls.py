@@ -36,4 +36,5 @@ urlpatterns = [
 ]
 
 handler400 = "omsportal.views.bad_request"
+handler403 = "omsportal.views.permission_denied"
 handler500 = "omsportal.views.server_error"

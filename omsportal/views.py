@@ -6,6 +6,7 @@ from functools import lru_cache
 from http import HTTPStatus
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.cache import cache, caches
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
@@ -259,6 +260,21 @@ def too_many_requests(request, exception=None):
     response = render(request, "429.html", status=HTTPStatus.TOO_MANY_REQUESTS)
     response["Retry-After"] = "60"
     return response
+
+
+def permission_denied(request, exception=None):
+    # Staff refused an admin page (an editor adding a region, deleting an act) got the citizens'
+    # page, with no reason and nobody to ask: in admin, the refusal says who grants rights.
+    user = getattr(request, "user", None)
+    if (
+        user is not None
+        and user.is_active
+        and user.is_staff
+        and request.path.startswith(reverse("admin:index"))
+    ):
+        context = {**admin.site.each_context(request), "title": "Нет прав на это действие"}
+        return render(request, "admin/403.html", context, status=HTTPStatus.FORBIDDEN)
+    return render(request, "403.html", status=HTTPStatus.FORBIDDEN)
 
 
 def csrf_failure(request, reason=""):

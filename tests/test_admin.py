@@ -520,3 +520,14 @@ def test_a_full_disk_is_named_plainly():
         " сайта и загрузите файл снова, когда место освободят."
     )
     assert "/app/var/media" not in not_stored_message(OSError(errno.EACCES, "Denied", "/app"))
+
+
+def test_staff_refused_an_admin_page_are_told_who_grants_rights(content_editor, regions):
+    """An editor may change regions, not add them: the refusal was the citizens' «Доступ
+    запрещён», with no reason and nobody to ask."""
+    response = content_editor.get("/admin/regions/region/add/")
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    page = response.content.decode()
+    assert "У вашей учётной записи нет права на это действие" in page
+    assert "Права выдаёт администратор сайта" in page
+    assert 'href="/admin/"' in page
