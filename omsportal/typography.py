@@ -95,8 +95,9 @@ NUMBER_UNIT = re.compile(
     r"(\d)[ \t\r\n]+(?=(?:гг?\.|" + "|".join(map(re.escape, UNITS)) + r")(?![\w]))"
 )
 NUMERO = re.compile(r"№[ \t\r\n]+")
-# «п. 1 ч. 1 ст. 16», «гл. 16», «т. 2»: an abbreviation stays with its number.
-ABBREVIATION = re.compile(r"(?<!\w)(п|пп|ч|ст|гл|разд|т|с|стр|д|корп|кв|ул)\.[ \t\r\n]+(?=\d)")
+# «п. 1 ч. 1 ст. 16», «гл. 16», «т. 2», a phone's «доб. 123»: an abbreviation stays with its
+# number.
+ABBREVIATION = re.compile(r"(?<!\w)(п|пп|ч|ст|гл|разд|т|с|стр|д|доб|корп|кв|ул)\.[ \t\r\n]+(?=\d)")
 # «г. Томск», «ул. Ленина»: an address abbreviation stays with the name.
 ADDRESS = re.compile(r"(?<!\w)(г|ул|пр|пер|пл|наб|обл)\.[ \t\r\n]+(?=[А-ЯЁ])")
 SPACED_HYPHEN = re.compile(r"(?<=[\w»)])[ \t]+-[ \t]+(?=[\w«(])")

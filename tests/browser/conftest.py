@@ -80,6 +80,8 @@ def content(regions):
         tomsk,
         level=2,
         role="Страховой представитель второго уровня (тест)",
+        # An extension, as the model allows: with it the large-print version scrolled sideways.
+        phones="8 (3822) 20-00-02, доб. 123",
         email="test@example.com",
         address="г. Томск, ул. Тестовая, 1",
         hours=WORKDAYS,
