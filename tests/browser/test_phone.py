@@ -76,6 +76,7 @@ ENLARGED = [
     "/regions/tomsk-oblast/representatives/",
     "/obrashchenie/",  # the consent's long words beside its checkbox
 ]
+ENLARGE = "html { font-size: 200% !important; }"
 
 
 def test_text_enlarged_to_200_percent_still_fits_a_320_px_phone(site):
@@ -83,8 +84,68 @@ def test_text_enlarged_to_200_percent_still_fits_a_320_px_phone(site):
     page = site(viewport={"width": 320, "height": 640}, bypass_csp=True)
     for path in ENLARGED:
         page.goto(path)
-        page.add_style_tag(content="html { font-size: 200% !important; }")
+        page.add_style_tag(content=ENLARGE)
         assert page.evaluate(NO_SIDEWAYS_SCROLL), (path, page.evaluate(OVERFLOWING))
+
+
+# Words of a heading (or button) wider than its line, measured each on one line in the
+# element's own type: what the browser must split without a hyphen. Only where the browser
+# knows Russian hyphenation does it split a word with one (this Chromium does not), so the
+# measure, not the rendering, is what holds everywhere. Words joined by a no-break space are
+# one; a hyphenated name («Санкт-Петербург») may break after its hyphen.
+WIDER_THAN_THE_LINE = """([selector, only]) => {
+    const measured = [], wide = [];
+    for (const el of document.querySelectorAll(selector)) {
+        const style = getComputedStyle(el);
+        const room = el.clientWidth - parseFloat(style.paddingLeft)
+            - parseFloat(style.paddingRight);
+        const probe = el.appendChild(document.createElement("span"));
+        probe.style.cssText = "position: absolute; white-space: nowrap; visibility: hidden";
+        const words = el.textContent.trim().split(/[ \\t\\n]+/).flatMap(w => w.split(/(?<=-)/));
+        for (const word of words.filter(w => !only || only.includes(w))) {
+            probe.textContent = word;
+            const width = probe.getBoundingClientRect().width;
+            measured.push(word);
+            if (width > room + 0.5) wide.push(`${word}: ${Math.round(width)} px, line ${room} px`);
+        }
+        probe.remove();
+    }
+    return {measured, wide};
+}"""
+# (page, elements, the words to check: None for all). «здравоохранения» is wider than a 320 px
+# line at 200 % whatever the heading's size: only hyphenation splits it well, and the page says
+# so with hyphens: auto (lang="ru"). The names of regions must fit whole.
+UNSPLIT = [
+    ("/regions/tomsk-oblast/", "main h1", None),
+    ("/no-such-page/", "main h1", None),
+    ("/obrashchenie/", "main h1", None),
+    ("/regions/", "main h1, .region-list__choose", None),
+    ("/regions/vladimir-oblast/", "main h1", None),
+    ("/regions/vladimir-oblast/", "main h2", ["Владимирской"]),
+    ("/regions/karachay-cherkessia/", "main h2", ["Карачаево-", "Черкесской", "Республики"]),
+    ("/v-drugom-regione/moscow/orenburg-oblast/", "main h1", None),
+    ("/v-drugom-regione/moscow/orenburg-oblast/", "main h2", ["Оренбургской"]),
+]
+
+
+@pytest.mark.parametrize("version", ["normal", "special"])
+def test_headings_keep_their_words_whole_with_large_text_on_a_320_px_phone(
+    site, subjects, live_server, version
+):
+    """At 200 % on 320 px «Томская область» read «Томска / я / област / ь». The large-print
+    version at its largest size, as wide spacing allows no such word on a line at all."""
+    page = site(viewport={"width": 320, "height": 640}, is_mobile=True, bypass_csp=True)
+    if version == "special":
+        value = "size:3.scheme:wb.spacing:normal.images:hide"
+        page.context.add_cookies([{"name": "special", "value": value, "url": live_server.url}])
+    for path, selector, only in UNSPLIT:
+        page.goto(path)
+        if version == "normal":
+            page.add_style_tag(content=ENLARGE)
+        assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 32
+        found = page.evaluate(WIDER_THAN_THE_LINE, [selector, only])
+        assert found["measured"] and set(only or []) <= set(found["measured"]), (path, found)
+        assert found["wide"] == [], (path, selector, found["wide"])
 
 
 # Phone numbers (wrapped by the typograph filter) taller than one line of their own text.
