@@ -1,6 +1,10 @@
 """Small screens: no sideways scroll, big enough tap targets, readable type."""
 
 import pytest
+from django.core.files.base import ContentFile
+
+from regions.models import Region, RegistryFile
+from tests.support import clear_caches
 
 from .conftest import PHONE
 
@@ -75,17 +79,37 @@ ENLARGED = [
     "/regions/",
     "/regions/tomsk-oblast/representatives/",
     "/obrashchenie/",  # the consent's long words beside its checkbox
+    # A registry file's title, a link of its own: its longest word set its width.
+    "/files/",
+    "/v-drugom-regione/tomsk-oblast/tomsk-oblast/",
 ]
 ENLARGE = "html { font-size: 200% !important; }"
+# Titles as registries are named, with words wider than a 320 px line at 200 %.
+LONG_TITLE = (
+    "Реестр медицинских организаций, осуществляющих деятельность в сфере обязательного "
+    "медицинского страхования Томской области"
+)
 
 
-def test_text_enlarged_to_200_percent_still_fits_a_320_px_phone(site):
+@pytest.fixture
+def long_titled_file(regions):
+    RegistryFile.objects.create(
+        title=LONG_TITLE,
+        kind=RegistryFile.Kind.MEDICAL_ORGS,
+        region=Region.objects.get(slug="tomsk-oblast"),
+        file=ContentFile(b"%PDF-1.4\n", name="f.pdf"),
+    )
+    clear_caches()
+
+
+def test_text_enlarged_to_200_percent_still_fits_a_320_px_phone(site, subjects, long_titled_file):
     # Android's font scaling; the stylesheet is injected, so this context ignores the CSP.
     page = site(viewport={"width": 320, "height": 640}, bypass_csp=True)
     for path in ENLARGED:
         page.goto(path)
         page.add_style_tag(content=ENLARGE)
         assert page.evaluate(NO_SIDEWAYS_SCROLL), (path, page.evaluate(OVERFLOWING))
+    assert page.get_by_role("link", name=LONG_TITLE).is_visible()
 
 
 # Words of a heading (or button) wider than its line, measured each on one line in the
