@@ -147,7 +147,10 @@ def go(request):
     form = journey_form(request, request.GET)
     if form.is_valid():
         return redirect("journey:answer", form.cleaned_data["policy"], form.cleaned_data["place"])
-    return render(request, "journey/form.html", {"form": form}, status=HTTPStatus.BAD_REQUEST)
+    # «Выбрать свой регион» comes back to the form itself: this address without the answers
+    # only redirects there.
+    context = {"form": form, "choose_next": reverse("journey:form")}
+    return render(request, "journey/form.html", context, status=HTTPStatus.BAD_REQUEST)
 
 
 @require_safe

@@ -141,6 +141,22 @@ def test_a_half_answered_form_comes_back_saying_what_is_missing(client, subjects
     assert "<title>Ошибка: " in page
 
 
+def test_the_form_offers_its_own_question_not_the_region_prompt(client, subjects):
+    """«Ваш регион — город Москва? Да, верно / Выбрать другой» over the form asked its first
+    question twice, and on a 320 px phone pushed every field below the first screen. As on the
+    pages about one region, «Выбрать свой регион» instead, back to the form."""
+    page = client.get(FORM).content.decode()
+    assert "Да, верно" not in page and "Ваш регион" not in page
+    link = '<p class="region-current"><a href="/regions/?next=/v-drugom-regione/">Выбрать свой'
+    assert link in page
+    # The form back with a mistake: the link leads to the form, not to its target.
+    mistaken = client.get("/v-drugom-regione/otvet/", {"policy": "moscow", "place": ""})
+    assert link in mistaken.content.decode()
+    changing = client.get("/v-drugom-regione/moscow/tomsk-oblast/izmenit/").content.decode()
+    assert "Да, верно" not in changing
+    assert 'href="/regions/?next=/v-drugom-regione/moscow/tomsk-oblast/izmenit/"' in changing
+
+
 def test_the_forms_target_without_answers_goes_to_the_form(client, subjects):
     assert client.get("/v-drugom-regione/otvet/")["Location"] == FORM
 

@@ -1,5 +1,6 @@
 """What a phone shows before any scrolling, in both versions, with JavaScript on and off: the
-page's heading, the hotline to tap, the start of the emergency notice, a short region prompt."""
+page's heading, the hotline to tap, the start of the emergency notice, a short region prompt,
+the first question of a form."""
 
 import pytest
 from playwright.sync_api import expect
@@ -14,8 +15,12 @@ KEY_PAGES = {
     "rights": "/zashchita-prav/",
     "region list": "/regions/",
     "representatives": "/regions/tomsk-oblast/representatives/",
+    # The region prompt asked the form's first question over it, and on a 320 × 640 phone
+    # pushed every field below the first screen.
+    "journey form": "/v-drugom-regione/",
 }
 WITH_EMERGENCY = {"/", "/zashchita-prav/"}
+WITH_FORM = {"/v-drugom-regione/"}
 # Enough of a block to read its first line: the box's top plus a line of large type.
 FIRST_LINE = 44
 
@@ -32,6 +37,7 @@ POSITIONS = """() => {
         emergency: box("main .notice--emergency"),
         prompt: box(".region-prompt"),
         menu: box(".site-nav__toggle"),
+        field: box("main form .field"),
     };
 }"""
 
@@ -64,6 +70,8 @@ def test_the_first_screen_answers(site, content, js, version, screen, path):
         assert at["prompt"]["bottom"] - at["prompt"]["top"] <= height / 3, at["prompt"]
     if path in WITH_EMERGENCY and screen == "360x740":
         assert at["emergency"]["top"] + FIRST_LINE <= height, f"emergency at {at['emergency']}"
+    if path in WITH_FORM:
+        assert at["field"]["top"] + FIRST_LINE <= height, f"first question at {at['field']}"
 
 
 def test_the_menu_opens_without_javascript_and_lists_every_section(site):
