@@ -441,7 +441,9 @@ def test_an_unknown_pair_is_a_russian_404_leading_back_to_the_form(client, subje
     response = client.get(url)
     assert response.status_code == HTTPStatus.NOT_FOUND
     page = response.content.decode()
-    assert "Такой пары регионов нет" in page
+    # The tab and the heading say the same: the title said «Страница не найдена».
+    assert "<title>Такой пары регионов нет — " in page
+    assert "<h1>Такой пары регионов нет</h1>" in page
     assert parsed(response).links["Выбрать регионы заново"] == again
     main = page[page.index("<main") : page.index("</main>")]
     assert "atlantis" not in main and "narnia" not in main
