@@ -216,11 +216,13 @@ def test_reception_hours_are_given_in_both_local_times(client, moscow_representa
     page = text(client.get(TOMSK))
     assert "В Томской области на 4 часа позже, чем в городе Москве" in page
     assert "МСК+4 (UTC+7) и МСК (UTC+3)" in page
+    # One statement with the other time in brackets: «… по времени города Москвы — 13:00–22:00
+    # по времени Томской области» read as two joined by a dash.
     assert (
-        "Понедельник — пятница: 09:00–18:00 по времени города Москвы — "
-        "13:00–22:00 по времени Томской области"
+        "Понедельник — пятница: 09:00–18:00 по времени города Москвы "
+        "(в Томской области — 13:00–22:00)"
     ) in page
-    assert "Суббота: 10:00–14:00 по времени города Москвы — 14:00–18:00 по времени" in page
+    assert "Суббота: 10:00–14:00 по времени города Москвы (в Томской области — 14:00–18:00)" in page
 
 
 def test_no_time_difference_without_hours_to_explain(client, subjects):
@@ -245,7 +247,7 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     ) in page
     assert "В ТФОМС Краснодарского края: его телефон подскажем по горячей линии" in page
     assert "В Краснодарском крае на 2 часа раньше, чем в Пермском крае" in page
-    assert "09:00–18:00 по времени Пермского края — 07:00–16:00 по времени Краснодарского" in page
+    assert "09:00–18:00 по времени Пермского края (в Краснодарском крае — 07:00–16:00)" in page
     assert "страховые представители Пермского края" in page
 
 
