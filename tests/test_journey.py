@@ -193,6 +193,8 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
         "Что взять с собой",
         "свидетельство о рождении",
         "Если отказали в помощи",
+        # The steps are an order, as the rights page says: a list alone read as alternatives.
+        "Обращайтесь по порядку:",
         "К главному врачу",
         "На нашу горячую линию 8 (800) 333-60-03",
         "В ТФОМС Томской области",
