@@ -707,7 +707,7 @@ def test_a_refused_csrf_token_gives_the_form_back_with_what_was_typed(regions):
     assert response["Cache-Control"] == "private, no-store"
     page = response.content.decode()
     assert "<title>Ошибка: " in page
-    assert "Обращение не отправлено" in page and "файлы cookie" in page
+    assert "Обращение не отправлено" in page and 'файлы <span lang="en">cookie</span>' in page
     assert TEXT in page and NAME in page and f'value="{PHONE}"' in page
     assert '<option value="tomsk-oblast" selected>' in page
     assert re.search(r'value="refused"[^>]* checked>', page)

@@ -217,19 +217,24 @@ def privacy(client) -> str:
     return response.content.decode().replace("\xa0", " ")
 
 
+def cookie(name: str) -> str:
+    """«cookie «sessionid»» as the page marks it: English words, read out in English."""
+    return f'<span lang="en">cookie</span> «<span lang="en">{name}</span>»'
+
+
 def test_privacy_page_says_what_is_kept_how_long_and_why(client, regions):
     page = privacy(client)
     assert "<h1>Политика конфиденциальности</h1>" in page
     # The chosen region: in the session, for as long as the settings keep it.
-    assert f"cookie «{settings.SESSION_COOKIE_NAME}»" in page
+    assert cookie(settings.SESSION_COOKIE_NAME) in page
     assert f"Срок хранения — {settings.SESSION_COOKIE_AGE // 86400} дней со дня ответа" in page
     assert "чтобы показывать страховых представителей и файлы вашего региона" in page
     # The version for visually impaired people: a cookie of its own.
-    assert "cookie «special»" in page
+    assert cookie("special") in page
     assert "размер шрифта, цветовую схему, интервалы и показ изображений" in page
     assert "Срок хранения — 365 дней; вернитесь к обычной версии" in page
     # Request logs, without addresses.
-    assert "IP-адрес, cookie и то, что вы ввели в формы, в журнал не попадают" in page
+    assert 'IP-адрес, <span lang="en">cookie</span> и то, что вы ввели в формы' in page
     assert "чтобы находить и исправлять ошибки" in page
     assert "Журналы хранятся" not in page  # not said until the company says it
 
@@ -249,9 +254,20 @@ def test_every_cookie_the_site_sets_a_visitor_is_on_the_privacy_page(client, reg
     }
     page = privacy(client)
     for name, morsel in cookies.items():
-        assert f"cookie «{name}»" in page
+        assert cookie(name) in page
         lifetime = int(morsel["max-age"]) // 86400
-        assert re.search(rf"cookie «{name}».*?Срок хранения — {lifetime} (день|дня|дней)", page)
+        kept = rf"{re.escape(cookie(name))}.*?Срок хранения — {lifetime} (день|дня|дней)"
+        assert re.search(kept, page)
+
+
+def test_english_words_on_the_privacy_page_are_read_out_in_english(client, regions):
+    """A screen reader in Russian spelled «cookie», «sessionid» and «csrftoken» out letter by
+    letter, or read them as Russian."""
+    page = privacy(client)
+    main = page[page.index("<main") : page.index("</main>")]
+    unmarked = re.sub(r"<[^>]+>", "", re.sub(r'<span lang="en">[^<]*</span>', "", main))
+    assert re.findall(r"cookie|sessionid|csrftoken|special", unmarked, re.I) == []
+    assert len(re.findall(r'<span lang="en">', main)) >= 9
 
 
 def test_privacy_page_is_made_from_the_company_record(client, regions):
