@@ -1,6 +1,7 @@
 import contextlib
 import secrets
 import time
+from collections import Counter
 
 import phonenumbers
 from django import forms
@@ -145,6 +146,22 @@ class AppealForm(forms.Form):
         if self.is_bound:
             started = self.data.get("started", "")
         self.started = self._valid_started(started)
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """The summary's lines above the form: (the id of what to focus, the words). An error
+        two fields share (neither e-mail nor phone) is listed once, in its own words: under
+        each field's name it was the same line twice."""
+        errors = [(field, error) for field in self for error in field.errors]
+        counts = Counter(error for _, error in errors)
+        lines, listed = [], set()
+        for field, error in errors:
+            if error in listed:
+                continue
+            listed.add(error)
+            anchor = f"{field.auto_id}_0" if field.name == "topic" else field.auto_id
+            named = field.name != "consent" and counts[error] == 1
+            lines.append((anchor, f"{field.label}: {error}" if named else error))
+        return lines
 
     @staticmethod
     def _valid_started(value: str) -> str:

@@ -348,6 +348,22 @@ def test_mistakes_are_shown_beside_the_fields_and_the_text_is_kept(client, regio
     assert not Appeal.objects.exists()
 
 
+def test_a_missing_contact_is_listed_once_above_the_form(client, regions):
+    """Neither e-mail nor phone: the summary said «Электронная почта: Укажите электронную почту
+    или телефон…» and «Телефон: Укажите электронную почту или телефон…», one mistake twice."""
+    page = submit(client, email="", phone="", name="").content.decode()
+    start = page.index('class="error-summary"')
+    summary = page[start : page.index("</div>", start)]
+    assert summary.count("Укажите электронную почту или телефон") == 1
+    assert (
+        '<li><a href="#id_email">Укажите электронную почту или телефон, чтобы мы могли ответить.'
+        "</a></li>"
+    ) in summary
+    # Other mistakes keep their field's name; beside the fields both still say what is missing.
+    assert '<a href="#id_name">Как к вам обращаться: Напишите, как к вам обращаться.</a>' in summary
+    assert 'id="id_email_error"' in page and 'id="id_phone_error"' in page
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
