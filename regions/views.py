@@ -123,7 +123,7 @@ def download(request, pk):
         return redirect(request.path, permanent=True)
     download = RegistryFile.objects.cached_download(pk)
     if download is None:
-        raise Http404("Файл не найден")
+        return file_gone(request)
     not_modified = get_conditional_response(
         request, etag=download.etag, last_modified=download.last_modified
     )
@@ -138,17 +138,28 @@ def download(request, pk):
         )
     else:
         response = _streamed(download)
+        if response is None:
+            return file_gone(request)
     response["ETag"] = download.etag
     response["Last-Modified"] = download.last_modified_http
     # The same file for everyone: nginx keeps and serves it (deploy/nginx.conf).
     return mark_public(compressed(request, response))
 
 
-def _streamed(download) -> FileResponse:
+def file_gone(request) -> HttpResponse:
+    """A file's address that serves no file. Such links live on in bookmarks, e-mails and other
+    sites after staff remove or replace a file: the generic «Страница не найдена» left the
+    person guessing, where the list of the files published now is one tap away. Still a 404,
+    and never stored (CacheHeadersMiddleware), so that a file published again is found."""
+    return render(request, "regions/file_gone.html", status=HTTPStatus.NOT_FOUND)
+
+
+def _streamed(download) -> FileResponse | None:
+    """None when the storage has lost the file."""
     try:
         handle = RegistryFile.file.field.storage.open(download.name, "rb")
-    except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError) as exc:
-        raise Http404("Файл не найден") from exc
+    except (FileNotFoundError, SuspiciousFileOperation, IsADirectoryError):
+        return None
     return FileResponse(
         handle,
         as_attachment=True,

@@ -87,10 +87,30 @@ def test_unknown_file_is_404(client, regions):
     assert client.get("/files/999999/").status_code == HTTPStatus.NOT_FOUND
 
 
+def assert_says_the_file_is_gone(response) -> None:
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Cache-Control"] == "no-store"
+    page = response.content.decode()
+    assert "<h1>Файл больше не опубликован</h1>" in page
+    assert "<title>Файл больше не опубликован" in page
+    assert '<a class="button" href="/files/">Все файлы для скачивания</a>' in page
+    assert "Страница не найдена" not in page
+
+
+def test_a_removed_files_link_says_it_is_no_longer_published(client, regions, media_root):
+    """A link kept in a bookmark or an e-mail after staff removed the file: the generic «Страница
+    не найдена» left the person guessing where the file went."""
+    item = registry_file()
+    url = f"/files/{item.pk}/"
+    assert client.get(url).status_code == HTTPStatus.OK
+    item.delete()
+    assert_says_the_file_is_gone(client.get(url))
+
+
 def test_file_missing_from_storage_is_404(client, regions, media_root):
     item = registry_file()
     item.file.storage.delete(item.file.name)
-    assert client.get(f"/files/{item.pk}/").status_code == HTTPStatus.NOT_FOUND
+    assert_says_the_file_is_gone(client.get(f"/files/{item.pk}/"))
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "registry/../../secret.pdf"])

@@ -18,6 +18,7 @@ PAGES = {
     "special version settings": "/special/",
     "privacy": "/konfidencialnost/",
     "not found": "/no-such-page/",
+    "file no longer published": "/files/999999/",
 }
 
 

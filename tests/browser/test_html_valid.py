@@ -40,6 +40,7 @@ PAGES = {
     "special": "/special/",
     "privacy": "/konfidencialnost/",
     "not-found": "/no-such-page/",
+    "file-gone": "/files/999999/",
 }
 
 
