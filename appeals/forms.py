@@ -33,7 +33,7 @@ def started_stamp() -> str:
 def started_at(value: str) -> float:
     """When the form was opened; BadSignature if the stamp was not made here or is too old."""
     loaded = signing.loads(value, salt=STARTED_SALT, max_age=STARTED_MAX_AGE)
-    return loaded[0] if isinstance(loaded, list) else loaded  # stamps made before the nonce
+    return loaded[0]
 
 
 def mailbox(email: str) -> str:
