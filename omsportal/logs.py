@@ -122,6 +122,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+def log_command_failure(argv: list[str]) -> bool:
+    """A scheduled command (clearsessions, the mailer, the purges) that fails says so in one JSON
+    line, its trace inside, as the requests' errors do: Python's own multi-line trace on stderr
+    is dozens of lines a log collector takes one by one, and PostgreSQL's DETAIL in it can quote
+    a row. Only the command's name, not its arguments (paths, addresses). False where the JSON
+    log is not set up (text logs, or settings that failed to load): the trace is left to Python.
+    """
+    from django.conf import settings
+
+    try:
+        json_logs = settings.LOG_FORMAT == "json"
+    except Exception:  # the settings themselves are what failed
+        return False
+    if not json_logs or not logging.getLogger().handlers:
+        return False
+    command = argv[1] if len(argv) > 1 else ""
+    logging.getLogger("omsportal.commands").critical("manage.py %s failed", command, exc_info=True)
+    return True
+
+
 request_logger = logging.getLogger("omsportal.request")
 
 # Probes answer many times a minute; a line each would bury the requests people make.

@@ -3,6 +3,9 @@
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -231,3 +234,50 @@ def test_a_database_error_that_quotes_a_row_is_logged_without_the_row():
     assert "duplicate key value violates unique constraint" in line["exception"]
     assert "DETAIL: (left out of the log: it can quote a row)" in line["exception"]
     assert "ivanova.test@example.com" not in line["exception"]
+
+
+def run_command(*argv: str, **env) -> subprocess.CompletedProcess:
+    """manage.py in a clean process with a production-like environment, its database down."""
+    clean = {
+        "PATH": os.environ["PATH"],
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "a.test",
+        "DATABASE_URL": "postgres://omsportal@127.0.0.1:1/omsportal",
+        "CACHE_URL": "locmemcache://",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *argv],
+        cwd=settings.BASE_DIR,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_scheduled_command_that_fails_says_so_in_one_json_line():
+    result = run_command("clearsessions")
+    assert result.returncode == 1
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["level"] == "CRITICAL" and line["message"] == "manage.py clearsessions failed"
+    assert "OperationalError" in line["exception"]
+
+
+def test_a_command_names_no_arguments_when_it_fails():
+    # An import's path or a user's address stay out of the failure line.
+    result = run_command("changepassword", "ivanova@example.ru")
+    assert result.returncode == 1
+    line = json.loads(result.stdout.splitlines()[-1])
+    assert line["message"] == "manage.py changepassword failed"
+    assert "ivanova" not in line["message"]
+
+
+def test_with_text_logs_the_trace_is_pythons_own():
+    result = run_command("clearsessions", LOG_FORMAT="text")
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "OperationalError" in result.stderr
