@@ -159,7 +159,7 @@ def _fingerprint(css: str) -> str:
 
 @public_page
 def _settings_page(request):
-    # Both states are in the page; the special stylesheet, if linked, shows the one in force.
+    # It says which version is on: the page differs by the choice, as every page does.
     return render(request, "pages/special.html")
 
 

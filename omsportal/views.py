@@ -44,17 +44,43 @@ def rights(request):
     region = request.region or None
     files = RegistryFile.objects.cached_for_region(region)
     kinds = RegistryFile.Kind
+    registry_files = [f for f in files if f.kind == kinds.MEDICAL_ORGS]
+    # Other files are on the files page: this one says what each list is.
+    contact_files = [f for f in files if f.kind == kinds.CONTACTS]
+    contacts = Region.objects.index()
     return render(
         request,
         "pages/rights.html",
         {
             "programme_files": [f for f in files if f.kind == kinds.BASE_PROGRAMME],
-            "registry_files": [f for f in files if f.kind == kinds.MEDICAL_ORGS],
-            # Other files are on the files page: this one says what each list is.
-            "contact_files": [f for f in files if f.kind == kinds.CONTACTS],
-            "contacts": Region.objects.index(),
+            "registry_files": registry_files,
+            "contact_files": contact_files,
+            "contacts": contacts,
+            "not_published": not_published(
+                registries=bool(registry_files),
+                funds=contacts.has_contacts or bool(contact_files),
+                authorities=bool(contact_files),
+            ),
         },
     )
+
+
+def not_published(*, registries: bool, funds: bool, authorities: bool) -> str:
+    """What the rights page's «Куда обратиться» heading names and the site does not have yet,
+    in one sentence: the heading promised health authorities, and nothing said they were
+    missing."""
+    contacts = [
+        name
+        for name, known in (("ТФОМС", funds), ("органов здравоохранения", authorities))
+        if not known
+    ]
+    parts = ["реестры медицинских организаций"] if not registries else []
+    if contacts:
+        parts.append("контакты " + " и ".join(contacts))
+    if not parts:
+        return ""
+    sentence = ", ".join(parts) if len(contacts) > 1 else " и ".join(parts)
+    return f"{sentence[0].upper()}{sentence[1:]} пока не опубликованы на сайте."
 
 
 @require_safe

@@ -168,7 +168,10 @@ def test_rights_page_without_files_offers_the_hotline_not_a_blank(client, region
     clear_caches()  # a bulk update sends no signal
     page = client.get("/zashchita-prav/").content.decode()
     assert "Файл с базовой программой ОМС пока не опубликован" in page
-    assert "Реестры медицинских организаций и контакты ТФОМС пока не опубликованы" in page
+    assert (
+        "Реестры медицинских организаций, контакты ТФОМС и органов здравоохранения пока не "
+        "опубликованы на сайте." in page
+    )
     assert "можете скачать" not in page
     # No generated contacts file while no region's contacts are known: it would be empty.
     assert "/files/contacts.csv" not in page
@@ -187,10 +190,15 @@ def test_rights_page_offers_the_contacts_download_once_contacts_exist(client, re
     names = re.findall(r'<a href="/files/contacts\.(?:csv|xlsx)" download>(.*?)</a>', page)
     assert len(names) == 2 and "XLSX" in names[0] and "CSV" in names[1]
     assert "по данным на 14.05.2026" in page
-    # The contacts are there, the registries are not: the page says which is missing.
+    # The funds' contacts are there, the registries and the health authorities' are not: the
+    # page says which are missing, all that its heading names.
     section = registries_section(page)
-    assert "Реестры медицинских организаций пока не опубликованы на сайте" in section
-    assert "контакты ТФОМС пока не опубликованы" not in section
+    assert "органы здравоохранения</h2>" in section
+    assert (
+        "Реестры медицинских организаций и контакты органов здравоохранения пока не опубликованы"
+        in section
+    )
+    assert "ТФОМС пока не опубликованы" not in section and "ТФОМС и органов" not in section
 
 
 def test_the_contacts_download_promises_only_what_it_holds(client, regions):
@@ -208,7 +216,9 @@ def test_missing_registries_are_said_once_one_is_published(client, regions, medi
     registry_file(title="Реестр города Москвы (тест)", region=regions.by_slug["moscow"])
     rights = client.get("/zashchita-prav/").content.decode()
     section = registries_section(rights)
-    assert "Реестр города Москвы (тест)" in section and "пока не опубликованы" not in section
+    assert "Реестр города Москвы (тест)" in section
+    assert "Реестры медицинских организаций пока" not in section
+    assert "Контакты органов здравоохранения пока не опубликованы на сайте." in section
     # The list for all Russia has neither the programme nor a registry yet: it says so.
     files = client.get("/files/").content.decode()
     assert "Базовая программа ОМС и реестры медицинских организаций пока не опубликованы" in files
@@ -224,6 +234,7 @@ def test_rights_page_lists_each_file_under_what_it_is(client, regions, media_roo
     assert "Реестр медицинских организаций (тест)" in registries
     assert "Контакты фондов (тест)" in contacts and "Контакты фондов" not in registries
     assert "Памятка (тест)" not in section
+    assert "пока не опубликованы" not in section  # all that the heading names is there
     assert "Памятка (тест)" in client.get("/files/").content.decode()
 
 

@@ -180,8 +180,13 @@ def test_a_visitor_with_a_choice_gets_a_private_page_linking_that_choices_styles
         assert not response.cookies
     assert linked_stylesheet(normal.text) is None
     assert directives(normal) >= {"public"}
-    # The link is all that differs: both switches and the panel are in every page.
-    assert LINK.sub("", special.text) == normal.text
+    # The link is all that differs (and /special/'s words for the version that is on): both
+    # switches and the panel are in every page.
+    on, off = (
+        "включена <strong>версия для слабовидящих</strong>",
+        "включена <strong>обычная версия</strong>",
+    )
+    assert LINK.sub("", special.text).replace(on, off) == normal.text
     assert special["ETag"] != normal["ETag"]
 
 
@@ -377,7 +382,13 @@ def test_every_scheme_has_at_least_7_to_1_contrast(scheme):
     assert contrast(colours["bar_ink"], colours["bar"]) >= 7
 
 
-def test_settings_page_shows_both_states_for_the_stylesheet_to_choose(client):
+def test_settings_page_says_which_version_is_on_in_its_text(client):
+    # In the text itself, not shown or hidden by a stylesheet: a reader mode, a text browser or
+    # a page saved without its styles read «обычная версияверсия для слабовидящих».
     page = client.get("/special/").text
-    assert 'class="sv-state sv-state--off">обычная версия' in page
-    assert 'class="sv-state sv-state--on">версия для слабовидящих' in page
+    assert "Сейчас включена <strong>обычная версия</strong>." in page
+    assert "версия для слабовидящих</strong>" not in page
+    post(client, {"mode": "on", "next": "/"})
+    page = client.get("/special/").text
+    assert "Сейчас включена <strong>версия для слабовидящих</strong>." in page
+    assert "обычная версия</strong>" not in page
