@@ -98,6 +98,12 @@ def login_name_throttled(request) -> bool:
 
 @receiver(user_login_failed)
 def _count_failed_login(sender, credentials, request=None, **kwargs):
+    # An attempt django-axes refused (this address is locked out for this name) is no guess at
+    # the password, and is not counted: counted, one address alone kept a name over the limit,
+    # its staff refused with the right password, for as long as it sent ten posts a minute.
+    # One address now adds at most AXES_FAILURE_LIMIT per cool-off.
+    if getattr(request, "axes_locked_out", False):
+        return
     if request is not None and request.method == "POST":
         _failures(request, count=True)
 
