@@ -17,13 +17,17 @@ nginx serves its copy of a page only to requests without the session cookie, so 
 repeating one made-up cookie costs one SQL statement per key every few minutes, not one per
 page). It cannot hide a session: Django never saves one under a key the database lacked (a
 visitor without a session gets a new random key, checked unused), and a save drops the miss.
-A value Django does not take for a key at all (shorter than 8 characters) is never looked up.
+A value that is not a key Django makes (32 of [a-z0-9]) is no session at once, looked up nowhere
+and remembered nowhere: a flood of long made-up cookies filled Redis by 7 KB a request, until
+its memory limit evicted the rate limits' counters with the rest.
 """
 
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db, db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.core.cache import caches
 
 from .caching import VERSION_KEY, offer_version
@@ -33,6 +37,8 @@ logger = logging.getLogger(__name__)
 # Not under cached_db's prefix: no cookie value can name it as a session's copy, and an older
 # release, reading copies only, never takes it for one (it just asks the database, as before).
 MISSING_PREFIX = "regions.sessions.missing:"
+# What SessionBase._get_new_session_key makes: 32 characters of VALID_KEY_CHARS.
+DJANGO_SESSION_KEY = re.compile(f"[{re.escape(VALID_KEY_CHARS)}]{{32}}")
 
 
 class SessionStore(cached_db.SessionStore):
@@ -42,6 +48,10 @@ class SessionStore(cached_db.SessionStore):
     def load(self):
         cache = caches[settings.SESSION_CACHE_ALIAS]
         key = self.session_key
+        if not DJANGO_SESSION_KEY.fullmatch(key):
+            # As for a key the database lacks: no session, and a new key if one is saved.
+            self._session_key = None
+            return {}
         copy_key, missing_key = self.cache_key, MISSING_PREFIX + key
         # The version's copy lives in the default cache: one round trip only when sessions do.
         together = settings.SESSION_CACHE_ALIAS == "default"

@@ -363,6 +363,23 @@ def test_a_made_up_session_cookie_costs_no_query_once_found_missing(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_long_made_up_session_cookie_costs_no_query_and_nothing_in_redis(
+    regions, shared_redis, django_assert_num_queries
+):
+    """Each such cookie was remembered as missing, 7 KB of Redis a request: a flood of them
+    evicted the rate limits' counters (docker-compose's Redis evicts the least used keys)."""
+    Client().get("/zashchita-prav/")  # the newcomer's page and the content version, kept
+    keys_before = shared_redis.dbsize()
+    with django_assert_num_queries(0):
+        for n in range(20):
+            response = get_with_session_cookie(f"{n:02}" + "f" * 7000)
+            assert "Ваш регион\u00a0— город Москва?" in response.text
+    assert shared_redis.dbsize() == keys_before
+    # As for a key the database lacks: the browser is told to drop the cookie.
+    assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_session_saved_under_a_key_found_missing_is_shown_at_once(
     regions, shared_redis, django_assert_num_queries
 ):
