@@ -253,7 +253,11 @@ class RegionAdmin(ValuesInHistory, SaysWhyKept, LockedForSave, MarkCheckedAdmin)
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if obj is not None and not request.user.is_superuser:
-            return (*fields, *self.KEYS)
+            fields = (*fields, *self.KEYS)
+        # Where new appeals are announced (their number, topic and admin link): set by whoever
+        # may read appeals. A content editor could send the stream to any address, or stop it.
+        if not request.user.has_perm("appeals.view_appeal"):
+            fields = (*fields, "appeals_email")
         return fields
 
     mark_checked_label = "Я сверил(а) контакты фонда с его официальным сайтом сегодня"

@@ -428,6 +428,24 @@ def test_a_content_editor_cannot_delete_regions_or_edit_reference_data(content_e
     assert Subject.objects.get(pk=subject.pk).name == subject.name
 
 
+def test_only_staff_who_read_appeals_set_where_new_ones_are_announced(
+    content_editor, staff, regions
+):
+    """The notification names the appeal, its topic and its admin link: a content editor could
+    have sent it to any address, or stopped it, unseen by those who answer appeals."""
+    perm = regions.by_slug["perm-krai"]
+    Region.objects.filter(pk=perm.pk).update(appeals_email="obrashcheniya@example.ru")
+    url = f"/admin/regions/region/{perm.pk}/change/"
+    assert 'name="appeals_email"' not in content_editor.get(url).content.decode()
+    forged = region_form(perm, appeals_email="attacker@example.com")
+    assert content_editor.post(url, forged).status_code == HTTPStatus.FOUND  # the rest is saved
+    assert Region.objects.get(pk=perm.pk).appeals_email == "obrashcheniya@example.ru"
+
+    assert 'name="appeals_email"' in staff.get(url).content.decode()
+    staff.post(url, region_form(perm, appeals_email="perm@example.ru"))
+    assert Region.objects.get(pk=perm.pk).appeals_email == "perm@example.ru"
+
+
 def test_admin_pages_label_nothing_in_english_and_say_what_files_are_taken(staff, regions):
     """The hidden «when the page was opened» field was labelled «Opened at:»; the file field
     said nothing of the formats and the size limit until an upload was refused."""
