@@ -210,7 +210,9 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
     assert "направление" not in page
     # The law as staff keep it in admin, not as a copy in the template.
     assert "Основание: п. 1 ч. 1 ст. 16, ч. 1 ст. 45 Федерального закона от 29.11.2010" in page
-    extra = "только в территориальной программе ОМС города Москвы, в Томской области не положена"
+    extra = (
+        "только в территориальной программе ОМС города Москвы, в Томской области не гарантирована"
+    )
     assert extra in page
 
 
@@ -362,21 +364,25 @@ def test_a_policy_of_another_insurer_says_the_site_cannot_know_the_insurer(clien
         "Если ваш полис выдан в Республике Северная Осетия — Алания — вся помощь, которая "
         "входит в территориальную программу ОМС Республики Северная Осетия — Алания"
     ) in page
-    assert "не положена" not in page and "в регионе, где выдан полис" not in page
+    assert "не гарантирована" not in page and "в регионе, где выдан полис" not in page
 
 
 def test_at_home_the_page_is_the_in_region_version(client, tomsk_tfoms):
     tomsk = Region.objects.get(slug="tomsk-oblast")
     registry_file(title="Реестр медицинских организаций Томской области (тест)", region=tomsk)
     make_representative(tomsk, level=2, role="Представитель (тест)", hours=WORKDAYS)
-    page = text(client.get(AT_HOME))
+    response = client.get(AT_HOME)
+    page = text(response)
     assert "Вы в своём регионе: Томская область" in page
+    # What a search engine shows of it: not «выдан в Томской области, а вы в Томской области».
+    description = re.search(r'<meta name="description" content="([^"]*)"', response.text)[1]
+    assert description.startswith("Полис ОМС выдан в Томской области, и вы там же:")
     assert "Вся помощь, которая входит в территориальную программу ОМС Томской области" in page
     assert "Реестр медицинских организаций Томской области (тест)" in page
     assert "PDF" in page
     assert "Понедельник — пятница: 09:00–18:00" in page
     assert "по времени" not in page
-    assert "не положена" not in page
+    assert "не гарантирована" not in page
 
 
 def test_the_registry_shown_is_the_places_not_the_policys(client, subjects, media_root):
