@@ -151,16 +151,20 @@ def new(request):
             raise
         return not_received(request, AppealForm(request.POST, regions=_regions()), error)
     form = AppealForm(request.POST, regions=regions)
-    # The same appeal again («Отправить» pressed twice, or Back and again after an answer lost
-    # on the way): the first one's page, before the limits count it as another appeal.
     key = form_key(request.POST)
     try:
         earlier = earlier_appeal(key)
     except DatabaseError as error:  # with Redis, the request's first query: an outage shows here
         return not_received(request, form, error)
-    if earlier:
-        return _repeated(request, key, earlier)
-    # Every POST from an address counts, valid or not: a robot guessing costs it the same.
+    # «Отправить» pressed again in the browser that sent it: its page again, before the limits,
+    # so that a second press right at the limit still finds the appeal. Nothing is given away
+    # by not counting it: only the browser whose CSRF cookie the first press carried gets here,
+    # and it was shown this link already.
+    if earlier and (link := _link_kept_for(request, key, earlier)):
+        return _see_other(link)
+    # Every POST from an address counts, valid or not: a robot guessing costs it the same. The
+    # same content from another browser too: unlimited, it let anyone who knew a person's words
+    # and contacts confirm, as often as they liked, that the person had written.
     if is_ratelimited(
         request,
         group="appeals:address",
@@ -170,6 +174,10 @@ def new(request):
         increment=True,
     ):
         return too_many(request, form, rate=settings.APPEALS_RATE_PER_ADDRESS, by="connection")
+    if earlier:
+        # Back and again after an answer lost on the way, or its link no longer kept: not made
+        # twice, and not counted against the contact's limit as another appeal.
+        return _already_received(request)
     if not form.is_valid():
         # The choose link keeps where it happened, as on the first render.
         context = {"form": form, "choose_next": _back_to_form(form.data.get("place"))}
@@ -201,8 +209,10 @@ def new(request):
             ),
             key=key,
         )
-    except AlreadyReceived as already:  # the two presses arrived together
-        return _repeated(request, key, already.appeal)
+    except AlreadyReceived as already:  # the two presses arrived together (both counted above)
+        if link := _link_kept_for(request, key, already.appeal):
+            return _see_other(link)
+        return _already_received(request)
     except DatabaseError as error:
         # receive_appeal's transaction is rolled back by then (or its connection dropped, when
         # even the rollback failed), so nothing was kept. The one exception, a COMMIT whose
@@ -261,12 +271,20 @@ def _form_again(request, sent):
     )
 
 
-def _repeated(request, key: str, appeal: Appeal):
-    """«Отправить» pressed again: the page of the appeal the first press made, or its number."""
+def _link_kept_for(request, key: str, appeal: Appeal) -> str | None:
+    """The page of ``appeal``, if this browser's first press made it (within the time kept)."""
     token = cache.get(_sent_key(request, key))
     if token and Appeal.objects.by_token(token) == appeal:
-        return _see_other(_with_token("appeals:sent", token))
-    return render(request, "appeals/already_sent.html", {"appeal": appeal})
+        return _with_token("appeals:sent", token)
+    return None
+
+
+def _already_received(request):
+    """The same content again, from a browser not known to have sent it: that it was received,
+    and where its number is, but neither the number nor whether an e-mail address was given.
+    Whoever knows a person's words and contacts need not be the person, and with the number
+    the hotline talks about the appeal."""
+    return render(request, "appeals/already_sent.html")
 
 
 SENT_TOKEN_PREFIX = "appeals:sent:"  # noqa: S105 - a cache key prefix
@@ -277,7 +295,8 @@ def _sent_key(request, key: str) -> str:
     """Where the link of the appeal ``key`` made is kept for a second press from the same
     browser (its CSRF cookie, which every accepted form carries). The key is the appeal's
     content alone: anyone who sent the same words and contacts within the time would otherwise
-    be given the link, and with it the answer; another browser is told the number only."""
+    be given the link, and with it the answer; another browser is told only that the appeal
+    was received."""
     browser = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
     return f"{SENT_TOKEN_PREFIX}{key}:{salted_hmac(SENT_TOKEN_PREFIX, browser).hexdigest()}"
 

@@ -198,10 +198,11 @@ def test_the_same_appeal_sent_again_from_a_form_opened_anew_is_the_first_one(cli
     assert Appeal.objects.count() == 1
     assert again.status_code == 303 and again["Location"] == first["Location"]
     assert number in client.get(again["Location"]).text
-    # Another instance, or the first page's link no longer kept: told the number all the same.
+    # Another instance, or the first page's link no longer kept: told it was received, and
+    # where its number is, not the number (the browser can no longer be told from another).
     clear_caches()
     told = client.post(FORM, form_data())
-    assert "Это обращение уже отправлено" in told.text and number in told.text
+    assert "Это обращение уже получено" in told.text and number not in told.text
     assert Appeal.objects.count() == 1
     # The same words from someone else, or about another region, are another appeal.
     assert client.post(FORM, form_data(email="drugoy.test@example.com")).status_code == 303
@@ -209,9 +210,10 @@ def test_the_same_appeal_sent_again_from_a_form_opened_anew_is_the_first_one(cli
     assert Appeal.objects.count() == 3
 
 
-def test_the_same_appeal_from_another_browser_is_told_the_number_not_given_the_link(regions):
+def test_the_same_appeal_from_another_browser_is_told_neither_the_number_nor_the_link(regions):
     """The first appeal's link shows the company's answer: it goes back only to the browser that
-    sent it, never to whoever sends the same words and contacts meanwhile."""
+    sent it, never to whoever sends the same words and contacts meanwhile. Nor its number, with
+    which the hotline talks about the appeal."""
     first, other = Client(), Client()
     for browser in (first, other):
         browser.get(FORM)  # the form's page sets the browser's CSRF cookie
@@ -221,8 +223,8 @@ def test_the_same_appeal_from_another_browser_is_told_the_number_not_given_the_l
     again = first.post(FORM, data)
     assert again.status_code == 303 and again["Location"] == sent["Location"]
     told = other.post(FORM, data)
-    assert told.status_code == 200 and "Это обращение уже отправлено" in told.text
-    assert Appeal.objects.get().number in told.text
+    assert told.status_code == 200 and "Это обращение уже получено" in told.text
+    assert Appeal.objects.get().number not in told.text
     assert "/obrashchenie/status/?t=" not in told.text
     assert "/obrashchenie/otpravleno/" not in told.text
     assert Appeal.objects.count() == 1
@@ -263,15 +265,64 @@ def test_the_wait_is_said_from_the_rates_window(rate, words):
     assert wait_words(rate) == words
 
 
-def test_a_repeat_whose_link_is_gone_is_told_the_number_not_made_again(client, regions):
+def test_a_repeat_whose_link_is_gone_is_told_where_the_number_is_not_made_again(
+    client, regions, settings
+):
     data = form_data()
     client.post(FORM, data)
     clear_caches()  # another instance, or the link's time kept for repeats is over
     page = client.post(FORM, data)
     assert page.status_code == 200
-    text = page.content.decode()
-    assert "Это обращение уже отправлено" in text and Appeal.objects.get().number in text
+    text = page.content.decode().replace("\xa0", " ")
+    assert "Это обращение уже получено" in text
+    assert Appeal.objects.get().number not in text
     assert "/obrashchenie/status/?t=" not in text  # the link is never rebuilt from the number
+    assert "в письме о получении обращения" in text
+    assert f'href="tel:{settings.HOTLINE_TEL}"' in text
+    assert Appeal.objects.count() == 1
+
+
+def test_a_repeat_does_not_say_whether_the_appeal_gave_an_e_mail_address(regions):
+    """«We will send the link to your e-mail» was said only for an appeal that gave one: whoever
+    knew the text and a phone learnt whether the person had also given an address."""
+    first, other = Client(), Client()
+    for browser in (first, other):
+        browser.get(FORM)
+    with_email = form_data()
+    phone_only = form_data(email="", phone=PHONE, text=f"{TEXT} По телефону.")
+    told = []
+    for data in (with_email, phone_only):
+        assert first.post(FORM, data).status_code == 303
+        told.append(other.post(FORM, data))
+    assert all(page.status_code == 200 for page in told)
+    assert main_part(told[0]) == main_part(told[1])
+    assert "Это обращение уже получено" in main_part(told[0])
+    assert Appeal.objects.count() == 2
+
+
+def test_the_same_appeal_from_another_browser_counts_against_the_address_limit(regions, settings):
+    """Sent again and again from another browser, the same content confirmed each time, without
+    limit, that the person had written it. The browser that sent it still gets its page on a
+    second press, even with the limit reached."""
+    settings.APPEALS_RATE_PER_ADDRESS = "3/h"
+    first, other = Client(), Client()
+    for browser in (first, other):
+        browser.get(FORM)
+    data = form_data()
+    sent = first.post(FORM, data)  # 1 of 3
+    assert sent.status_code == 303
+    for _ in range(2):  # 2 and 3 of 3
+        assert other.post(FORM, data).status_code == 200
+    refused = other.post(FORM, data)
+    assert refused.status_code == 429
+    page = refused.content.decode().replace("\xa0", " ")
+    assert "сайт временно не принимает обращения с вашего подключения к интернету" in page
+    assert "уже получено" not in page and Appeal.objects.get().number not in page
+    # The sender's second press: the link it was shown, not the limit's page.
+    again = first.post(FORM, data)
+    assert again.status_code == 303 and again["Location"] == sent["Location"]
+    # It was not counted either: the limit is reached, not passed (another appeal is refused).
+    assert first.post(FORM, form_data(text=f"{TEXT} Ещё.")).status_code == 429
     assert Appeal.objects.count() == 1
 
 
