@@ -120,6 +120,9 @@ def test_the_appeal_pages_are_valid_html(subjects, tmp_path, settings):
     }
     sent = client.post("/obrashchenie/", form_data())
     rendered["sent"] = client.get(sent["Location"])
+    # The same content from another browser: received already, no number.
+    rendered["already-received"] = Client().post("/obrashchenie/", form_data())
+    assert "Это обращение уже получено" in rendered["already-received"].text
     appeal, token = make_appeal()
     Appeal.objects.filter(pk=appeal.pk).update(status="answered", answer="Ответ (тест).\n\nДа.")
     rendered["status"] = client.get(f"/obrashchenie/status/?t={token}")
