@@ -269,6 +269,30 @@ def test_every_scheme_passes_axe_with_7_to_1_contrast(site, content, live_server
     assert result.violations_count == 0, result.generate_report()
 
 
+@pytest.mark.parametrize("scheme", SCHEMES, ids=SCHEMES.keys())
+def test_the_chosen_region_stays_legible_in_every_scheme(site, content, live_server, scheme):
+    """The normal version fills the chosen region's button with the brand colour, white text on
+    it; a scheme that keeps only the white text would make it vanish."""
+    page = site()
+    set_special(page, live_server, scheme=SCHEME_IDS[scheme])
+    page.goto("/regions/")
+    page.get_by_role("button", name="Томская область").click()
+    page.goto("/regions/")
+    _, color, background = SCHEMES[scheme]
+    current = page.locator('.region-list__choose[aria-current="true"]')
+    expect(current).to_have_text("Томская область")
+    assert current.evaluate("b => getComputedStyle(b).color") == color
+    assert current.evaluate("b => getComputedStyle(b).backgroundColor") == background
+    result = Axe().run(
+        page,
+        options={
+            "resultTypes": ["violations"],
+            "rules": {"color-contrast-enhanced": {"enabled": True}},
+        },
+    )
+    assert result.violations_count == 0, result.generate_report()
+
+
 def test_white_on_black_has_no_white_band_at_the_top(site, content, live_server):
     """The hotline bar was the scheme inverted: white, across every page, for someone who chose
     white on black because bright areas hurt."""
