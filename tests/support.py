@@ -32,7 +32,7 @@ def assert_in_order(text: str, pieces: list[str]) -> None:
 REFUSED_STEPS = [
     "отказали в медицинской помощи",
     "к главному врачу",
-    "на горячую линию страховой компании, которая выдала полис",
+    "на «горячую линию» страховой компании, которая выдала полис",
     # The typography filter binds the dash to the word before it.
     '(наша\u00a0— <a href="tel:+78003336003">',
     "в ТФОМС региона, где вы сейчас",

@@ -106,5 +106,5 @@ def test_a_citizen_insured_elsewhere_is_not_told_where_the_insurers_phone_is_pri
     page = client.get("/v-drugom-regione/other-region/krasnodar-krai/").content.decode()
     assert "телефон — на полисе" not in page
     refused = page[page.index('id="refused-title"') : page.index('id="call-title"')]
-    assert "горячую линию страховой компании, которая выдала ваш полис" in refused
+    assert "«горячую линию» страховой компании, которая выдала ваш полис" in refused
     assert f'href="tel:{settings.HOTLINE_TEL}"' in refused

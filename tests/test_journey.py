@@ -196,7 +196,7 @@ def test_the_muscovite_in_tomsk_reads_emergency_first_then_the_steps(
         # The steps are an order, as the rights page says: a list alone read as alternatives.
         "Обращайтесь по порядку:",
         "К главному врачу",
-        "На нашу горячую линию 8 (800) 333-60-03",
+        "На нашу «горячую линию» 8 (800) 333-60-03",
         "В ТФОМС Томской области",
         "письменное обращение",
         "Кому звонить",
@@ -247,9 +247,9 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     # No fund contacts for a place the company does not serve: no guess, the hotline instead.
     assert (
         "ТФОМС Краснодарского края — территориальный фонд ОМС. Его контактов на нашем сайте "
-        "пока нет: подскажем их по горячей линии 8 (800) 333-60-03"
+        "пока нет: подскажем их по «горячей линии» 8 (800) 333-60-03"
     ) in page
-    assert "В ТФОМС Краснодарского края: его телефон подскажем по горячей линии" in page
+    assert "В ТФОМС Краснодарского края: его телефон подскажем по «горячей линии»" in page
     assert "В Краснодарском крае на 2 часа раньше, чем в Пермском крае" in page
     assert "09:00–18:00 по времени Пермского края (в Краснодарском крае — 07:00–16:00)" in page
     assert "страховые представители Пермского края" in page
@@ -257,7 +257,8 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
 
 def test_someone_away_from_home_is_told_about_planned_care_and_moving(client, subjects):
     page = text(client.get(TOMSK))
-    assert "Если лечение или обследование плановое, сначала позвоните на нашу горячую линию" in page
+    planned = "Если лечение или обследование плановое, сначала позвоните на нашу «горячую линию»"
+    assert planned in page
     # Verified in legal.md (п. 3 ч. 1 ст. 16), and cited.
     moving = "Страховую компанию можно сменить раз в год, до 1 ноября, или чаще — при переезде"
     assert moving in page
@@ -315,21 +316,21 @@ def test_someone_refused_where_only_the_funds_site_is_known_is_given_the_hotline
     section = refused_section(client.get(TOMSK))
     steps = re.sub(r"\s+", " ", strip_tags(section))
     assert (
-        "В ТФОМС Томской области: его телефон подскажем по горячей линии 8 (800) 333-60-03, "
+        "В ТФОМС Томской области: его телефон подскажем по «горячей линии» 8 (800) 333-60-03, "
         "сайт https://www.ttfoms.tomsk.ru/."
     ) in steps
     where = text(client.get(TOMSK)).split("Куда обратиться")[1].split("Что взять с собой")[0]
-    assert "Телефон фонда подскажем по горячей линии 8 (800) 333-60-03." in where
+    assert "Телефон фонда подскажем по «горячей линии» 8 (800) 333-60-03." in where
 
 
 def test_planned_care_sends_another_insurers_policy_to_that_insurer(client, subjects):
     """Our hotline plans care for our policies; another insurer's customer calls that insurer
     first, as the rest of the page tells them."""
     page = text(client.get(OTHER))
-    assert "сначала позвоните на нашу горячую линию" not in page
+    assert "сначала позвоните на нашу «горячую линию»" not in page
     assert (
         "Если лечение или обследование плановое, сначала позвоните в свою страховую компанию: "
-        "подскажут, куда обратиться. Не знаете её номер — позвоните на нашу горячую линию"
+        "подскажут, куда обратиться. Не знаете её номер — позвоните на нашу «горячую линию»"
     ) in page
 
 
@@ -338,9 +339,9 @@ def test_the_policy_regions_own_hotline_is_among_whom_to_call(client, subjects):
     clear_caches()  # update() sends no signal
     response = client.get(KRASNODAR)
     call = response.content.decode().split('<h2 id="call-title">')[1].split("</section>")[0]
-    assert "Горячая линия Пермского края" in call
+    assert "«Горячая линия» Пермского края" in call
     assert 'href="tel:+73422111111"' in call
-    assert "Горячая линия Пермского края" not in text(client.get(TOMSK))
+    assert "«Горячая линия» Пермского края" not in text(client.get(TOMSK))
 
 
 def test_level_two_is_described_as_legal_md_backs_it(client, subjects):
@@ -355,7 +356,7 @@ def test_a_policy_of_another_insurer_says_the_site_cannot_know_the_insurer(clien
     page = text(client.get(OTHER))
     assert "Полис другой страховой компании, вы в Республике Северная Осетия — Алания" in page
     assert "Мы не знаем, какая страховая компания выдала ваш полис" in page
-    assert "На горячую линию страховой компании, которая выдала ваш полис" in page
+    assert "На «горячую линию» страховой компании, которая выдала ваш полис" in page
     assert "Куда обратиться в Республике Северная Осетия — Алания" in page
     assert "103" in page and "Что взять с собой" in page
     assert "Страховые представители" not in page

@@ -89,7 +89,7 @@ def test_rights_page_says_what_to_do_if_refused_in_legal_mds_order(client, regio
         [
             "Если вам отказали в медицинской помощи",
             "К главному врачу или в администрацию медицинской организации",
-            "На горячую линию страховой компании, которая выдала ваш полис",
+            "На «горячую линию» страховой компании, которая выдала ваш полис",
             "В ТФОМС региона, где вы сейчас",
             "письменное обращение",
         ],
@@ -98,7 +98,7 @@ def test_rights_page_says_what_to_do_if_refused_in_legal_mds_order(client, regio
     assert 'href="/v-drugom-regione/"' in section  # the fund of the place, for any of the 89
     assert 'href="/obrashchenie/"' in section
     # No fund's phone is shipped (data/README.md): the journey has sites, the hotline a number.
-    assert "Его телефон подскажем по горячей линии; сайты фондов, которые у нас есть" in steps
+    assert "Его телефон подскажем по «горячей линии»; сайты фондов, которые у нас есть" in steps
     assert "Его контакты" not in steps
 
 
@@ -363,7 +363,7 @@ def test_the_appeal_form_is_in_the_menu_and_on_home(client, regions):
         card,
         [
             "главный врач",
-            "горячая линия страховой компании",
+            "«горячая линия» страховой компании",
             "ТФОМС региона, где вы сейчас",
             '<a href="/obrashchenie/">',
         ],

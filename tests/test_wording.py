@@ -1,0 +1,80 @@
+"""Wording a citizen reads the same way on every page: one page with its own form of a phrase
+reads as a different thing, or as a slip (the facts audit found both kinds)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client, RequestFactory
+
+from omsportal.views import server_error, too_many_requests
+from regions.models import Region
+
+from .appeals_support import make_appeal
+from .factories import make_company, make_representative, registry_file
+from .test_facts import PAGES
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Outside «»: the site writes «горячая линия» in quotes, as in its header and footer.
+UNQUOTED_HOTLINE = re.compile(r"(?<!«)горяч\w*\s+лини\w*(?!»)", re.IGNORECASE)
+
+
+@pytest.fixture
+def everything(subjects, media_root):
+    """Every kind of text that can name the hotline, on every kind of page a citizen reads:
+    content pages, the journey for each kind of pair, the appeal pages, the error pages."""
+    call_command("loaddata", settings.BASE_DIR / "fixtures" / "representatives.json", verbosity=0)
+    perm = Region.objects.get(slug="perm-krai")
+    perm.hotline_phone = "8 (342) 211-11-11"  # its card is headed with the phrase
+    perm.save()
+    for level in (2, 3):
+        make_representative(perm, level=level, role=f"Представитель {level} (тест)")
+    registry_file(region=perm)
+    make_company()
+    client = Client()
+    pages = {url: client.get(url) for url in PAGES}
+    pages["/v-drugom-regione/perm-krai/krasnodar-krai/"] = client.get(
+        "/v-drugom-regione/perm-krai/krasnodar-krai/"
+    )
+    _, token = make_appeal()
+    pages["appeal sent"] = client.get(f"/obrashchenie/otpravleno/?t={token}")
+    pages["appeal status"] = client.get(f"/obrashchenie/status/?t={token}")
+    pages["appeal not found"] = client.get("/obrashchenie/status/?t=x")
+    same_origin = Client(headers={"Sec-Fetch-Site": "same-origin"})
+    pages["bad region"] = same_origin.post("/regions/choose/", {"region": "atlantis"})
+    pages["cross site"] = Client(headers={"Sec-Fetch-Site": "cross-site"}).post(
+        "/regions/choose/", {"region": "moscow"}
+    )
+    pages["server error"] = server_error(RequestFactory().get("/"))
+    pages["too many requests"] = too_many_requests(RequestFactory().post("/regions/choose/"))
+    # Each page as a visitor gets it, not an error in its place.
+    assert {name: r.status_code for name, r in pages.items() if r.status_code >= 500} == {
+        "server error": 500
+    }
+    rendered = {name: response.content.decode() for name, response in pages.items()}
+    # nginx's own page, shown when no instance of the site answers.
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    rendered["nginx 503"] = re.search(r"return 503 '(.*?)';", conf, re.S)[1]
+    return rendered
+
+
+def test_the_hotline_is_always_written_in_quotes(everything):
+    found = {
+        name: UNQUOTED_HOTLINE.findall(page.replace("\xa0", " "))
+        for name, page in everything.items()
+    }
+    assert {name: words for name, words in found.items() if words} == {}
+    # The check reads what it should: the phrase is on the pages, in its one form.
+    assert all("«горяч" in page.lower() for page in everything.values())
+
+
+def test_the_check_finds_the_other_form():
+    assert UNQUOTED_HOTLINE.findall("на горячую линию, на «горячую линию»") == ["горячую линию"]
+    assert UNQUOTED_HOTLINE.findall("«Горячая линия» края, горячая\xa0линия") == [
+        "горячая\xa0линия"
+    ]
