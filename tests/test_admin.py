@@ -189,7 +189,7 @@ def test_a_deleted_or_replaced_file_leaves_the_disk(staff, regions, media_root):
 
 
 def test_a_publication_date_in_the_future_is_refused(staff, regions, media_root):
-    """Shown as «опубликован 1 января 2030» and listed first."""
+    """Shown as «опубликован 1 января 2030 г.» and listed first."""
     response = staff.post(
         "/admin/regions/registryfile/add/",
         {

@@ -247,7 +247,7 @@ def test_rights_page_lists_files_for_russia_and_for_the_visitor_region(client, r
     assert "Базовая программа ОМС на 2026\xa0год" in page
     assert "Реестр Томской области" in page
     assert "Реестр Пермского края" not in page
-    assert re.search(r"PDF, \d+[\xa0 ]байт(а|ов)?, опубликован \d+\xa0\w+ \d{4}", page)
+    assert re.search(r"PDF, \d+[\xa0 ]байт(а|ов)?, опубликован \d+\xa0\w+ \d{4}\xa0г\.", page)
 
 
 def test_region_page_shows_known_contacts_and_hides_unknown(client, regions):

@@ -1,6 +1,7 @@
 """Wording a citizen reads the same way on every page: one page with its own form of a phrase
 reads as a different thing, or as a slip (the facts audit found both kinds)."""
 
+import datetime
 import re
 from pathlib import Path
 
@@ -8,7 +9,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
+from appeals.models import Appeal
+from legal.models import LegalAct
 from omsportal.views import server_error, too_many_requests
 from regions.models import Region
 
@@ -20,14 +24,19 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[1]
 
+MONTHS = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+# A date in words ends with «г.», as the legal references and the company's licence have it;
+# «по данным на 14.05.2026» in figures is a form of its own.
+LONG_DATE_WITHOUT_YEAR_MARK = re.compile(rf"\b\d{{1,2}}\s+(?:{MONTHS})\s+\d{{4}}(?!\s*г\.)")
 # Outside «»: the site writes «горячая линия» in quotes, as in its header and footer.
 UNQUOTED_HOTLINE = re.compile(r"(?<!«)горяч\w*\s+лини\w*(?!»)", re.IGNORECASE)
 
 
 @pytest.fixture
 def everything(subjects, media_root):
-    """Every kind of text that can name the hotline, on every kind of page a citizen reads:
-    content pages, the journey for each kind of pair, the appeal pages, the error pages."""
+    """Every kind of text the rules are about (the hotline, dates in words), on every kind of
+    page a citizen reads: content pages, the journey for each kind of pair, the appeal pages,
+    the error pages."""
     call_command("loaddata", settings.BASE_DIR / "fixtures" / "representatives.json", verbosity=0)
     perm = Region.objects.get(slug="perm-krai")
     perm.hotline_phone = "8 (342) 211-11-11"  # its card is headed with the phrase
@@ -35,13 +44,20 @@ def everything(subjects, media_root):
     for level in (2, 3):
         make_representative(perm, level=level, role=f"Представитель {level} (тест)")
     registry_file(region=perm)
-    make_company()
+    make_company()  # the footer's licence date
+    for act in LegalAct.objects.all():  # «Проверено … г.» on the rights page
+        act.checked_on = datetime.date(2026, 12, 1)
+        act.save()
     client = Client()
     pages = {url: client.get(url) for url in PAGES}
     pages["/v-drugom-regione/perm-krai/krasnodar-krai/"] = client.get(
         "/v-drugom-regione/perm-krai/krasnodar-krai/"
     )
-    _, token = make_appeal()
+    appeal, token = make_appeal()
+    appeal.answer = "Ответ (тест)."
+    appeal.status = Appeal.Status.ANSWERED
+    appeal.answered_at = timezone.now()
+    appeal.save()
     pages["appeal sent"] = client.get(f"/obrashchenie/otpravleno/?t={token}")
     pages["appeal status"] = client.get(f"/obrashchenie/status/?t={token}")
     pages["appeal not found"] = client.get("/obrashchenie/status/?t=x")
@@ -78,3 +94,19 @@ def test_the_check_finds_the_other_form():
     assert UNQUOTED_HOTLINE.findall("«Горячая линия» края, горячая\xa0линия") == [
         "горячая\xa0линия"
     ]
+
+
+def test_dates_in_words_all_end_with_the_year_mark(everything):
+    found = {
+        name: LONG_DATE_WITHOUT_YEAR_MARK.findall(page.replace("\xa0", " "))
+        for name, page in everything.items()
+    }
+    assert {name: dates for name, dates in found.items() if dates} == {}
+    # The check reads what it should: the status page, the files and the footer give dates.
+    for name in ("appeal status", "/files/", "/"):
+        assert re.search(rf"\d+ (?:{MONTHS}) \d{{4}} г\.", everything[name].replace("\xa0", " "))
+
+
+def test_the_date_check_finds_a_date_without_the_mark():
+    dates = "от 1 декабря 2026 г., от 1 декабря 2026, до 1 ноября, 14.05.2026, 9 сентября 2025"
+    assert LONG_DATE_WITHOUT_YEAR_MARK.findall(dates) == ["1 декабря 2026", "9 сентября 2025"]
