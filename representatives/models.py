@@ -42,11 +42,13 @@ def validate_not_sample(value: str) -> None:
 
 
 class Level(models.IntegerChoices):
-    CONTACT_CENTRE = 1, "1 уровень — контакт-центр, ответы на вопросы"
+    # Named in words, as the representatives page's headings («Первый уровень: …») name them:
+    # the journey shows these labels beside those pages' links.
+    CONTACT_CENTRE = 1, "Первый уровень — контакт-центр, ответы на вопросы"
     # legal.md: informing and accompanying (prophylaxis, диспансеризация, appeals); «while
     # you are treated» is not backed.
-    ACCOMPANIMENT = 2, "2 уровень — информирование и сопровождение, профилактика, обращения"
-    EXPERT = 3, "3 уровень — жалобы, экспертиза, защита прав"
+    ACCOMPANIMENT = 2, "Второй уровень — информирование и сопровождение, профилактика, обращения"
+    EXPERT = 3, "Третий уровень — жалобы, экспертиза, защита прав"
 
 
 class Weekday(models.IntegerChoices):

@@ -348,7 +348,7 @@ def test_level_two_is_described_as_legal_md_backs_it(client, subjects):
     """Informing and accompanying; «accompanies you while you are treated» overstates."""
     make_representative(Region.objects.get(slug="perm-krai"), level=2, hours=WORKDAYS)
     page = text(client.get(KRASNODAR))
-    assert "2 уровень — информирование и сопровождение, профилактика, обращения" in page
+    assert "Второй уровень — информирование и сопровождение, профилактика, обращения" in page
     assert "при получении помощи" not in page
 
 

@@ -28,15 +28,18 @@ MONTHS = "января|февраля|марта|апреля|мая|июня|и
 # A date in words ends with «г.», as the legal references and the company's licence have it;
 # «по данным на 14.05.2026» in figures is a form of its own.
 LONG_DATE_WITHOUT_YEAR_MARK = re.compile(rf"\b\d{{1,2}}\s+(?:{MONTHS})\s+\d{{4}}(?!\s*г\.)")
+# The representatives' levels in words («Первый уровень»), as the representatives page heads
+# them, never «1 уровень» or «2-й уровень».
+LEVEL_IN_FIGURES = re.compile(r"\b\d+(?:-?[а-я]+)?\s+уровн?\w*", re.IGNORECASE)
 # Outside «»: the site writes «горячая линия» in quotes, as in its header and footer.
 UNQUOTED_HOTLINE = re.compile(r"(?<!«)горяч\w*\s+лини\w*(?!»)", re.IGNORECASE)
 
 
 @pytest.fixture
 def everything(subjects, media_root):
-    """Every kind of text the rules are about (the hotline, dates in words), on every kind of
-    page a citizen reads: content pages, the journey for each kind of pair, the appeal pages,
-    the error pages."""
+    """Every kind of text the rules are about (the hotline, dates in words, the representatives'
+    levels), on every kind of page a citizen reads: content pages, the journey for each kind of
+    pair, the appeal pages, the error pages."""
     call_command("loaddata", settings.BASE_DIR / "fixtures" / "representatives.json", verbosity=0)
     perm = Region.objects.get(slug="perm-krai")
     perm.hotline_phone = "8 (342) 211-11-11"  # its card is headed with the phrase
@@ -110,3 +113,22 @@ def test_dates_in_words_all_end_with_the_year_mark(everything):
 def test_the_date_check_finds_a_date_without_the_mark():
     dates = "от 1 декабря 2026 г., от 1 декабря 2026, до 1 ноября, 14.05.2026, 9 сентября 2025"
     assert LONG_DATE_WITHOUT_YEAR_MARK.findall(dates) == ["1 декабря 2026", "9 сентября 2025"]
+
+
+def test_the_representatives_levels_are_named_in_words(everything):
+    found = {
+        name: LEVEL_IN_FIGURES.findall(page.replace("\xa0", " "))
+        for name, page in everything.items()
+    }
+    assert {name: levels for name, levels in found.items() if levels} == {}
+    # The check reads what it should: the journey's contact cards and the page's headings.
+    journey = everything["/v-drugom-regione/perm-krai/krasnodar-krai/"].replace("\xa0", " ")
+    for level in ("Первый", "Второй", "Третий"):
+        assert f"{level} уровень — " in journey
+    representatives = everything["/regions/perm-krai/representatives/"]
+    assert "Первый уровень: ответят на вопросы" in representatives
+
+
+def test_the_level_check_finds_a_level_in_figures():
+    levels = "1 уровень — контакт, 2-й уровень, представитель 3 уровня, Первый уровень: вопросы"
+    assert LEVEL_IN_FIGURES.findall(levels) == ["1 уровень", "2-й уровень", "3 уровня"]
