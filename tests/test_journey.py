@@ -246,7 +246,7 @@ def test_a_region_outside_the_23_gets_everything_about_it(client, subjects):
     assert "Куда обратиться в Краснодарском крае" in page
     # No fund contacts for a place the company does not serve: no guess, the hotline instead.
     assert (
-        "ТФОМС Краснодарского края — территориальный фонд ОМС. Его контактов на нашем сайте "
+        "Территориальный фонд ОМС (ТФОМС) Краснодарского края. Его контактов на нашем сайте "
         "пока нет: подскажем их по «горячей линии» 8 (800) 333-60-03"
     ) in page
     assert "В ТФОМС Краснодарского края: его телефон подскажем по «горячей линии»" in page
@@ -278,8 +278,34 @@ def test_a_short_fund_name_is_explained(client, subjects):
 def test_a_fund_whose_place_ends_in_brackets_gets_no_second_pair(client, subjects):
     """«ТФОМС Республики Саха (Якутия) (территориальный фонд ОМС)» read as a slip."""
     page = text(client.get("/v-drugom-regione/other-region/sakha-yakutia/"))
-    assert "ТФОМС Республики Саха (Якутия) — территориальный фонд ОМС." in page
+    assert "Территориальный фонд ОМС (ТФОМС) Республики Саха (Якутия)." in page
     assert ") (" not in page
+
+
+def fund_step(response) -> str:
+    """The fund's step of «Куда обратиться», as marked up."""
+    page = response.content.decode()
+    return page.split('<h2 id="where-title">')[1].split("</ul>")[0].split("<li>")[-1]
+
+
+def test_a_fund_without_a_name_in_the_data_is_described_not_named(client, subjects):
+    """«ТФОМС Краснодарского края» in bold read as the fund's proper name, but it is put
+    together from the place's case form: only a name from the fund data is set in bold."""
+    step = fund_step(client.get(KRASNODAR))
+    assert step.startswith("Территориальный фонд ОМС (ТФОМС) Краснодарского края.")
+    assert "<strong>" not in step
+    # One of the 23 whose fund data has a site but no name: described the same way.
+    Region.objects.filter(slug="tomsk-oblast").update(tfoms_name="")
+    clear_caches()  # update() sends no signal
+    step = fund_step(client.get(TOMSK))
+    assert step.startswith("Территориальный фонд ОМС (ТФОМС) Томской области. Сайт: ")
+    assert "<strong>" not in step
+
+
+def test_a_funds_name_from_the_data_is_set_in_bold(client, subjects):
+    Region.objects.filter(slug="tomsk-oblast").update(tfoms_name=TFOMS_NAME)
+    clear_caches()  # update() sends no signal
+    assert fund_step(client.get(TOMSK)).startswith(f"<strong>{TFOMS_NAME}</strong>.")
 
 
 def test_the_funds_site_ends_its_sentence(client, subjects):
