@@ -158,7 +158,8 @@ def test_pages_travel_compressed_to_browsers_that_accept_it(proxy, path):
     for _ in range(2):  # from Django, then from nginx's cache
         packed, packed_body = raw_get(proxy, path, {"Accept-Encoding": "gzip, deflate, br"})
         assert packed.getheader("Content-Encoding") == "gzip"
-        assert "Accept-Encoding" in packed.getheader("Vary", "")
+        # Said once: nginx's gzip_vary repeated Django's in a second Vary header.
+        assert ", ".join(packed.headers.get_all("Vary")).count("Accept-Encoding") == 1
         assert gzip.decompress(packed_body) == body
         assert len(packed_body) < len(body) / 2
     assert plain.getheader("Content-Encoding") is None
