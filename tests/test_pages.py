@@ -124,6 +124,9 @@ def test_a_newcomer_is_offered_the_choice_not_the_default_regions_representative
     assert "Ваш страховой представитель" not in home
     assert "/regions/moscow/representatives/" not in home
     assert '<h2 class="card__title"><a href="/regions/?next=/">Выбрать регион</a></h2>' in home
+    # One card to the region list, not a second one with almost the same words.
+    cards = home.split('<ul class="cards">')[1].split("</ul>")[0]
+    assert len(re.findall(r'href="/regions/[?"]', cards)) == 1
 
 
 def test_after_choosing_a_region_its_representatives_are_the_visitors(client, regions):
@@ -370,6 +373,10 @@ def test_the_appeal_form_is_in_the_menu_and_on_home(client, regions):
     )
     steps = client.get("/zashchita-prav/").content.decode()
     assert '<h2 id="refused-title">Если вам отказали в медицинской помощи</h2>' in steps
-    # The journey is offered in the lead, not only in a card below the first screen.
-    lead = home.split('<p class="lead">')[1].split("</p>")[0]
-    assert '<a href="/v-drugom-regione/">Узнайте, куда обратиться там, где вы сейчас</a>' in lead
+    # The journey is offered right under the heading, before the emergency notice, not only in
+    # a card two screens down on a phone (tests/browser/test_first_screen.py measures it).
+    top = home.split("</h1>")[1].split('class="notice notice--emergency"')[0]
+    assert (
+        '<a class="button" href="/v-drugom-regione/">Я не в своём регионе: куда обратиться</a>'
+        in top
+    )

@@ -1,6 +1,6 @@
 """What a phone shows before any scrolling, in both versions, with JavaScript on and off: the
 page's heading, the hotline to tap, the start of the emergency notice, a short region prompt,
-the first question of a form."""
+the first question of a form, home's way into the journey."""
 
 import pytest
 from playwright.sync_api import expect
@@ -21,6 +21,8 @@ KEY_PAGES = {
 }
 WITH_EMERGENCY = {"/", "/zashchita-prav/"}
 WITH_FORM = {"/v-drugom-regione/"}
+# Below the emergency notice, a 320 px phone reached it two screens down.
+WITH_JOURNEY = {"/"}
 # Enough of a block to read its first line: the box's top plus a line of large type.
 FIRST_LINE = 44
 
@@ -38,6 +40,7 @@ POSITIONS = """() => {
         prompt: box(".region-prompt"),
         menu: box(".site-nav__toggle"),
         field: box("main form .field"),
+        journey: box('main a.button[href="/v-drugom-regione/"]'),
     };
 }"""
 
@@ -72,6 +75,8 @@ def test_the_first_screen_answers(site, content, js, version, screen, path):
         assert at["emergency"]["top"] + FIRST_LINE <= height, f"emergency at {at['emergency']}"
     if path in WITH_FORM:
         assert at["field"]["top"] + FIRST_LINE <= height, f"first question at {at['field']}"
+    if path in WITH_JOURNEY:
+        assert at["journey"]["top"] + FIRST_LINE <= height, f"journey link at {at['journey']}"
 
 
 def test_the_menu_opens_without_javascript_and_lists_every_section(site):

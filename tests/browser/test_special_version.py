@@ -361,6 +361,38 @@ def test_phone_numbers_are_not_the_smallest_text_at_the_largest_size(
     assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate(OVERFLOWING)
 
 
+def test_short_numbers_and_the_hotline_keep_their_size_at_the_largest_size(
+    site, content, subjects, live_server
+):
+    """At 320 px and the largest size, 103 and 112 were 22.4 px beside 30 px words, and the
+    hotline's number smaller than its own label, and «Самый крупный» broke into «Самы / й /
+    крупны / й»."""
+    page = site(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
+    set_special(page, live_server, size="3", spacing="wide", scheme="wb")
+    page.goto("/v-drugom-regione/moscow/tomsk-oblast/")
+    short = page.evaluate(
+        """() => [...document.querySelectorAll('main a[href="tel:103"], main a[href="tel:112"]')]
+            .map(a => [parseFloat(getComputedStyle(a).fontSize),
+                       parseFloat(getComputedStyle(a.parentElement).fontSize)])"""
+    )
+    assert short and all(link >= text for link, text in short), short
+    number, label = page.evaluate(
+        """() => ['.hotline__phone', '.hotline__text']
+            .map(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    )
+    assert number >= label, (number, label)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), page.evaluate(OVERFLOWING)
+    page.goto("/special/")
+    lines = page.locator("main .sv-option--size3").evaluate(
+        """button => {
+            const range = document.createRange();
+            range.selectNodeContents(button);
+            return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+        }"""
+    )
+    assert lines <= 2, f"«Самый крупный» on {lines} lines"
+
+
 @pytest.mark.parametrize("path", KEY_PAGES.values(), ids=KEY_PAGES.keys())
 def test_tap_targets_stay_44_px_in_the_special_version(site, content, live_server, path):
     page = site(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
