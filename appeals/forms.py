@@ -150,7 +150,8 @@ class AppealForm(forms.Form):
     def error_summary(self) -> list[tuple[str, str]]:
         """The summary's lines above the form: (the id of what to focus, the words). An error
         two fields share (neither e-mail nor phone) is listed once, in its own words: under
-        each field's name it was the same line twice."""
+        each field's name it was the same line twice. A message that names its field already
+        («Выберите регион, где выдан ваш полис ОМС») is not put after the field's name again."""
         errors = [(field, error) for field in self for error in field.errors]
         counts = Counter(error for _, error in errors)
         lines, listed = [], set()
@@ -159,7 +160,11 @@ class AppealForm(forms.Form):
                 continue
             listed.add(error)
             anchor = f"{field.auto_id}_0" if field.name == "topic" else field.auto_id
-            named = field.name != "consent" and counts[error] == 1
+            named = (
+                field.name != "consent"
+                and counts[error] == 1
+                and str(field.label).lower() not in error.lower()
+            )
             lines.append((anchor, f"{field.label}: {error}" if named else error))
         return lines
 

@@ -404,8 +404,13 @@ def test_a_missing_contact_is_listed_once_above_the_form(client, regions):
         '<li><a href="#id_email">Укажите электронную почту или телефон, чтобы мы могли ответить.'
         "</a></li>"
     ) in summary
-    # Other mistakes keep their field's name; beside the fields both still say what is missing.
-    assert '<a href="#id_name">Как к вам обращаться: Напишите, как к вам обращаться.</a>' in summary
+    # A mistake that names its field is not put after the field's name again («Как к вам
+    # обращаться: Напишите, как к вам обращаться.»); beside the fields both still say what is
+    # missing.
+    assert '<a href="#id_name">Напишите, как к вам обращаться.</a>' in summary
+    assert "Обращение не отправлено. Исправьте, пожалуйста:" in summary
+    invalid = submit(client, email="не-адрес").content.decode()
+    assert '<a href="#id_email">Электронная почта: Проверьте адрес' in invalid
     assert 'id="id_email_error"' in page and 'id="id_phone_error"' in page
 
 
@@ -566,6 +571,8 @@ def test_a_form_sent_too_fast_or_with_a_forged_time_is_refused(client, regions, 
     page = submit(client, started=started(seconds_ago=1)).content.decode()
     assert "Форма отправлена слишком быстро" in page
     assert TEXT in page
+    # Nothing to correct: one more press is all it takes.
+    assert '<h2 id="error-summary-title">Обращение не отправлено</h2>' in page
     page = submit(client, started="123:forged").content.decode()
     assert "Страница с формой устарела" in page
     assert not Appeal.objects.exists()

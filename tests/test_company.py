@@ -86,6 +86,25 @@ def test_each_field_vanishes_when_emptied(client, regions):
     assert "mailto:" not in part and "Раскрытие информации" not in part
 
 
+def test_the_appeal_forms_consent_names_the_company_that_processes_the_data(
+    client, regions, empty_record
+):
+    """A person agreed to share health details with «the company that owns this site», never
+    named, even once the record was filled in."""
+
+    def consent() -> str:
+        page = client.get("/obrashchenie/").content.decode().replace("\xa0", " ")
+        return page.split("сведения о здоровье, — ")[1].split("</p>")[0]
+
+    assert consent().startswith(
+        "обрабатывает страховая медицинская организация, которой принадлежит этот сайт."
+    )
+    make_company()
+    assert consent().startswith(
+        "обрабатывает страховая медицинская организация «Пример-Мед», которой принадлежит"
+    )
+
+
 def test_footer_keeps_emergency_numbers_and_the_oms_hotline_apart(client, regions):
     part = footer(client)
     emergency, oms = part.split("Вопросы по ОМС")
