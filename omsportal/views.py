@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 
 from appeals.views import refused_by_csrf
 from company.models import days
+from regions import spreadsheets
 from regions.caching import CONTENT_CACHE, public_page
 from regions.models import Region, RegistryFile
 
@@ -56,6 +57,7 @@ def rights(request):
             "registry_files": registry_files,
             "contact_files": contact_files,
             "contacts": contacts,
+            "contacts_sizes": spreadsheets.contacts_sizes() if contacts.has_contacts else {},
             "not_published": not_published(
                 registries=bool(registry_files),
                 funds=contacts.has_contacts or bool(contact_files),

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from .caching import cached_content
 from .models import Region
 from .validators import starts_like_formula
 
@@ -118,6 +119,14 @@ def contacts_csv() -> bytes:
     buffer = io.StringIO()
     write_csv(buffer, *contact_table())
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def contacts_sizes() -> dict[str, int]:
+    """Bytes of each contacts download, as the pages that offer them say: on a slow connection
+    a person decides by them. Built once per content version, not once per page kept."""
+    return cached_content(
+        "contacts-sizes", build=lambda: {"xlsx": len(contacts_xlsx()), "csv": len(contacts_csv())}
+    )
 
 
 def contacts_xlsx() -> bytes:

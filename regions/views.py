@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from http import HTTPStatus
 from urllib.parse import urlencode, urlsplit
 
@@ -24,11 +25,18 @@ def choice_rate(group, request) -> str:
     return settings.REGION_CHOICE_RATE
 
 
-def region_from_slug(slug: str) -> Region:
-    region = Region.objects.index().by_slug.get(slug)
-    if region is None:
-        raise Http404("Нет такого региона")
-    return region
+def region_from_slug(slug: str) -> Region | None:
+    return Region.objects.index().by_slug.get(slug)
+
+
+def unknown_region(request, slug: str, url_of: Callable[[Region], str]) -> HttpResponse:
+    """A region's address with no such region. Written in capitals (/regions/Moscow/), the same
+    page at its one address; otherwise a 404 that leads to the region list, not only home: the
+    generic «Страница не найдена» left a person with a mistyped link nowhere to go."""
+    region = Region.objects.index().by_slug.get(slug.lower())
+    if region is not None:
+        return redirect(url_of(region), permanent=True)
+    return render(request, "regions/region_gone.html", status=HTTPStatus.NOT_FOUND)
 
 
 @require_safe
@@ -95,6 +103,8 @@ def stored_file(request, name):
 @public_page
 def region_detail(request, slug):
     region = region_from_slug(slug)
+    if region is None:
+        return unknown_region(request, slug, Region.get_absolute_url)
     files = RegistryFile.objects.filter(region=region).select_related("region")
     return render(request, "regions/region_detail.html", {"region": region, "files": files})
 
@@ -104,13 +114,15 @@ def region_detail(request, slug):
 def file_list(request):
     # One query for both lists, whatever the number of files.
     files = list(RegistryFile.objects.select_related("region"))
+    contacts = Region.objects.index()
     return render(
         request,
         "regions/file_list.html",
         {
             "files": [f for f in files if f.region_id is None],
             "regional_files": [f for f in files if f.region_id is not None],
-            "contacts": Region.objects.index(),
+            "contacts": contacts,
+            "contacts_sizes": spreadsheets.contacts_sizes() if contacts.has_contacts else {},
         },
     )
 

@@ -2,7 +2,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from regions.caching import public_page
-from regions.views import region_from_slug
+from regions.models import Region
+from regions.views import region_from_slug, unknown_region
 
 from .models import Level, Representative, hotline_listed
 
@@ -11,6 +12,8 @@ from .models import Level, Representative, hotline_listed
 @public_page
 def region_representatives(request, slug):
     region = region_from_slug(slug)
+    if region is None:
+        return unknown_region(request, slug, Region.get_representatives_url)
     levels = Representative.objects.by_level(region)
     return render(
         request,

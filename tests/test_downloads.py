@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+import re
 import tracemalloc
 import zipfile
 from http import HTTPStatus
@@ -8,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -409,3 +411,24 @@ def test_a_download_with_a_query_string_is_sent_to_its_one_address(client, regio
     assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
     assert response["Location"] == f"/files/{item.pk}/"
     assert "public" not in response.get("Cache-Control", "")
+
+
+def test_the_pages_say_how_big_each_contacts_download_is(client, regions):
+    """On a slow connection a person decides by the size: registry files had theirs, the two
+    contacts downloads none, under the same name."""
+
+    def stated(url: str) -> list[str]:
+        page = client.get(url).content.decode().replace("\xa0", " ")
+        return re.findall(r'files__meta">(?:XLSX|CSV)[^<]*?(\d[\d,]* КБ)', page)
+
+    def sizes() -> list[str]:
+        return [
+            filesizeformat(len(client.get(f"/files/contacts.{extension}").content)).replace(
+                "\xa0", " "
+            )
+            for extension in ("xlsx", "csv")
+        ]
+
+    assert stated("/files/") == stated("/zashchita-prav/") == sizes()
+    give_contacts(regions.by_slug["tomsk-oblast"])  # more columns: bigger files
+    assert stated("/files/") == stated("/zashchita-prav/") == sizes()

@@ -119,3 +119,31 @@ def test_429_says_what_to_do_next_in_plain_words(regions, settings):
     assert "подключения к интернету" in page
     assert 'href="/v-drugom-regione/"' in page and 'href="/regions/"' in page
     assert 'href="tel:+78003336003"' in page
+
+
+@pytest.mark.parametrize("path", ["/regions/narnia/", "/regions/narnia/representatives/"])
+def test_an_unknown_region_leads_to_the_region_list(client, regions, path):
+    """A mistyped region's link ended on the generic «Страница не найдена» with only «На главную
+    страницу»; the list of regions is where such a person was going."""
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response["Cache-Control"] == "no-store"
+    page = response.content.decode()
+    assert "<h1>Такого региона нет в списке</h1>" in page
+    assert '<a class="button" href="/regions/">Список регионов</a>' in page
+    assert 'href="tel:+78003336003"' in page
+
+
+@pytest.mark.parametrize(
+    ("path", "address"),
+    [
+        ("/regions/Moscow/", "/regions/moscow/"),
+        ("/regions/PERM-KRAI/representatives/", "/regions/perm-krai/representatives/"),
+    ],
+)
+def test_a_region_written_in_capitals_is_the_same_page_at_its_one_address(
+    client, regions, path, address
+):
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"] == address
