@@ -127,3 +127,24 @@ def test_the_compose_mailer_takes_its_server_and_sender_from_the_environment():
     mailer = compose_services()["mailer"]
     assert "EMAIL_URL: ${EMAIL_URL:-}" in mailer
     assert "DEFAULT_FROM_EMAIL: ${DEFAULT_FROM_EMAIL:-}" in mailer
+
+
+def nginx_prefix_and_config() -> list[str]:
+    """The -p and -c the compose file starts nginx with: where its pid file is."""
+    command = re.search(r"^    command: (\[.*?\])$", compose_services()["nginx"], re.M | re.S)
+    argv = json.loads(command.group(1))
+    return argv[argv.index("-p") : argv.index("-c") + 2]
+
+
+def test_every_nginx_reload_in_the_readme_finds_the_running_nginx():
+    """The compose file starts nginx with `-p /var/cache/nginx/ -c …/nginx.conf`, whose pid file
+    is relative to that prefix. A bare `nginx -s reload` reads the default configuration, looks
+    for /var/run/nginx.pid and fails («open() … failed»): the deploy's reload after replacing an
+    instance never happened, and nginx kept sending requests to the old container's address."""
+    readme = (ROOT / "README.md").read_text()
+    reloads = [line for line in readme.splitlines() if re.search(r"\bnginx\b.*-s reload", line)]
+    assert len(reloads) >= 3  # two in «Deploy», one in «Caching»
+    wanted = " ".join(nginx_prefix_and_config())
+    assert wanted == "-p /var/cache/nginx/ -c /etc/nginx/omsportal/nginx.conf"
+    for line in reloads:
+        assert f"nginx {wanted} -s reload" in line, line
