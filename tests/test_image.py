@@ -148,3 +148,36 @@ def test_every_nginx_reload_in_the_readme_finds_the_running_nginx():
     assert wanted == "-p /var/cache/nginx/ -c /etc/nginx/omsportal/nginx.conf"
     for line in reloads:
         assert f"nginx {wanted} -s reload" in line, line
+
+
+def readme_deploy_steps() -> list[str]:
+    """The shell lines of README «Deploy», comments left out."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("**Deploy** a new version", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_a_deploy_replaces_every_service_that_runs_the_code():
+    """Only web and web-2 were replaced: the mailer and the clean-up kept running the old
+    release's code on the new schema (a dropped column: every pass of the mailer failed)."""
+    services = compose_services()
+    long_running = {
+        name for name, body in services.items() if "<<: *app" in body and name != "migrate"
+    }
+    assert long_running == {"web", "web-2", "mailer", "clearsessions"}
+    steps = readme_deploy_steps()
+    migrate = steps.index("docker compose run --rm migrate")
+    replaced = {
+        name
+        for step in steps[migrate + 1 :]
+        if step.startswith("docker compose up -d --no-deps")
+        for name in step.split()
+        if name in services
+    }
+    assert replaced == long_running
+    header = (ROOT / "docker-compose.yml").read_text().split("\n\n", 1)[0]
+    assert "docker compose up -d --no-deps mailer clearsessions" in header
+    # One image for all of them: what the deploy built is what each service runs.
+    app = (ROOT / "docker-compose.yml").read_text().split("x-app: &app\n", 1)[1].split("\n\n")[0]
+    assert re.search(r"^  image: \S+$", app, re.M)
