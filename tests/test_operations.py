@@ -1,6 +1,7 @@
 """What the README's «Operations» section tells an operator to do, done here."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
@@ -19,7 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import PDF_BYTES, WORKDAYS, make_company, make_representative, registry_file
-from tests.support import clear_caches
+from tests.support import clear_caches, settings_json
 
 ROOT = Path(__file__).resolve().parents[1]
 # The content staff edit; users and sessions are backed up with the whole database.
@@ -164,3 +166,32 @@ def test_clearsessions_removes_only_expired_sessions():
     call_command("clearsessions")
 
     assert list(Session.objects.values_list("session_key", flat=True)) == [current.session_key]
+
+
+def test_the_readmes_delete_of_this_sites_redis_keys_works_with_the_default_prefix(
+    redis_server, tmp_path
+):
+    """After a restore, README deletes this site's keys from a Redis database shared with other
+    sites. With CACHE_KEY_PREFIX unset (the settings' default) the pattern was «:*»: nothing
+    deleted, and pages cached before the restore matched again."""
+    if not shutil.which("redis-cli"):
+        pytest.skip("redis-cli is not installed")
+    readme = (ROOT / "README.md").read_text()
+    (command,) = re.findall(r"`(redis-cli -u [^`]*--scan[^`]*)`", readme)
+    cache_url = f"{redis_server}/6"  # no other module uses database 6
+    prefix = settings_json(
+        "print(json.dumps(settings.CACHES['default']['KEY_PREFIX']))", CACHE_URL=cache_url
+    )
+    server = redis.Redis.from_url(cache_url)
+    server.flushdb()
+    ours = [f"{prefix}:1:django.contrib.sessions.cache{n}" for n in range(3)]
+    theirs = "othersite:1:django.contrib.sessions.cacheabc"
+    for key in [*ours, theirs]:
+        server.set(key, b"x")
+    try:
+        environment = {"PATH": os.environ["PATH"], "CACHE_URL": cache_url}  # no prefix set
+        subprocess.run(command, shell=True, cwd=tmp_path, env=environment, check=True)  # noqa: S602
+        assert server.exists(*ours) == 0
+        assert server.exists(theirs) == 1
+    finally:
+        server.flushdb()
