@@ -33,7 +33,8 @@ def test_the_image_runs_the_start_script_the_tests_run():
 def compose_services() -> dict[str, str]:
     """docker-compose.yml's services, each name with its block as text (no YAML parser here)."""
     compose = (ROOT / "docker-compose.yml").read_text()
-    parts = re.split(r"^  ([a-z][\w-]*):\n", compose.split("\nservices:\n", 1)[1], flags=re.M)
+    services = re.split(r"^(?=[a-z])", compose.split("\nservices:\n", 1)[1], flags=re.M)[0]
+    parts = re.split(r"^  ([a-z][\w-]*):\n", services, flags=re.M)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
@@ -181,3 +182,23 @@ def test_a_deploy_replaces_every_service_that_runs_the_code():
     # One image for all of them: what the deploy built is what each service runs.
     app = (ROOT / "docker-compose.yml").read_text().split("x-app: &app\n", 1)[1].split("\n\n")[0]
     assert re.search(r"^  image: \S+$", app, re.M)
+
+
+def test_every_container_keeps_a_bounded_log_and_the_readme_says_how_much():
+    """Docker's json-file driver keeps all a container renders unless given max-size: a year
+    of request lines filled the disk under the database. Each service keeps 5 × 10 MB."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    logging = compose.split("x-logging: &logging\n", 1)[1].split("\n\n", 1)[0]
+    assert logging.splitlines() == [
+        "  driver: json-file",
+        "  options:",
+        '    max-size: "10m"',
+        '    max-file: "5"',
+    ]
+    app = compose.split("x-app: &app\n", 1)[1].split("\n\n")[0]
+    assert re.search(r"^  logging: \*logging$", app, re.M)
+    for name, body in compose_services().items():
+        from_app = re.search(r"^    <<: \*app$", body, re.M)
+        assert from_app or re.search(r"^    logging: \*logging$", body, re.M), name
+    logs = (ROOT / "README.md").read_text().split("**Logs** go to stdout", 1)[1]
+    assert "at most 5 files of 10 MB" in logs.split("**Security headers**")[0]
