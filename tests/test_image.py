@@ -4,6 +4,7 @@ What matters is that the image starts the very script tests/test_instances.py ru
 settings from the environment, and keeps secrets and build tools out.
 """
 
+import fnmatch
 import json
 import re
 import runpy
@@ -202,3 +203,53 @@ def test_every_container_keeps_a_bounded_log_and_the_readme_says_how_much():
         assert from_app or re.search(r"^    logging: \*logging$", body, re.M), name
     logs = (ROOT / "README.md").read_text().split("**Logs** go to stdout", 1)[1]
     assert "at most 5 files of 10 MB" in logs.split("**Security headers**")[0]
+
+
+def build_context() -> dict[str, int]:
+    """The tracked files `docker build .` sends, with their sizes: .dockerignore's patterns
+    as Docker reads them (relative to the root, a directory's pattern covers what is in it)."""
+    patterns = [
+        line.strip().strip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert not any(p.startswith("!") for p in patterns)  # not handled here
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+        for pattern in patterns:
+            if pattern.startswith("**/"):
+                tails = ["/".join(parts[n:]) for n in range(len(parts))]
+                if any(fnmatch.fnmatchcase(tail, pattern[3:]) for tail in tails):
+                    return True
+            elif any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes):
+                return True
+        return False
+
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"],  # noqa: S607 (the tracked files: a clone has git)
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return {
+        path: (ROOT / path).stat().st_size
+        for path in tracked.split("\0")
+        if path and (ROOT / path).is_file() and not ignored(path)
+    }
+
+
+def test_the_build_context_holds_what_the_image_runs_and_not_the_screenshots():
+    """docs/ (5 MB of screenshots) and the npm files of the test tools went into every
+    build's context and into the image's /app."""
+    context = build_context()
+    assert not [path for path in context if path.startswith(("docs/", "node_modules/"))]
+    assert "package.json" not in context and "package-lock.json" not in context
+    for needed in ("requirements.txt", "manage.py", "scripts/start-web", "deploy/gunicorn.conf.py"):
+        assert needed in context, needed
+    assert any(path.startswith("static/css/") for path in context)
+    # The image does not name them: npm is not in it, collectstatic reads static/ only.
+    for left_out in ("docs", "package", "node_modules", "npm"):
+        assert left_out not in DOCKERFILE
+    assert sum(context.values()) < 3 * 1024 * 1024
