@@ -10,21 +10,38 @@ from pathlib import Path
 
 import environ
 
+
+def whole_number(name: str, default: int, unit: str = "") -> int:
+    """As the settings' env_int: int("two") stopped gunicorn with a bare «ValueError: invalid
+    literal for int()», naming no variable. SystemExit, not an exception: gunicorn prints an
+    exception from its config file as a trace, and this one line is all there is to say."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        unit = f" of {unit}" if unit else ""
+        raise SystemExit(
+            f"{name} is a whole number{unit} such as {default}, not {value!r}."
+        ) from None
+
+
 # Inside a container the port is published by Docker; outside, HOST=127.0.0.1 keeps it local.
-bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{whole_number('PORT', 8000)}"]  # noqa: S104
+workers = whole_number("WEB_CONCURRENCY", 2, "worker processes")
 # More than one thread makes gunicorn use its gthread worker: a slow client or download does
 # not hold a whole process.
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+threads = whole_number("GUNICORN_THREADS", 4, "threads")
+timeout = whole_number("GUNICORN_TIMEOUT", 30, "seconds")
 # On SIGTERM (docker stop, a rolling deploy) requests in flight get this long to finish.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+graceful_timeout = whole_number("GUNICORN_GRACEFUL_TIMEOUT", 30, "seconds")
 keepalive = 5
 # As long a request line as nginx's large_client_header_buffers passes (8 KB): a shorter limit
 # here answered the difference with gunicorn's own English page, without the site's headers.
 limit_request_line = 8190
 # Recycle workers now and then so that a slow leak never becomes an outage.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests = whole_number("GUNICORN_MAX_REQUESTS", 2000, "requests")
 max_requests_jitter = max_requests // 10
 # Heartbeat files on a RAM disk: a container's overlay disk can stall them into false timeouts.
 if Path("/dev/shm").is_dir():  # noqa: S108

@@ -6,6 +6,7 @@ process at start-up. The README's run command and the test settings set developm
 
 import ipaddress
 import logging
+import math
 import os
 import re
 from pathlib import Path
@@ -53,6 +54,35 @@ def env_rate(name: str, default: str) -> str:
         raise ImproperlyConfigured(f"{name} is a rate such as 10/m or 5/d, not {value!r}.")
     # Its units in lower case only: it takes "10/M" for 10 a second.
     return value.lower()
+
+
+def env_number(name: str, default, *, kind=int, unit: str = ""):
+    """A number from the environment. django-environ's env.int("CONN_MAX_AGE") ended the start
+    with a bare «ValueError: invalid literal for int() with base 10: 'abc'», naming no variable
+    among the forty the settings read."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = kind(value.strip())
+    except ValueError:
+        number = None
+    # float() also reads «nan» and «inf»: no timeout or period means that.
+    if number is None or not math.isfinite(number):
+        what = "a whole number" if kind is int else "a number"
+        unit = f" of {unit}" if unit else ""
+        raise ImproperlyConfigured(
+            f"{name} is {what}{unit} such as {default}, not {value!r}."
+        ) from None
+    return number
+
+
+def env_int(name: str, default: int, *, unit: str = "") -> int:
+    return env_number(name, default, kind=int, unit=unit)
+
+
+def env_float(name: str, default: float, *, unit: str = "") -> float:
+    return env_number(name, default, kind=float, unit=unit)
 
 
 def env_site_url(name: str, default: str) -> str:
@@ -241,7 +271,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Reuse connections between requests; the health check drops ones the server closed.
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 60, unit="seconds"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # A database that hangs must cost a request seconds, never a thread for good: libpq gives
     # up connecting after DATABASE_CONNECT_TIMEOUT, the server cancels a statement after
@@ -250,20 +280,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # wait for an answer after DATABASE_CLIENT_TIMEOUT (a server that accepts but never
     # answers: omsportal/postgresql/deadline.py).
     DATABASES["default"]["ENGINE"] = "omsportal.postgresql"
-    statement_timeout = env.float("DATABASE_STATEMENT_TIMEOUT", default=10.0)
-    DATABASES["default"]["CLIENT_TIMEOUT"] = env.float(
-        "DATABASE_CLIENT_TIMEOUT", default=statement_timeout + 5 if statement_timeout else 0
+    statement_timeout = env_float("DATABASE_STATEMENT_TIMEOUT", 10.0, unit="seconds")
+    DATABASES["default"]["CLIENT_TIMEOUT"] = env_float(
+        "DATABASE_CLIENT_TIMEOUT", statement_timeout + 5 if statement_timeout else 0, unit="seconds"
     )
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # libpq's minimum is 2 seconds.
-            "connect_timeout": max(2, env.int("DATABASE_CONNECT_TIMEOUT", default=3)),
+            "connect_timeout": max(2, env_int("DATABASE_CONNECT_TIMEOUT", 3, unit="seconds")),
             "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
             "keepalives": 1,
-            "keepalives_idle": env.int("DATABASE_KEEPALIVES_IDLE", default=30),
+            "keepalives_idle": env_int("DATABASE_KEEPALIVES_IDLE", 30, unit="seconds"),
             "keepalives_interval": 10,
             "keepalives_count": 3,
-            "tcp_user_timeout": env.int("DATABASE_TCP_USER_TIMEOUT", default=30) * 1000,
+            "tcp_user_timeout": env_int("DATABASE_TCP_USER_TIMEOUT", 30, unit="seconds") * 1000,
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -292,11 +322,11 @@ if is_redis(CACHES["default"]["LOCATION"]):
     CACHES["default"] |= redis_cache(
         CACHES["default"]["LOCATION"],
         options=CACHES["default"].get("OPTIONS", {}),
-        connect_timeout=env.float("CACHE_CONNECT_TIMEOUT", default=0.3),
-        timeout=env.float("CACHE_TIMEOUT", default=0.5),
+        connect_timeout=env_float("CACHE_CONNECT_TIMEOUT", 0.3, unit="seconds"),
+        timeout=env_float("CACHE_TIMEOUT", 0.5, unit="seconds"),
     )
 # After Redis fails to answer, how long each process serves pages without it.
-CACHE_FAILURE_PAUSE = env.float("CACHE_FAILURE_PAUSE", default=5.0)
+CACHE_FAILURE_PAUSE = env_float("CACHE_FAILURE_PAUSE", 5.0, unit="seconds")
 # What the default cache (Redis) holds must outlive a deploy and be shared by old and new
 # instances while a rolling deploy runs: sessions (a logout on an old instance ends the session
 # on new ones too), rate limits, the content version's copy. Nothing in it is built by the
@@ -304,14 +334,14 @@ CACHE_FAILURE_PAUSE = env.float("CACHE_FAILURE_PAUSE", default=5.0)
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="omsportal")
 RELEASE = env.str("RELEASE", default="") or source_digest(BASE_DIR)
 # How long anything cached from the content lives, even if an invalidation were lost.
-CONTENT_TIMEOUT = env.int("CONTENT_TIMEOUT", default=300)
+CONTENT_TIMEOUT = env_int("CONTENT_TIMEOUT", 300, unit="seconds")
 # With a shared cache, how long its copy of the content version may be trusted: the longest a
 # change stays unseen if Redis missed the writer's update, or got two writers' out of order
 # (regions/caching.py).
-CONTENT_VERSION_TIMEOUT = env.int("CONTENT_VERSION_TIMEOUT", default=5)
+CONTENT_VERSION_TIMEOUT = env_int("CONTENT_VERSION_TIMEOUT", 5, unit="seconds")
 # How long nginx or a CDN may keep a newcomer's page, and serve it stale while refreshing it.
-PUBLIC_PAGE_MAX_AGE = env.int("PUBLIC_PAGE_MAX_AGE", default=60)
-PUBLIC_PAGE_STALE = env.int("PUBLIC_PAGE_STALE", default=300)
+PUBLIC_PAGE_MAX_AGE = env_int("PUBLIC_PAGE_MAX_AGE", 60, unit="seconds")
+PUBLIC_PAGE_STALE = env_int("PUBLIC_PAGE_STALE", 300, unit="seconds")
 # What else of the request public pages show, besides the path and the visitor's region: Django's
 # page cache keeps a copy per value (regions/caching.py). The version for visually impaired
 # people links its stylesheet in every page of a visitor who chose it.
@@ -338,7 +368,7 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 # an instance that could not reach Redis stays unseen by the others (regions/sessions.py). Also
 # how long it remembers that the database has no session under a key a client sent (a made-up
 # cookie costs no query meanwhile): a copy of the database's answer too, as long as it may lag.
-SESSION_COPY_TIMEOUT = env.int("SESSION_COPY_TIMEOUT", default=300)
+SESSION_COPY_TIMEOUT = env_int("SESSION_COPY_TIMEOUT", 300, unit="seconds")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -381,7 +411,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 63072000)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 63072000, unit="seconds")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -420,8 +450,8 @@ PERMISSIONS_POLICY = {
 # that pair is refused for an hour (or until `manage.py axes_reset`). The count lives in the
 # database, so it holds across all instances. Locking by name and address together means a
 # stranger cannot lock staff out from elsewhere.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 1.0, unit="hours")
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
@@ -430,7 +460,7 @@ AXES_CLIENT_STR_CALLABLE = "omsportal.security.axes_client_str"
 AXES_VERBOSE = False
 # Each staff login's address and browser (axes_accesslog) is kept this many days, then deleted
 # by scripts/clear-sessions (purge_admin_logins); django-axes itself keeps them for ever.
-ADMIN_ACCESS_LOG_DAYS = env.int("ADMIN_ACCESS_LOG_DAYS", default=90)
+ADMIN_ACCESS_LOG_DAYS = env_int("ADMIN_ACCESS_LOG_DAYS", 90, unit="days")
 if ADMIN_ACCESS_LOG_DAYS < 1:
     # 0 would delete the log of a login made a minute ago, a negative number all of it.
     raise ImproperlyConfigured(
@@ -458,7 +488,7 @@ CLIENT_IP_HEADER = env_meta_key(
 # for the rest of the window (omsportal/security.py says why).
 ADMIN_LOGIN_FAILURES_RATE = env_rate("ADMIN_LOGIN_FAILURES_RATE", default="10/m")
 # Staff sessions end after this long without an admin page; visitors keep their region a year.
-ADMIN_SESSION_IDLE = int(env.float("ADMIN_SESSION_IDLE_HOURS", default=4) * 3600)
+ADMIN_SESSION_IDLE = int(env_float("ADMIN_SESSION_IDLE_HOURS", 4, unit="hours") * 3600)
 
 # django-ratelimit: counts in the shared cache, by the address above. A cache outage lets
 # requests through (the limits protect capacity; readiness reports the outage).
@@ -484,7 +514,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Uploaded registry files: what staff may publish.
-REGISTRY_MAX_UPLOAD_BYTES = env.int("REGISTRY_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+REGISTRY_MAX_UPLOAD_BYTES = env_int("REGISTRY_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, unit="bytes")
 
 # Mail. Every message leaves through the appeals outbox (`manage.py send_mail_outbox`), never
 # from a request. EMAIL_URL: smtp://user:password@host:587 (STARTTLS: smtp+tls://, TLS:
@@ -496,7 +526,7 @@ if EMAIL_URL:
     vars().update(env.email_url_config(EMAIL_URL))
 else:
     EMAIL_BACKEND = "appeals.mail.NotConfiguredBackend"
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, unit="seconds")
 # Empty is unset (the compose file passes it on empty): a mail without a sender is refused.
 # Django's default here is no address to send from: check --deploy warns (omsportal.W003).
 DEFAULT_FROM_EMAIL = (
@@ -505,19 +535,19 @@ DEFAULT_FROM_EMAIL = (
 
 # Written appeals (appeals/). The answer deadline is the insurer's own target, shown to staff
 # only (the site states no legal deadline: data/legal.md).
-APPEALS_ANSWER_DAYS = env.int("APPEALS_ANSWER_DAYS", default=30)
+APPEALS_ANSWER_DAYS = env_int("APPEALS_ANSWER_DAYS", 30, unit="days")
 # django-ratelimit rates ("5/h", "20/d"), counted like the others above (shared cache, the
 # trusted proxy's client address). With the cache away appeals are still accepted, unlimited:
 # refusing every citizen is worse than a robot let through a while (honeypot and fill time hold).
 APPEALS_RATE_PER_ADDRESS = env_rate("APPEALS_RATE_PER_ADDRESS", default="10/h")
 APPEALS_RATE_PER_CONTACT = env_rate("APPEALS_RATE_PER_CONTACT", default="5/d")
-APPEALS_MIN_FILL_SECONDS = env.float("APPEALS_MIN_FILL_SECONDS", default=3)
+APPEALS_MIN_FILL_SECONDS = env_float("APPEALS_MIN_FILL_SECONDS", 3, unit="seconds")
 # The form's 5,000 characters are at most about 60 KB URL-encoded; larger bodies are refused.
-APPEALS_MAX_BODY_BYTES = env.int("APPEALS_MAX_BODY_BYTES", default=128 * 1024)
+APPEALS_MAX_BODY_BYTES = env_int("APPEALS_MAX_BODY_BYTES", 128 * 1024, unit="bytes")
 # `manage.py purge_appeals` removes the personal data of appeals closed longer ago than this.
-APPEALS_PURGE_AFTER_DAYS = env.int("APPEALS_PURGE_AFTER_DAYS", default=365)
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
-OUTBOX_RETRY_SECONDS = env.int("OUTBOX_RETRY_SECONDS", default=60)
+APPEALS_PURGE_AFTER_DAYS = env_int("APPEALS_PURGE_AFTER_DAYS", 365, unit="days")
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
+OUTBOX_RETRY_SECONDS = env_int("OUTBOX_RETRY_SECONDS", 60, unit="seconds")
 
 # The federal hotline, shown on every page. One place to change it.
 HOTLINE_DISPLAY = "8 (800) 333-60-03"

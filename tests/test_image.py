@@ -6,11 +6,14 @@ settings from the environment, and keeps secrets and build tools out.
 
 import fnmatch
 import json
+import os
 import re
 import runpy
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from .proxy import free_port
 
@@ -253,3 +256,26 @@ def test_the_build_context_holds_what_the_image_runs_and_not_the_screenshots():
     for left_out in ("docs", "package", "node_modules", "npm"):
         assert left_out not in DOCKERFILE
     assert sum(context.values()) < 3 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("WEB_CONCURRENCY", "two"), ("GUNICORN_TIMEOUT", "30s"), ("PORT", "")]
+)
+def test_gunicorn_names_a_number_it_cannot_read(name, value):
+    """int("two") stopped gunicorn with a trace ending in a bare ValueError, naming no
+    variable (WEB_CONCURRENCY even before gunicorn read its config file). The image's start
+    script stops before binding a port, with one line that names it."""
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    environment = {"PATH": path, "PORT": str(free_port()), name: value}
+    result = subprocess.run(
+        [ROOT / "scripts" / "start-web"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"{name} is a whole number" in result.stderr
+    assert f"not {value!r}." in result.stderr
+    assert "Traceback" not in result.stderr

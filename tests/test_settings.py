@@ -167,6 +167,40 @@ def test_values_that_would_fail_at_the_first_request_stop_the_start(name, value,
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"CONN_MAX_AGE": "abc", "DATABASE_URL": "postgres://u@db.invalid:5432/omsportal"},
+            "CONN_MAX_AGE is a whole number of seconds such as 60, not 'abc'.",
+        ),
+        ({"PUBLIC_PAGE_MAX_AGE": "1m"}, "PUBLIC_PAGE_MAX_AGE is a whole number of seconds such"),
+        ({"APPEALS_PURGE_AFTER_DAYS": ""}, "APPEALS_PURGE_AFTER_DAYS is a whole number of days"),
+        ({"AXES_COOLOFF_HOURS": "1h"}, "AXES_COOLOFF_HOURS is a number of hours such as 1.0"),
+        # float() reads these; no timeout means them.
+        ({"CACHE_FAILURE_PAUSE": "inf"}, "CACHE_FAILURE_PAUSE is a number of seconds such as 5"),
+        (
+            {"CACHE_TIMEOUT": "half", "CACHE_URL": "redis://cache.invalid:6379/0"},
+            "CACHE_TIMEOUT is a number of seconds such as 0.5, not 'half'.",
+        ),
+    ],
+)
+def test_a_number_that_is_no_number_names_its_variable(env, message):
+    """Each stopped the start with a bare «ValueError: invalid literal for int() with base 10:
+    'abc'» (or django-environ's float read «1h» as 1.0): which of forty variables?"""
+    result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.test", **env)
+    assert result.returncode != 0
+    assert f"django.core.exceptions.ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_numbers_are_read_with_spaces_around_them():
+    assert settings_json(
+        "print(json.dumps([settings.PUBLIC_PAGE_MAX_AGE, settings.AXES_COOLOFF_TIME]))",
+        PUBLIC_PAGE_MAX_AGE=" 120 ",
+        AXES_COOLOFF_HOURS="0.5",
+    ) == [120, 0.5]
+
+
 def test_a_refused_database_url_is_not_repeated_with_its_password():
     result = load_settings(
         SECRET_KEY="x" * 50, ALLOWED_HOSTS="a.test", DATABASE_URL="postgress://u:s3cr3t@db/oms"
