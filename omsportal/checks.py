@@ -57,3 +57,41 @@ def sender_address(app_configs, **kwargs) -> list[checks.CheckMessage]:
             id="omsportal.W003",
         )
     ]
+
+
+@checks.register(checks.Tags.database, deploy=True)
+def shared_database(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """DATABASE_URL's default is the embedded SQLite file, for `make run` and the tests. A
+    production instance left on it passed `check --deploy`, and each instance then kept its own
+    appeals, sessions and content edits: the next request on another instance knew none."""
+    database = settings.DATABASES["default"]
+    if settings.DEBUG or "sqlite" not in database["ENGINE"]:
+        return []
+    return [
+        checks.Warning(
+            f"The database is SQLite ({database['NAME']}), a file on this machine: with more "
+            "than one instance each keeps its own appeals, sessions and edits, and SQLite lets "
+            "one process write at a time.",
+            hint="Set DATABASE_URL to the PostgreSQL every instance shares, e.g. "
+            "postgres://user:password@host:5432/omsportal.",
+            id="omsportal.W004",
+        )
+    ]
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def shared_cache(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """CACHE_URL's default is a cache in each process's memory. The rate limits count there:
+    with several instances, or gunicorn's several workers, a client got the limit once per
+    process; a session change made on one instance was read from the database elsewhere."""
+    if settings.DEBUG or settings.SHARED_CACHE:
+        return []
+    return [
+        checks.Warning(
+            "The cache is each process's own memory (CACHE_URL unset): with more than one "
+            "instance or worker the rate limits (appeals, region choice, admin logins) count "
+            "per process, so a client gets the limit once per process.",
+            hint="Set CACHE_URL to the Redis every instance shares, e.g. redis://host:6379/0.",
+            id="omsportal.W005",
+        )
+    ]

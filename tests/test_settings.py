@@ -358,6 +358,36 @@ def test_check_deploy_passes_with_the_site_url_set():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("unset", "warning"),
+    [
+        ("DATABASE_URL", "omsportal.W004"),
+        ("CACHE_URL", "omsportal.W005"),
+    ],
+)
+def test_check_deploy_says_when_instances_would_not_share_the_database_or_the_cache(unset, warning):
+    """With DEBUG off and DATABASE_URL or CACHE_URL unset, check --deploy passed: the embedded
+    SQLite file and each process's own cache, wrong as soon as there is a second instance."""
+    result = check_deploy(SITE_URL="https://oms.example.ru", **{unset: None})
+    assert result.returncode != 0
+    assert warning in result.stderr
+    assert f"HINT: Set {unset} to the" in result.stderr
+    assert "more than one instance" in result.stderr
+    # Given explicitly, the embedded database is no better.
+    if unset == "DATABASE_URL":
+        result = check_deploy(SITE_URL="https://oms.example.ru", DATABASE_URL="sqlite:///x.db")
+        assert "omsportal.W004" in result.stderr
+
+
+def test_make_check_deploy_gives_a_shared_database_and_cache():
+    """CI runs `make check-deploy` (--fail-level WARNING): it passes because production's
+    variables are given, not because the checks are off."""
+    makefile = (ROOT / "Makefile").read_text()
+    prod = makefile.split("PROD_CHECK_ENV :=", 1)[1].split("\n\n", 1)[0]
+    assert "DATABASE_URL=postgres://" in prod and "CACHE_URL=redis://" in prod
+    assert check_deploy(SITE_URL="https://oms.example.ru").returncode == 0
+
+
 @pytest.mark.parametrize("sender", [None, "", "webmaster@localhost", "ОМС <oms@localhost>"])
 def test_check_deploy_says_when_mails_would_go_out_from_localhost(sender):
     """With EMAIL_URL set and DEFAULT_FROM_EMAIL not, every confirmation went out from Django's
