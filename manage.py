@@ -6,6 +6,9 @@ if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omsportal.settings")
     from django.core.management import execute_from_command_line
 
+    from omsportal.logs import log_command_errors
+
+    log_command_errors()
     try:
         execute_from_command_line(sys.argv)
     except Exception:

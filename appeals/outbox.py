@@ -149,8 +149,20 @@ def _record_failure(mail: OutboxMail, error: Exception, *, now, final: bool = Fa
         logger.error("Outbox: mail %s given up: its address cannot be encoded", mail.pk)
     elif mail.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         mail.status = OutboxMail.Status.FAILED
-        logger.error("Outbox: mail %s not sent after %s attempts", mail.pk, mail.attempts)
+        logger.error(
+            "Outbox: mail %s not sent after %s attempts (%s)",
+            mail.pk,
+            mail.attempts,
+            type(error).__name__,
+        )
     else:
         mail.next_attempt_at = now + retry_delay(mail.attempts)
-        logger.warning("Outbox: mail %s not sent (attempt %s)", mail.pk, mail.attempts)
+        # The error's class says what failed (SMTPDataError, a timeout, a refused login); its
+        # text stays in admin («Исходящие письма»): a server's answer may quote the address.
+        logger.warning(
+            "Outbox: mail %s not sent (attempt %s): %s",
+            mail.pk,
+            mail.attempts,
+            type(error).__name__,
+        )
     mail.save(update_fields=["status", "last_error", "next_attempt_at", "attempts"])

@@ -10,6 +10,7 @@ import contextvars
 import json
 import logging
 import re
+import sys
 import uuid
 from datetime import UTC, datetime
 
@@ -132,14 +133,58 @@ def log_command_failure(argv: list[str]) -> bool:
     from django.conf import settings
 
     try:
-        json_logs = settings.LOG_FORMAT == "json"
+        json_format = settings.LOG_FORMAT == "json"
     except Exception:  # the settings themselves are what failed
         return False
-    if not json_logs or not logging.getLogger().handlers:
+    if not json_format or not logging.getLogger().handlers:
         return False
     command = argv[1] if len(argv) > 1 else ""
     logging.getLogger("omsportal.commands").critical("manage.py %s failed", command, exc_info=True)
     return True
+
+
+def json_logs() -> bool:
+    from django.conf import settings
+
+    return settings.LOG_FORMAT == "json" and bool(logging.getLogger().handlers)
+
+
+def log_command_errors() -> None:
+    """manage.py's CommandError (a single mailer pass that sent nothing, a missing EMAIL_URL, a
+    bad argument a command checks itself) ended with Django's plain «CommandError: …» on stderr:
+    the one failure of a scheduled command that did not come as the omsportal.commands JSON
+    line. With JSON logs it does now; with text logs, and for the system checks' report (what
+    `check --deploy` prints for a person), Django's own output stays. Called by manage.py
+    only: call_command() (tests, other commands) still raises the CommandError."""
+    from django.core.management.base import BaseCommand, CommandError, SystemCheckError
+
+    run_from_argv = BaseCommand.run_from_argv
+
+    def run_from_argv_logging_errors(self, argv):
+        execute = self.execute
+
+        def execute_logging_errors(*args, **options):
+            try:
+                return execute(*args, **options)
+            except CommandError as error:
+                if isinstance(error, SystemCheckError) or not log_command_failure(argv):
+                    raise
+                sys.exit(error.returncode)
+
+        self.execute = execute_logging_errors
+        return run_from_argv(self, argv)
+
+    BaseCommand.run_from_argv = run_from_argv_logging_errors
+
+
+def command_summary(command, logger: logging.Logger, message: str) -> None:
+    """What a scheduled command did («Отправлено: 3, не удалось: 0»): with JSON logs a line of
+    the command's own logger, since a plain line among them is one a log collector cannot
+    read; with text logs the plain line, for the person at the terminal."""
+    if json_logs():
+        logger.info("%s", message)
+    else:
+        command.stdout.write(message)
 
 
 request_logger = logging.getLogger("omsportal.request")

@@ -281,3 +281,116 @@ def test_with_text_logs_the_trace_is_pythons_own():
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "OperationalError" in result.stderr
+
+
+# What the scheduled commands say, with JSON logs, on a database of their own.
+
+
+@pytest.fixture(scope="module")
+def command_database(tmp_path_factory) -> dict[str, str]:
+    """The environment of manage.py over a migrated SQLite file, JSON logs (DEBUG off)."""
+    database = tmp_path_factory.mktemp("commands") / "db.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{database}"}
+    assert run_command("migrate", "--noinput", "-v0", **env).returncode == 0
+    return env
+
+
+@pytest.fixture
+def refusing_smtp(command_database):
+    """A mail waiting in the outbox and an SMTP server that answers it 451."""
+    from .appeals_support import EMAIL, SmtpServer
+
+    queue = (
+        "from appeals.models import OutboxMail; OutboxMail.objects.all().delete();"
+        f"OutboxMail.objects.create(kind='confirmation', to='{EMAIL}', subject='s', body='b')"
+    )
+    assert run_command("shell", "-c", queue, **command_database).returncode == 0
+    server = SmtpServer()
+    server.refuse = True
+    server.start()
+    yield command_database | {
+        "EMAIL_URL": server.email_url,
+        "DEFAULT_FROM_EMAIL": "oms-sait@example.com",
+    }
+    server.stop()
+
+
+def json_lines(output: str) -> list[dict]:
+    """Every line of the output, each of which must be one JSON object."""
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def test_a_single_mailer_pass_that_sent_nothing_ends_with_the_commands_json_line(refusing_smtp):
+    """Its CommandError («Отправлено: 0, не удалось: 1: …», exit 1 for cron) was Django's plain
+    «CommandError: …» on stderr, though README promises an omsportal.commands JSON line."""
+    from .appeals_support import EMAIL
+
+    result = run_command("send_mail_outbox", **refusing_smtp)
+    assert result.returncode == 1
+    assert result.stderr == ""
+    warning, failure = json_lines(result.stdout)
+    # The exception's class, not its text: a server's answer may quote the address.
+    assert warning["message"].endswith("not sent (attempt 1): SMTPDataError")
+    assert failure["logger"] == "omsportal.commands"
+    assert failure["message"] == "manage.py send_mail_outbox failed"
+    assert "Отправлено: 0, не удалось: 1: почтовый сервер" in failure["exception"]
+    assert EMAIL not in result.stdout
+
+
+def test_the_mailer_service_says_what_each_pass_did_in_json_lines(refusing_smtp):
+    """`send_mail_outbox --loop` (the compose file's mailer) printed «Отправлено: 0, не удалось:
+    1» as a plain line between its JSON ones."""
+    mailer = subprocess.Popen(
+        [sys.executable, "manage.py", "send_mail_outbox", "--loop", "0.2"],
+        cwd=settings.BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "SECRET_KEY": "x" * 50,
+            "ALLOWED_HOSTS": "a.test",
+            **refusing_smtp,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        output = ""
+        while "не удалось" not in output:
+            line = mailer.stdout.readline()
+            assert line, mailer.stderr.read()
+            output += line
+    finally:
+        mailer.terminate()
+        rest, errors = mailer.communicate(timeout=10)
+    assert errors == ""
+    lines = json_lines(output + rest)
+    summary = next(line for line in lines if "не удалось" in line["message"])
+    assert summary["message"] == "Отправлено: 0, не удалось: 1"
+    assert summary["logger"] == "appeals.management.commands.send_mail_outbox"
+    assert summary["level"] == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("command", "logger", "message"),
+    [
+        ("purge_appeals", "appeals.management.commands.purge_appeals", "Очищено обращений: 0"),
+        (
+            "purge_admin_logins",
+            "omsportal.management.commands.purge_admin_logins",
+            "Staff login records: No logs found.",
+        ),
+    ],
+)
+def test_the_daily_clean_up_says_what_it_did_in_json_lines(
+    command_database, command, logger, message
+):
+    result = run_command(command, **command_database)
+    assert result.returncode == 0, result.stderr
+    (line,) = json_lines(result.stdout)
+    assert (line["logger"], line["message"]) == (logger, message)
+
+
+def test_with_text_logs_a_command_error_is_djangos_own_line(command_database):
+    result = run_command("send_mail_outbox", LOG_FORMAT="text", **command_database)
+    assert result.returncode == 1
+    assert result.stderr.startswith("CommandError: EMAIL_URL не задан")

@@ -1,10 +1,14 @@
 import argparse
+import logging
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from appeals.models import Appeal
 from appeals.services import purge_personal_data
+from omsportal.logs import command_summary
+
+logger = logging.getLogger(__name__)
 
 
 def days_count(value: str) -> int:
@@ -41,4 +45,5 @@ class Command(BaseCommand):
             self.stdout.write(f"Будут очищены ({len(numbers)}): {', '.join(numbers) or '—'}")
             return
         numbers = purge_personal_data(days=days)
-        self.stdout.write(f"Очищено обращений: {len(numbers)}. {', '.join(numbers)}".rstrip(". "))
+        summary = f"Очищено обращений: {len(numbers)}. {', '.join(numbers)}".rstrip(". ")
+        command_summary(self, logger, summary)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, InterfaceError, close_old_connections, connection
 
 from appeals.outbox import MailNotConfigured, send_due
+from omsportal.logs import command_summary, json_logs
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,10 @@ class Command(BaseCommand):
             # A service keeps running (a restart changes nothing); it says so again only
             # when more mails wait, not every pass.
             if str(error) != said:
-                self.stderr.write(str(error))
+                if json_logs():
+                    logger.warning("%s", error)
+                else:
+                    self.stderr.write(str(error))
             return str(error)
         said_sent = f"Отправлено: {result.sent}, не удалось: {result.failed}"
         # A single pass (cron) exits 1 when mails failed and none went: the server or its
@@ -74,5 +78,5 @@ class Command(BaseCommand):
                 " (ошибки — в «Исходящих письмах» в админке)"
             )
         if result.sent or result.failed or options["verbosity"] > 1:
-            self.stdout.write(said_sent)
+            command_summary(self, logger, said_sent)
         return said
