@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -195,3 +196,81 @@ def test_the_readmes_delete_of_this_sites_redis_keys_works_with_the_default_pref
         assert server.exists(theirs) == 1
     finally:
         server.flushdb()
+
+
+def test_the_compose_secret_key_is_written_once_into_a_file_kept_out_of_git_and_the_image(
+    tmp_path,
+):
+    """README had `export SECRET_KEY=$(…)` before `docker compose up`: a new key in each shell,
+    so an instance started from another shell refused the others' appeal forms (the signed
+    opening time: «Страница с формой устарела»), sessions and staff logins."""
+    readme = (ROOT / "README.md").read_text()
+    assert "export SECRET_KEY" not in readme
+    (command,) = readme_commands("[ -f .env ] ||")
+    environment = {"PATH": os.environ["PATH"]}
+    subprocess.run(command, shell=True, cwd=tmp_path, env=environment, check=True)  # noqa: S602
+    written = (tmp_path / ".env").read_text()
+    key = re.fullmatch(r"SECRET_KEY=(\S{50,})\nSITE_URL=http://localhost:8000\n", written)
+    assert key, written
+    assert (tmp_path / ".env").stat().st_mode & 0o077 == 0  # the owner's only
+    subprocess.run(command, shell=True, cwd=tmp_path, env=environment, check=True)  # noqa: S602
+    assert (tmp_path / ".env").read_text() == written  # once: the next run keeps it
+    for ignore in (".gitignore", ".dockerignore"):
+        assert ".env" in (ROOT / ignore).read_text().split(), ignore
+    header = (ROOT / "docker-compose.yml").read_text().split("\n\n", 1)[0]
+    assert "> .env" in header and "SECRET_KEY=$(" not in header.replace("'SECRET_KEY=%s", "")
+
+
+def test_the_scripts_run_outside_the_image_as_the_readme_says(tmp_path):
+    """scripts/clear-sessions and scripts/start-web call python and gunicorn by name: found
+    in the image (/opt/venv/bin on its PATH), «not found» on a host without the virtualenv's
+    bin on PATH. And gunicorn's default 0.0.0.0 on a host would face clients past nginx."""
+    start, clear = readme_commands("PATH=$PWD/.venv/bin:$PATH", "CLEARSESSIONS_INTERVAL=0 PATH=")
+    venv_bin = Path(sys.executable).parent
+    assert venv_bin == ROOT / ".venv" / "bin"  # what $PWD/.venv/bin names from the project
+    system_path = "/usr/local/bin:/usr/bin:/bin"
+    environment = {
+        "PATH": system_path,
+        "PWD": str(ROOT),
+        "SECRET_KEY": "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_FORMAT": "text",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+    )
+    ran = subprocess.run(  # noqa: S602 (the README's)
+        clear, shell=True, cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "Очищено обращений: 0" in ran.stdout
+    if not shutil.which("python", path=system_path):  # the host's PATH alone: no python
+        bare = subprocess.run(
+            ["scripts/clear-sessions"],  # noqa: S607
+            cwd=ROOT,
+            env=environment | {"CLEARSESSIONS_INTERVAL": "0"},
+            capture_output=True,
+            text=True,
+        )
+        assert bare.returncode == 1 and "not found" in bare.stderr
+    # The web process as README starts it: bound to the loopback interface only.
+    assignments = dict(word.split("=", 1) for word in start.split()[:-1])
+    assert assignments["PATH"] == "$PWD/.venv/bin:$PATH" and start.endswith(" scripts/start-web")
+    bind = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import runpy; print(runpy.run_path('deploy/gunicorn.conf.py')['bind'])",
+        ],
+        cwd=ROOT,
+        env={"PATH": system_path, "HOST": assignments["HOST"], "PORT": assignments["PORT"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert bind.stdout.strip() == "['127.0.0.1:8000']"
