@@ -123,12 +123,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def log_command_failure(argv: list[str]) -> bool:
+def log_command_failure(argv: list[str], error: BaseException | None = None) -> bool:
     """A scheduled command (clearsessions, the mailer, the purges) that fails says so in one JSON
     line, its trace inside, as the requests' errors do: Python's own multi-line trace on stderr
     is dozens of lines a log collector takes one by one, and PostgreSQL's DETAIL in it can quote
     a row. Only the command's name, not its arguments (paths, addresses). False where the JSON
     log is not set up (text logs, or settings that failed to load): the trace is left to Python.
+    ``error``: a CommandError, the message a command wrote for people («в файле двоичные
+    данные…»): the line keeps it without a trace, which would only show where it was raised.
     """
     from django.conf import settings
 
@@ -139,14 +141,16 @@ def log_command_failure(argv: list[str]) -> bool:
     if not json_format or not logging.getLogger().handlers:
         return False
     command = argv[1] if len(argv) > 1 else ""
-    logging.getLogger("omsportal.commands").critical("manage.py %s failed", command, exc_info=True)
+    exc_info = True
+    if error is not None:
+        # Its message alone: no trace, nor that of what it was raised from (traceback's
+        # formatting reads the exception's own and its chain, not exc_info's).
+        error.__cause__ = error.__context__ = None
+        exc_info = (type(error), error.with_traceback(None), None)
+    logging.getLogger("omsportal.commands").critical(
+        "manage.py %s failed", command, exc_info=exc_info
+    )
     return True
-
-
-def json_logs() -> bool:
-    from django.conf import settings
-
-    return settings.LOG_FORMAT == "json" and bool(logging.getLogger().handlers)
 
 
 def log_command_errors() -> None:
@@ -167,7 +171,7 @@ def log_command_errors() -> None:
             try:
                 return execute(*args, **options)
             except CommandError as error:
-                if isinstance(error, SystemCheckError) or not log_command_failure(argv):
+                if isinstance(error, SystemCheckError) or not log_command_failure(argv, error):
                     raise
                 sys.exit(error.returncode)
 
@@ -175,16 +179,6 @@ def log_command_errors() -> None:
         return run_from_argv(self, argv)
 
     BaseCommand.run_from_argv = run_from_argv_logging_errors
-
-
-def command_summary(command, logger: logging.Logger, message: str) -> None:
-    """What a scheduled command did («Отправлено: 3, не удалось: 0»): with JSON logs a line of
-    the command's own logger, since a plain line among them is one a log collector cannot
-    read; with text logs the plain line, for the person at the terminal."""
-    if json_logs():
-        logger.info("%s", message)
-    else:
-        command.stdout.write(message)
 
 
 request_logger = logging.getLogger("omsportal.request")

@@ -6,6 +6,7 @@ words too, the bombs before anything is unpacked."""
 import csv
 import functools
 import io
+import json
 import os
 import re
 import struct
@@ -241,15 +242,35 @@ def test_encodings_spreadsheet_programs_save_are_detected(tmp_path, regions, enc
 def test_the_command_exits_1_with_the_message_and_no_traceback(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content())
-    env = {**os.environ, "DEBUG": "1"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "import_representatives", str(path), "--dry-run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    # Text logs: a person at a terminal (tests.settings, which the environment names, turns
+    # DEBUG off, so the JSON logs would be the default).
+    result = run_import(path, LOG_FORMAT="text")
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def run_import(path: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "import_representatives", str(path), "--dry-run"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_with_json_logs_the_message_is_one_json_line_without_a_traceback(tmp_path):
+    """A CommandError was Django's plain «CommandError: …» among the JSON lines; it is the
+    omsportal.commands failure line, with the message people read and no trace."""
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(b"\x98\x00binary")
+    result = run_import(path, LOG_FORMAT="json")
+    assert result.returncode == 1
+    assert result.stderr == ""
+    (line,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert line["logger"] == "omsportal.commands"
+    assert line["message"] == "manage.py import_representatives failed"
+    assert "в файле двоичные данные" in line["exception"]
+    assert "Traceback" not in line["exception"]

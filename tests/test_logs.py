@@ -334,6 +334,7 @@ def test_a_single_mailer_pass_that_sent_nothing_ends_with_the_commands_json_line
     assert failure["logger"] == "omsportal.commands"
     assert failure["message"] == "manage.py send_mail_outbox failed"
     assert "Отправлено: 0, не удалось: 1: почтовый сервер" in failure["exception"]
+    assert "Traceback" not in failure["exception"]  # the message written for people, alone
     assert EMAIL not in result.stdout
 
 

@@ -4,9 +4,9 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from appeals.commandlog import say
 from appeals.models import Appeal
 from appeals.services import purge_personal_data
-from omsportal.logs import command_summary
 
 logger = logging.getLogger(__name__)
 
@@ -46,4 +46,4 @@ class Command(BaseCommand):
             return
         numbers = purge_personal_data(days=days)
         summary = f"Очищено обращений: {len(numbers)}. {', '.join(numbers)}".rstrip(". ")
-        command_summary(self, logger, summary)
+        say(self, logger, summary)

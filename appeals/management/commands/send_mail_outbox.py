@@ -5,8 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, InterfaceError, close_old_connections, connection
 
+from appeals.commandlog import say
 from appeals.outbox import MailNotConfigured, send_due
-from omsportal.logs import command_summary, json_logs
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +62,7 @@ class Command(BaseCommand):
             # A service keeps running (a restart changes nothing); it says so again only
             # when more mails wait, not every pass.
             if str(error) != said:
-                if json_logs():
-                    logger.warning("%s", error)
-                else:
-                    self.stderr.write(str(error))
+                say(self, logger, str(error), level=logging.WARNING)
             return str(error)
         said_sent = f"Отправлено: {result.sent}, не удалось: {result.failed}"
         # A single pass (cron) exits 1 when mails failed and none went: the server or its
@@ -78,5 +75,5 @@ class Command(BaseCommand):
                 " (ошибки — в «Исходящих письмах» в админке)"
             )
         if result.sent or result.failed or options["verbosity"] > 1:
-            command_summary(self, logger, said_sent)
+            say(self, logger, said_sent)
         return said

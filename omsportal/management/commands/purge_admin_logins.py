@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from omsportal.logs import command_summary
+from appeals.commandlog import say
 
 logger = logging.getLogger(__name__)
 
@@ -23,4 +23,4 @@ class Command(BaseCommand):
         call_command("axes_reset_logs", age=settings.ADMIN_ACCESS_LOG_DAYS, stdout=said)
         for line in said.getvalue().splitlines():
             if line.strip():
-                command_summary(self, logger, f"Staff login records: {line.strip()}")
+                say(self, logger, f"Staff login records: {line.strip()}")
