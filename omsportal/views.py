@@ -1,4 +1,5 @@
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -9,9 +10,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache, caches
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.migrations.loader import MigrationLoader
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
@@ -318,6 +319,13 @@ def server_error(request):
     # No request context: whatever broke the page (database, session) must not break this one.
     # The special version's choice comes from a cookie alone, read without either: a visitor
     # who chose it gets this page in it too, as every other page.
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    # Django calls this handler while it handles the exception (got_request_exception's
+    # receivers read it the same way). A database this instance cannot reach is an outage, not
+    # a fault of the page: 503, which nginx (deploy/nginx.conf, proxy_next_upstream) retries
+    # on another instance for a GET, instead of a 500 for every other request that lands here.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        status = HTTPStatus.SERVICE_UNAVAILABLE
     try:
         html = loader.get_template("500.html").render(
             {**hotline(None), **special_stylesheet(request)}
@@ -329,7 +337,10 @@ def server_error(request):
         html = PLAIN_SERVER_ERROR.format(
             display=escape(settings.HOTLINE_DISPLAY), tel=escape(settings.HOTLINE_TEL)
         )
-    return HttpResponseServerError(html)
+    response = HttpResponse(html, status=status)
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        response["Retry-After"] = "60"  # as nginx's own 503 page
+    return response
 
 
 PLAIN_SERVER_ERROR = (

@@ -2,6 +2,7 @@ from http import HTTPStatus
 
 import pytest
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import OperationalError
 from django.test import Client
 from django.urls import path
 
@@ -14,6 +15,10 @@ def broken(request):
     raise RuntimeError("boom")
 
 
+def database_away(request):
+    raise OperationalError("connection refused")
+
+
 def suspicious(request):
     raise SuspiciousOperation("bad")
 
@@ -24,6 +29,7 @@ def denied(request):
 
 urlpatterns = [
     path("broken/", broken),
+    path("database-away/", database_away),
     path("sus/", suspicious),
     path("no/", denied),
     *site_urls,
@@ -39,6 +45,18 @@ def test_404_is_russian_in_the_site_layout(client, regions):
     assert 'href="tel:+78003336003"' in page
     assert '<html lang="ru">' in page
     assert not response.cookies
+
+
+def test_a_database_out_of_reach_is_a_503_to_retry_not_a_500(regions, settings):
+    """nginx asks another instance for a GET that got a 503 (deploy/nginx.conf); a 500 it
+    passes on. A bug stays a 500."""
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    response = client.get("/database-away/")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Retry-After"] == "60"
+    assert "Попробуйте открыть страницу через несколько минут" in response.content.decode()
+    assert client.get("/broken/").status_code == HTTPStatus.INTERNAL_SERVER_ERROR
 
 
 def test_500_is_russian_in_the_site_layout(regions, settings):
