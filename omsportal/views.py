@@ -327,8 +327,8 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         status = HTTPStatus.SERVICE_UNAVAILABLE
     try:
-        html = loader.get_template("500.html").render(
-            {**hotline(None), **special_stylesheet(request)}
+        html = loader.get_template(f"{status.value}.html").render(
+            {**hotline(None), **special_stylesheet(request), "posted": request.method == "POST"}
         )
     except Exception:
         # What broke the page may break its layout too (static files not collected, a template

@@ -248,3 +248,15 @@ def attempts_to_delete(client, changelist: str, pk: int) -> list:
         client.post(changelist, bulk),
         client.post(changelist, bulk | {"post": "yes"}),
     ]
+
+
+def server_error_while_the_database_is_away(request):
+    """omsportal.views.server_error as Django calls it while it handles a database outage."""
+    from django.db import OperationalError
+
+    from omsportal.views import server_error
+
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        return server_error(request)

@@ -55,7 +55,13 @@ def test_a_database_out_of_reach_is_a_503_to_retry_not_a_500(regions, settings):
     response = client.get("/database-away/")
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response["Retry-After"] == "60"
-    assert "Попробуйте открыть страницу через несколько минут" in response.content.decode()
+    page = response.content.decode()
+    assert "<h1>Сайт временно недоступен</h1>" in page
+    assert "Попробуйте открыть страницу через несколько минут" in page
+    assert "Если вы отправляли обращение" not in page
+    # A form sent meanwhile did not arrive: the person is told, and how to send it again.
+    posted = client.post("/database-away/").content.decode()
+    assert "Если вы отправляли обращение, оно не дошло. Вернитесь назад" in posted
     assert client.get("/broken/").status_code == HTTPStatus.INTERNAL_SERVER_ERROR
 
 

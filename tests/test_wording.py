@@ -18,6 +18,7 @@ from regions.models import Region
 
 from .appeals_support import make_appeal
 from .factories import make_company, make_representative, registry_file
+from .support import server_error_while_the_database_is_away
 from .test_facts import PAGES
 
 pytestmark = pytest.mark.django_db
@@ -70,10 +71,12 @@ def everything(subjects, media_root):
         "/regions/choose/", {"region": "moscow"}
     )
     pages["server error"] = server_error(RequestFactory().get("/"))
+    pages["database away"] = server_error_while_the_database_is_away(RequestFactory().post("/"))
     pages["too many requests"] = too_many_requests(RequestFactory().post("/regions/choose/"))
     # Each page as a visitor gets it, not an error in its place.
     assert {name: r.status_code for name, r in pages.items() if r.status_code >= 500} == {
-        "server error": 500
+        "server error": 500,
+        "database away": 503,
     }
     rendered = {name: response.content.decode() for name, response in pages.items()}
     # nginx's own page, shown when no instance of the site answers.
