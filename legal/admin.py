@@ -59,14 +59,16 @@ class LegalActForm(MarkCheckedForm):
         if start and end and end < start:
             # A slip of the year: the pages would call the act out of date the day it is entered.
             self.add_error("in_force_until", "«Действует по» не может быть раньше «действует с».")
-        if cleaned.get("mark_checked"):
-            # The act as it would be saved: the date or number may be typed in with the mark.
-            act = copy.copy(self.instance)
-            for name in ("kind", "signed_on", "number", "title", "document", "in_force_from"):
-                if name in cleaned:
-                    setattr(act, name, cleaned[name])
-            if reason := act.why_not_checkable():
-                self.add_error("mark_checked", reason)
+        # The act as it would be saved: the date or number may be typed in with the mark.
+        act = copy.copy(self.instance)
+        for name in ("kind", "signed_on", "number", "title", "document", "in_force_from", "slug"):
+            if name in cleaned:
+                setattr(act, name, cleaned[name])
+        # An act no page cites may wait for its details; a cited one is printed as it stands.
+        if act.slug in cited() and (reason := act.why_not_findable()):
+            self.add_error(None, reason)
+        elif cleaned.get("mark_checked") and (reason := act.why_not_checkable()):
+            self.add_error("mark_checked", reason)
         return cleaned
 
 

@@ -138,6 +138,26 @@ class LegalAct(models.Model):
             missing.append("названия")
         return missing
 
+    def why_not_findable(self) -> str:
+        """Why a page citing the act as it stands would name it so that nobody could look it
+        up; empty when it would not. A title, or the document the act approves, is enough:
+        legal.md knows neither the number nor the date of the Rules' order, and the site
+        names them by the Rules and the day they came into force. Without a name it takes
+        the date and the number: «Федерального закона.» alone was printed as a basis."""
+        if self.title or self.document or (self.signed_on and self.number):
+            return ""
+        missing = ["названия"]
+        if not self.signed_on:
+            missing.append("даты")
+        if not self.number:
+            missing.append("номера")
+        what = ", ".join(missing[:-1]) + " и " + missing[-1]
+        return (
+            f"Страницы сайта ссылаются на этот акт, а по тому, что здесь записано, его не "
+            f"найти: нет {what} акта. Впишите из официального текста название акта (или "
+            "документа, который он утверждает) либо дату и номер акта."
+        )
+
     def why_not_checkable(self) -> str:
         """Why «сверено» cannot be marked on the act as it stands; empty when it can."""
         missing = self.missing_for_citation()

@@ -332,6 +332,51 @@ def test_a_cited_act_is_kept_in_plain_words_inside_admin(admin_client, regions):
     assert LegalAct.objects.filter(pk=law.pk).exists()
 
 
+def test_a_cited_act_cannot_be_stripped_of_what_identifies_it(admin_client, client, regions):
+    """Date, number and title cleared, 326-ФЗ saved without a word and the rights page gave
+    «Основание: п. 1 ч. 1 ст. 16, ч. 1 ст. 45 Федерального закона.»: nobody could find it."""
+    law = LegalAct.objects.get(slug="326-fz")
+    stripped = act_form(law, signed_on="", number="", title="")
+    response = admin_client.post(change_url(law), stripped)
+    assert response.status_code == HTTPStatus.OK
+    assert (
+        "Страницы сайта ссылаются на этот акт, а по тому, что здесь записано, его не найти: "
+        "нет названия, даты и номера акта."
+    ) in text(response)
+    assert "Основание: п. 1 ч. 1 ст. 16, ч. 1 ст. 45 Федерального закона от 29.11.2010" in text(
+        client.get(RIGHTS)
+    )
+    # The number kept, the date still missing: said.
+    page = text(admin_client.post(change_url(law), stripped | {"number": "326-ФЗ"}))
+    assert "его не найти: нет названия и даты акта." in page
+    law.refresh_from_db()
+    assert (law.number, law.title) == (
+        "326-ФЗ",
+        "Об обязательном медицинском страховании в Российской Федерации",
+    )
+    # Either the title alone, or the date and number alone, identify it.
+    for enough in ({"title": law.title}, {"signed_on": "29.11.2010", "number": "326-ФЗ"}):
+        response = admin_client.post(change_url(law), stripped | enough)
+        assert response.status_code == HTTPStatus.FOUND, text(response)[:3000]
+
+
+def test_unknown_details_stay_empty_where_the_act_is_named_by_its_document(admin_client, regions):
+    """legal.md: the Rules' order has no known number or date, the programme's decree no known
+    number; the site names them by the document they approve, and they save as they are."""
+    for slug in ("oms-rules", "state-guarantees"):
+        act = LegalAct.objects.get(slug=slug)
+        response = admin_client.post(change_url(act), act_form(act, order="7"))
+        assert response.status_code == HTTPStatus.FOUND, text(response)[:3000]
+    # Without the document's name there is nothing left to find the Rules by.
+    rules = LegalAct.objects.get(slug="oms-rules")
+    page = text(admin_client.post(change_url(rules), act_form(rules, document="")))
+    assert "нет названия, даты и номера акта." in page
+    # An act no page cites may wait for its details.
+    spare = LegalAct.objects.create(slug="spare-act", kind=rules.kind, title="Акт (тест)")
+    response = admin_client.post(change_url(spare), act_form(spare, title=""))
+    assert response.status_code == HTTPStatus.FOUND
+
+
 def test_an_acts_date_in_the_future_is_refused(admin_client, regions):
     law = LegalAct.objects.get(slug="326-fz")
     response = admin_client.post(change_url(law), act_form(law, signed_on="15.12.2099"))
