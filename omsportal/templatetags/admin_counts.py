@@ -10,6 +10,7 @@ register = template.Library()
 # The forms for 1, 2 and 5 of each model staff see listed (company.company is never listed:
 # its list opens the one record).
 COUNTED = {
+    "admin.logentry": ("действие", "действия", "действий"),
     "auth.group": ("группа", "группы", "групп"),
     "auth.user": ("пользователь", "пользователя", "пользователей"),
     "axes.accessattempt": ("попытка доступа", "попытки доступа", "попыток доступа"),
